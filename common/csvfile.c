@@ -1,0 +1,172 @@
+/*
+ * csvfile.c - see csvfile.h.
+ *
+ * The file is read into one buffer and split in place: a quoted field is
+ * unescaped where it lies ("" -> "), which never makes it longer. So a line of
+ * any length costs nothing special, and nothing is copied per field.
+ */
+#include "csvfile.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int sg_csv_open(sg_csv *c, const char *path, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    c->path = path;
+    c->line = c->next_line = 1;
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t cap = 1 << 20, len = 0;
+    char *buf = malloc(cap + 1);
+    while (buf) {
+        size_t got = fread(buf + len, 1, cap - len, fp);
+        len += got;
+        if (len < cap)
+            break;
+        char *nb = realloc(buf, cap * 2 + 1);
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    int bad = ferror(fp);
+    fclose(fp);
+    if (!buf || bad) {
+        free(buf);
+        snprintf(err, errlen, "%s: %s", path, bad ? "read error" : "out of memory");
+        return -1;
+    }
+    buf[len] = '\0';
+    c->buf = buf;
+    c->len = len;
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+        c->pos = 3; /* UTF-8 byte order mark */
+    return 0;
+}
+
+static int push_field(sg_csv *c, const char *p, size_t len)
+{
+    if (c->nfields == c->cap) {
+        int ncap = c->cap ? c->cap * 2 : 16;
+        sg_field *nf = realloc(c->f, (size_t)ncap * sizeof *nf);
+        if (!nf)
+            return -1;
+        c->f = nf;
+        c->cap = ncap;
+    }
+    c->f[c->nfields].p = p;
+    c->f[c->nfields].len = len;
+    c->nfields++;
+    return 0;
+}
+
+int sg_csv_next(sg_csv *c, char *err, size_t errlen)
+{
+    for (;;) {
+        c->nfields = 0;
+        c->line = c->next_line;
+        if (c->pos >= c->len)
+            return 0;
+        char *s = c->buf + c->pos, *end = c->buf + c->len;
+        /* Blank line (only "\n" or "\r\n"): skip it, as pandas does. */
+        if (*s == '\n' || (*s == '\r' && s + 1 < end && s[1] == '\n')) {
+            c->pos += *s == '\n' ? 1 : 2;
+            c->next_line++;
+            continue;
+        }
+        for (;;) {
+            char *start = s, *w = s;
+            if (s < end && *s == '"') {
+                s++;
+                for (;;) {
+                    if (s >= end) {
+                        snprintf(err, errlen, "%s:%ld: unterminated quoted field", c->path, c->line);
+                        return -1;
+                    }
+                    if (*s == '"') {
+                        if (s + 1 < end && s[1] == '"') {
+                            *w++ = '"';
+                            s += 2;
+                            continue;
+                        }
+                        s++;
+                        break;
+                    }
+                    if (*s == '\n')
+                        c->next_line++;
+                    *w++ = *s++;
+                }
+                /* Text after the closing quote belongs to the field, as in pandas. */
+                while (s < end && *s != ',' && *s != '\n' && *s != '\r')
+                    *w++ = *s++;
+            } else {
+                while (s < end && *s != ',' && *s != '\n' && !(*s == '\r' && (s + 1 >= end || s[1] == '\n')))
+                    s++;
+                w = s;
+            }
+            if (push_field(c, start, (size_t)(w - start))) {
+                snprintf(err, errlen, "%s:%ld: out of memory", c->path, c->line);
+                return -1;
+            }
+            if (s < end && *s == ',') {
+                s++;
+                continue;
+            }
+            if (s < end && *s == '\r')
+                s++;
+            if (s < end && *s == '\n')
+                s++;
+            c->next_line++;
+            break;
+        }
+        c->pos = (size_t)(s - c->buf);
+        return 1;
+    }
+}
+
+void sg_csv_close(sg_csv *c)
+{
+    free(c->buf);
+    free(c->f);
+    memset(c, 0, sizeof *c);
+}
+
+sg_field sg_field_trim(sg_field f)
+{
+    while (f.len && (f.p[0] == ' ' || f.p[0] == '\t')) {
+        f.p++;
+        f.len--;
+    }
+    while (f.len && (f.p[f.len - 1] == ' ' || f.p[f.len - 1] == '\t'))
+        f.len--;
+    return f;
+}
+
+int sg_field_eq(sg_field f, const char *s)
+{
+    size_t n = strlen(s);
+    return f.len == n && memcmp(f.p, s, n) == 0;
+}
+
+const char *sg_field_quote(sg_field f, char buf[64])
+{
+    size_t n = f.len > 40 ? 40 : f.len;
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) /* keep messages on one printable line */
+        buf[j++] = (f.p[i] >= 32 && f.p[i] < 127) ? f.p[i] : '?';
+    if (f.len > 40) {
+        memcpy(buf + j, "...", 3);
+        j += 3;
+    }
+    buf[j] = '\0';
+    return buf;
+}

@@ -1,0 +1,41 @@
+/*
+ * csvfile.h - reads a CSV file record by record (RFC 4180 quoting).
+ *
+ * Owns: the bytes of one file, split into records and fields, with the line
+ * number of each record for error messages ("path:line: reason"). Blank lines
+ * are skipped, as pandas does. Must not: interpret fields (prices.c and
+ * profiles.c do that).
+ */
+#ifndef SG_CSVFILE_H
+#define SG_CSVFILE_H
+
+#include <stddef.h>
+
+typedef struct sg_field {
+    const char *p; /* not NUL-terminated */
+    size_t len;
+} sg_field;
+
+typedef struct sg_csv {
+    const char *path;
+    char *buf;
+    size_t len, pos;
+    long line;      /* line where the current record starts (1-based) */
+    long next_line; /* line where the next record starts */
+    int nfields, cap;
+    sg_field *f;
+} sg_csv;
+
+/* Reads the whole file. Returns 0, or -1 with "path: cause" in err. */
+int sg_csv_open(sg_csv *c, const char *path, char *err, size_t errlen);
+/* 1: a record is in c->f[0..nfields); 0: end of file; -1: error in err. */
+int sg_csv_next(sg_csv *c, char *err, size_t errlen);
+void sg_csv_close(sg_csv *c);
+
+/* The field with surrounding spaces and tabs removed. */
+sg_field sg_field_trim(sg_field f);
+int sg_field_eq(sg_field f, const char *s);
+/* Copies a field for an error message: at most 40 bytes, then "...". */
+const char *sg_field_quote(sg_field f, char buf[64]);
+
+#endif

@@ -1,0 +1,175 @@
+/*
+ * local_cmd.c - `sigmactl local`: the main job on the local default.
+ *
+ * Today the main job is the engine on the sample universe shipped in
+ * samples/: factor rows and metrics for every symbol, written as CSV under the
+ * state directory, with a summary on stdout. As the store, bus and workers
+ * land, this command grows into the whole system on one machine (DESIGN.md §7).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "commands.h"
+#include "log.h"
+#include "metrics.h"
+#include "report.h"
+
+#ifndef SG_SOURCE_DIR
+#define SG_SOURCE_DIR "."
+#endif
+
+static void usage(FILE *f)
+{
+    fputs("usage: sigmactl local [--prices FILE] [--profiles FILE] [--date YYYY-MM-DD] [--state DIR]\n"
+          "  computes the factor rows and metrics of the sample universe (default:\n"
+          "  " SG_SOURCE_DIR "/samples/universe.csv, date 2025-07-15) into DIR (default ./state/local).\n",
+          f);
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int mkdirs(const char *path)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0755) && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    return mkdir(tmp, 0755) && errno != EEXIST ? -1 : 0;
+}
+
+static int write_report(const char *path, const char *const *symbols, size_t nsym, sg_day calc,
+                        const sg_factor_result *res, const sg_metrics_row *mrows)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        sg_log(SG_LOG_ERROR, "%s: cannot create: %s", path, strerror(errno));
+        return -1;
+    }
+    sg_report_opts ro = {.db_round = true, .full = true, .alpha = 1.0};
+    if (mrows)
+        sg_report_metrics(f, symbols, nsym, calc, mrows, &ro);
+    else
+        sg_report_factors(f, symbols, res, &ro);
+    if (fclose(f)) {
+        sg_log(SG_LOG_ERROR, "%s: write failed: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void summarize(const char *const *symbols, size_t nsym, const sg_factor_result *res)
+{
+    size_t per_step[5] = {0}, with_rows = 0;
+    for (size_t i = 0; i < res->nrows; i++) {
+        per_step[sg_factor_defs[res->rows[i].factor].step]++;
+        with_rows += i == 0 || res->rows[i].sym != res->rows[i - 1].sym;
+    }
+    printf("factor rows: %zu for %zu of %zu symbols (ridge %zu, spread %zu, market %zu, ir %zu, provider %zu)\n",
+           res->nrows, with_rows, nsym, per_step[0], per_step[1], per_step[2], per_step[3], per_step[4]);
+    printf("ridge: %zu regressor matrices factorized for all symbols\n", res->groups);
+    printf("missing rows: %zu (symbol, step) pairs\n", res->nfailures);
+    for (size_t i = 0; i < res->nfailures && i < 20; i++)
+        printf("  %-8s %-10s %s\n", symbols[res->failures[i].sym], sg_step_name(res->failures[i].step),
+               res->failures[i].reason);
+    if (res->nfailures > 20)
+        printf("  ... and %zu more\n", res->nfailures - 20);
+}
+
+int sg_cmd_local(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"prices", required_argument, NULL, 'p'},
+                                             {"profiles", required_argument, NULL, 'P'},
+                                             {"date", required_argument, NULL, 'd'},
+                                             {"state", required_argument, NULL, 's'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    const char *prices = SG_SOURCE_DIR "/samples/universe.csv";
+    const char *profiles = SG_SOURCE_DIR "/samples/profiles.csv";
+    const char *date = "2025-07-15", *state = "state/local";
+    int opt;
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'p': prices = optarg; break;
+        case 'P': profiles = optarg; break;
+        case 'd': date = optarg; break;
+        case 's': state = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default:
+            fprintf(stderr, "sigmactl local: bad option '%s'\n", argv[optind - 1]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    sg_day calc;
+    const char *why;
+    if (optind != argc || sg_day_parse(date, strlen(date), &calc, &why)) {
+        fprintf(stderr, "sigmactl local: %s\n", optind != argc ? "unexpected argument" : "--date: bad date");
+        usage(stderr);
+        return 2;
+    }
+    char err[512], path[4096];
+    double t0 = now_ms();
+    sg_prices *px = sg_prices_load_csv(prices, err, sizeof err);
+    sg_profiles *prof = px ? sg_profiles_load_csv(profiles, err, sizeof err) : NULL;
+    if (!px || !prof) {
+        sg_log(SG_LOG_ERROR, "%s", err);
+        sg_prices_free(px);
+        return 1;
+    }
+    size_t nsym = sg_prices_count(px);
+    const char **symbols = malloc((nsym ? nsym : 1) * sizeof *symbols);
+    for (size_t i = 0; symbols && i < nsym; i++)
+        symbols[i] = sg_prices_symbol(px, i);
+    double t1 = now_ms();
+    sg_factor_opts fo = {.pipeline = SG_PIPELINE_V2, .alpha = 1.0};
+    sg_factor_result res = {0};
+    sg_metrics_row *mrows = NULL;
+    int rc = 1;
+    if (!symbols || sg_factors_compute(px, symbols, nsym, calc, &fo, prof, &res, err, sizeof err)) {
+        sg_log(SG_LOG_ERROR, "%s", symbols ? err : "out of memory");
+        goto out;
+    }
+    mrows = sg_metrics_compute(px, symbols, nsym, calc, SG_METRICS_TRADING, SG_PIPELINE_V2, &res, prof);
+    double t2 = now_ms();
+    if (!mrows || mkdirs(state)) {
+        sg_log(SG_LOG_ERROR, "%s", mrows ? "cannot create the state directory" : "out of memory");
+        goto out;
+    }
+    printf("sigmabatch local run: %s, date %s, pipeline v2\n", prices, date);
+    printf("universe: %zu symbols\n", nsym);
+    summarize(symbols, nsym, &res);
+    snprintf(path, sizeof path, "%s/factors.csv", state);
+    if (write_report(path, symbols, nsym, calc, &res, NULL))
+        goto out;
+    printf("wrote %s (as stored in symbol_factor_exposures)\n", path);
+    snprintf(path, sizeof path, "%s/metrics.csv", state);
+    if (write_report(path, symbols, nsym, calc, &res, mrows))
+        goto out;
+    printf("wrote %s (symbol_daily_metrics, trading-day mode)\n", path);
+    printf("time: load %.1f ms, compute %.1f ms\n", t1 - t0, t2 - t1);
+    rc = 0;
+out:
+    free(mrows);
+    sg_factor_result_free(&res);
+    free(symbols);
+    sg_profiles_free(prof);
+    sg_prices_free(px);
+    return rc;
+}

@@ -1,0 +1,48 @@
+/*
+ * sigmactl - the operator's tool. One subcommand per task:
+ *
+ *   factors   factor rows of a price file, as oracle.py prints them
+ *   metrics   symbol_daily_metrics rows of a price file
+ *   local     the main job on the local default (see README.md)
+ *
+ * Exit codes: 0 done, 1 failed (bad input, I/O), 2 usage error.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "log.h"
+
+static void usage(FILE *f)
+{
+    fputs("usage: sigmactl COMMAND [ARGS]\n"
+          "commands:\n"
+          "  factors PRICES.csv --date D [...]   factor rows of a price file (CSV on stdout)\n"
+          "  metrics PRICES.csv --date D [...]   symbol metrics of a price file (CSV on stdout)\n"
+          "  local [--state DIR]                 run the main job on the local default\n"
+          "run 'sigmactl COMMAND --help' for a command's options.\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    sg_log_init("sigmactl", SG_LOG_WARN);
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "factors") == 0)
+        return sg_cmd_compute(argc - 1, argv + 1, false);
+    if (strcmp(cmd, "metrics") == 0)
+        return sg_cmd_compute(argc - 1, argv + 1, true);
+    if (strcmp(cmd, "local") == 0)
+        return sg_cmd_local(argc - 1, argv + 1);
+    fprintf(stderr, "sigmactl: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
+}
