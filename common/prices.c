@@ -47,7 +47,9 @@ static uint64_t hash_str(const char *s, size_t n)
 
 static int grow_slots(sg_prices *p)
 {
-    size_t n = p->nslots ? p->nslots * 2 : 1024;
+    size_t n = 1024;
+    while (n < (p->nsym + 1) * 2) /* at most half full */
+        n *= 2;
     uint32_t *s = calloc(n, sizeof *s);
     if (!s)
         return -1;
