@@ -1,54 +1,82 @@
 /*
  * csvfile.c - see csvfile.h.
  *
- * The file is read into one buffer and split in place: a quoted field is
+ * The file is mapped (or read) into one buffer and split in place: a quoted field is
  * unescaped where it lies ("" -> "), which never makes it longer. So a line of
  * any length costs nothing special, and nothing is copied per field.
  */
 #include "csvfile.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Regular files are mapped (private: in-place unquoting stays ours); other
+ * files (pipes, /dev/stdin) are read into a growing buffer. */
+static int read_stream(sg_csv *c, int fd)
+{
+    size_t cap = 1 << 20, len = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (!buf)
+            return -1;
+        ssize_t got = read(fd, buf + len, cap - len);
+        if (got < 0) {
+            free(buf);
+            return -1;
+        }
+        if (got == 0)
+            break;
+        len += (size_t)got;
+        if (len == cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb)
+                free(buf);
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    c->buf = buf;
+    c->len = len;
+    return 0;
+}
 
 int sg_csv_open(sg_csv *c, const char *path, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
     c->path = path;
     c->line = c->next_line = 1;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
-    size_t cap = 1 << 20, len = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        size_t got = fread(buf + len, 1, cap - len, fp);
-        len += got;
-        if (len < cap)
-            break;
-        char *nb = realloc(buf, cap * 2 + 1);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
+    struct stat st;
+    int rc = 0;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        if (m == MAP_FAILED) {
+            rc = -1;
+        } else {
+            c->buf = m;
+            c->len = (size_t)st.st_size;
+            c->mapped = true;
         }
-        buf = nb;
-        cap *= 2;
+    } else if (!(fstat(fd, &st) == 0 && S_ISREG(st.st_mode))) {
+        rc = read_stream(c, fd);
     }
-    int bad = ferror(fp);
-    fclose(fp);
-    if (!buf || bad) {
-        free(buf);
-        snprintf(err, errlen, "%s: %s", path, bad ? "read error" : "out of memory");
+    int saved = errno;
+    close(fd);
+    if (rc) {
+        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(saved));
         return -1;
     }
-    buf[len] = '\0';
-    c->buf = buf;
-    c->len = len;
-    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+    if (c->len >= 3 && memcmp(c->buf, "\xEF\xBB\xBF", 3) == 0)
         c->pos = 3; /* UTF-8 byte order mark */
     return 0;
 }
@@ -135,7 +163,10 @@ int sg_csv_next(sg_csv *c, char *err, size_t errlen)
 
 void sg_csv_close(sg_csv *c)
 {
-    free(c->buf);
+    if (c->mapped)
+        munmap(c->buf, c->len);
+    else
+        free(c->buf);
     free(c->f);
     memset(c, 0, sizeof *c);
 }

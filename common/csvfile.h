@@ -9,6 +9,7 @@
 #ifndef SG_CSVFILE_H
 #define SG_CSVFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct sg_field {
@@ -19,6 +20,7 @@ typedef struct sg_field {
 typedef struct sg_csv {
     const char *path;
     char *buf;
+    bool mapped;
     size_t len, pos;
     long line;      /* line where the current record starts (1-based) */
     long next_line; /* line where the next record starts */

@@ -488,6 +488,7 @@ int sg_factors_compute(const sg_prices *px, const char *const *symbols, size_t n
                        char *err, size_t errlen)
 {
     memset(res, 0, sizeof *res);
+    sg_regression_init();
     ctx c = {.px = px, .syms = symbols, .nsym = nsym, .opts = opts, .res = res};
     sg_datapath_init(&c.dp, px, opts->pipeline, calc);
     size_t scratch = (size_t)(RIDGE_WINDOW + SPREAD_WINDOW + 2 * WINDOW_BUFFER) + 2;

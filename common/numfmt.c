@@ -32,9 +32,14 @@ static void split_sci(const char *s, sg_dec *out)
         out->ndig--;
 }
 
+/* printf formats by precision: "%.*e" would take glibc's slow positional path. */
+static const char *const sci_fmt[18] = {"%.0e",  "%.0e",  "%.1e",  "%.2e",  "%.3e",  "%.4e",
+                                        "%.5e",  "%.6e",  "%.7e",  "%.8e",  "%.9e",  "%.10e",
+                                        "%.11e", "%.12e", "%.13e", "%.14e", "%.15e", "%.16e"};
+
 static bool round_trips(double x, int prec, char *tmp)
 {
-    snprintf(tmp, SG_NUM_LEN, "%.*e", prec - 1, x);
+    snprintf(tmp, SG_NUM_LEN, sci_fmt[prec], x);
     return strtod(tmp, NULL) == x;
 }
 
@@ -50,15 +55,17 @@ void sg_dec_from_double(double x, sg_dec *out)
         out->neg = signbit(x) != 0;
         return;
     }
-    int p;
-    if (!round_trips(x, 16, tmp))
-        p = 17;
-    else if (!round_trips(x, 15, tmp))
-        p = 16;
-    else
-        for (p = 1; p < 15 && !round_trips(x, p, tmp); p++)
-            ;
-    snprintf(tmp, sizeof tmp, "%.*e", p - 1, x);
+    /* Nearly every computed value needs 16 or 17 digits: test those first,
+     * and keep the text of the shortest precision that round-trips. */
+    if (!round_trips(x, 16, tmp)) {
+        snprintf(tmp, sizeof tmp, sci_fmt[17], x);
+    } else if (round_trips(x, 15, tmp)) {
+        int p = 1;
+        while (p < 15 && !round_trips(x, p, tmp))
+            p++;
+    } else {
+        snprintf(tmp, sizeof tmp, sci_fmt[16], x);
+    }
     split_sci(tmp, out);
 }
 
@@ -167,6 +174,19 @@ double sg_dec_to_double(const sg_dec *d)
         return NAN;
     if (d->ndig == 0)
         return d->neg ? -0.0 : 0.0;
+    /* Exact fast path: a coefficient below 2^53 and a power of ten up to
+     * 10^22 are both exact doubles, so one division or product rounds once. */
+    static const double p10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    int e = d->decpt - d->ndig;
+    if (d->ndig <= 15 && e >= -22 && e <= 22) {
+        double c = 0;
+        for (int i = 0; i < d->ndig; i++)
+            c = c * 10 + (d->dig[i] - '0');
+        double v = e < 0 ? c / p10[-e] : c * p10[e];
+        return d->neg ? -v : v;
+    }
     char tmp[SG_DEC_MAXDIG + 16];
     snprintf(tmp, sizeof tmp, "%s0.%.*se%d", d->neg ? "-" : "", d->ndig, d->dig, d->decpt);
     return strtod(tmp, NULL);

@@ -30,6 +30,7 @@ struct sg_prices {
     size_t nsym, capsym;
     uint32_t *slots; /* hash table: id + 1, 0 = empty */
     size_t nslots;
+    long last_id; /* files come grouped by symbol: the last id is the likely one */
     /* finished */
     size_t *order;  /* sorted position -> id */
     size_t *off, *cnt; /* by sorted position */
@@ -68,12 +69,14 @@ static int grow_slots(sg_prices *p)
 /* Id of a symbol, interning it when intern is set; -1 if absent or on OOM. */
 static long symbol_id(sg_prices *p, const char *sym, size_t len, int intern)
 {
+    if (intern && p->nsym && strncmp(p->names[p->last_id], sym, len) == 0 && p->names[p->last_id][len] == '\0')
+        return p->last_id;
     if (p->nslots) {
         size_t h = hash_str(sym, len) & (p->nslots - 1);
         for (; p->slots[h]; h = (h + 1) & (p->nslots - 1)) {
             const char *name = p->names[p->slots[h] - 1];
             if (strncmp(name, sym, len) == 0 && name[len] == '\0')
-                return (long)p->slots[h] - 1;
+                return p->last_id = (long)p->slots[h] - 1;
         }
     }
     if (!intern)
@@ -98,7 +101,7 @@ static long symbol_id(sg_prices *p, const char *sym, size_t len, int intern)
     while (p->slots[h])
         h = (h + 1) & (p->nslots - 1);
     p->slots[h] = (uint32_t)p->nsym + 1;
-    return (long)p->nsym++;
+    return p->last_id = (long)p->nsym++;
 }
 
 sg_prices *sg_prices_new(void)

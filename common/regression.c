@@ -12,6 +12,7 @@
 #include "regression.h"
 
 #include <cblas.h>
+#include <dlfcn.h>
 #include <float.h>
 #include <lapacke.h>
 #include <math.h>
@@ -19,6 +20,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* OpenBLAS's own threads only slow down k x k systems; one process per core
+ * scales instead. Looked up at run time: Debian's libblas.so.3 alternative
+ * does not export it, the libopenblas it loads does, and another BLAS has none. */
+void sg_regression_init(void)
+{
+    void (*set_threads)(int);
+    *(void **)&set_threads = dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
+    if (set_threads)
+        set_threads(1);
+}
 
 /* Column mean and population variance as sklearn computes them. */
 static void col_mean_var(const double *x, int n, double *mean, double *var)

@@ -16,6 +16,9 @@
 
 #define SG_BETA_CAP 5.0
 
+/* Call once per process before the first fit (keeps BLAS single-threaded). */
+void sg_regression_init(void);
+
 /* Ridge for m symbols sharing the design X (n x k, column-major, leading
  * dimension n): Y is n x m (column-major), one column per symbol. Writes the
  * final betas (k x m, column-major) and the R-squared of each symbol (0.0 when
