@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "commands.h"
 #include "log.h"
@@ -45,6 +46,13 @@ static int usage_error(bool metrics, const char *fmt, const char *arg)
     fputc('\n', stderr);
     usage(stderr, metrics);
     return 2;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -159,6 +167,7 @@ int sg_cmd_compute(int argc, char **argv, bool metrics)
 
     char err[512];
     int rc = 1;
+    double t0 = now_ms(), t1 = 0, t2 = 0;
     sg_prices *px = sg_prices_load_csv(argv[optind], err, sizeof err);
     sg_profiles *prof = NULL;
     const char **symbols = NULL;
@@ -183,10 +192,12 @@ int sg_cmd_compute(int argc, char **argv, bool metrics)
             symbols[i] = sg_prices_symbol(px, i);
     }
     sg_factor_opts fo = {.pipeline = pipeline, .alpha = ro.alpha};
+    t1 = now_ms();
     if (!symbols || sg_factors_compute(px, symbols, nsym, calc, &fo, prof, &res, err, sizeof err)) {
         sg_log(SG_LOG_ERROR, "%s", symbols ? err : "out of memory");
         goto out;
     }
+    t2 = now_ms();
     for (size_t i = 0; i < res.nfailures; i++)
         sg_log(SG_LOG_INFO, "%s %s: %s", sg_step_name(res.failures[i].step),
                symbols[res.failures[i].sym], res.failures[i].reason);
@@ -205,6 +216,9 @@ int sg_cmd_compute(int argc, char **argv, bool metrics)
     rc = fflush(stdout) == 0 ? 0 : 1;
     if (rc)
         sg_log(SG_LOG_ERROR, "writing the report: %s", "stdout write failed");
+    sg_log(SG_LOG_INFO, "timing: load %.1f ms, factors %.1f ms for %zu symbols (%.1f us/symbol), %s %.1f ms",
+           t1 - t0, t2 - t1, nsym, nsym ? (t2 - t1) * 1e3 / (double)nsym : 0.0,
+           metrics ? "metrics and report" : "report", now_ms() - t2);
 out:
     free(mrows);
     sg_factor_result_free(&res);

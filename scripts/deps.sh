@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages sigmabatch needs, only those that are missing.
+#   scripts/deps.sh          build and run dependencies
+#   scripts/deps.sh --test   also the oracle's Python stack (live oracle test, benchmarks)
+set -euo pipefail
+
+pkgs=(
+  build-essential cmake pkg-config        # toolchain
+  liblapacke-dev libopenblas-dev          # regression (LAPACKE resolves to OpenBLAS)
+  libcmocka-dev                           # unit tests
+  librdkafka-dev libpq-dev postgresql     # bus and store (next issues)
+  libcurl4-openssl-dev libjansson-dev     # price providers (next issues)
+  libmsgpack-dev                          # messages (next issues)
+)
+if [[ "${1:-}" == "--test" ]]; then
+  pkgs+=(python3-pandas python3-sklearn python3-statsmodels time bc)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "% deps: installing ${missing[*]}" >&2
+  sudo_cmd=()
+  [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
