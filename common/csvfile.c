@@ -157,6 +157,11 @@ int sg_csv_next(sg_csv *c, char *err, size_t errlen)
             break;
         }
         c->pos = (size_t)(s - c->buf);
+        if (c->ncols && c->nfields > c->ncols) {
+            snprintf(err, errlen, "%s:%ld: %d fields, but the header has %d", c->path, c->line, c->nfields,
+                     c->ncols);
+            return -1;
+        }
         return 1;
     }
 }
@@ -169,6 +174,35 @@ void sg_csv_close(sg_csv *c)
         free(c->buf);
     free(c->f);
     memset(c, 0, sizeof *c);
+}
+
+int sg_csv_header(sg_csv *c, const char *const *names, int n, int required, int *idx,
+                  const char *expected, char *err, size_t errlen)
+{
+    int rc = sg_csv_next(c, err, errlen);
+    if (rc == 0)
+        snprintf(err, errlen, "%s: empty file: expected a header line (%s)", c->path, expected);
+    if (rc != 1)
+        return -1;
+    for (int k = 0; k < n; k++) {
+        idx[k] = -1;
+        for (int i = 0; i < c->nfields && idx[k] < 0; i++)
+            if (sg_field_eq(sg_field_trim(c->f[i]), names[k]))
+                idx[k] = i;
+        if (idx[k] < 0 && k < required) {
+            snprintf(err, errlen, "%s:%ld: header lacks column '%s' (expected %s)", c->path, c->line,
+                     names[k], expected);
+            return -1;
+        }
+    }
+    c->ncols = c->nfields;
+    return 0;
+}
+
+sg_field sg_csv_col(const sg_csv *c, int col)
+{
+    sg_field none = {"", 0};
+    return col >= 0 && col < c->nfields ? c->f[col] : none;
 }
 
 sg_field sg_field_trim(sg_field f)

@@ -26,6 +26,7 @@ typedef struct sg_csv {
     long next_line; /* line where the next record starts */
     int nfields, cap;
     sg_field *f;
+    int ncols; /* fields of the header, once sg_csv_header has read it */
 } sg_csv;
 
 /* Reads the whole file. Returns 0, or -1 with "path: cause" in err. */
@@ -33,6 +34,16 @@ int sg_csv_open(sg_csv *c, const char *path, char *err, size_t errlen);
 /* 1: a record is in c->f[0..nfields); 0: end of file; -1: error in err. */
 int sg_csv_next(sg_csv *c, char *err, size_t errlen);
 void sg_csv_close(sg_csv *c);
+
+/* Reads the header and finds the named columns: idx[k] is the field index of
+ * names[k], or -1. The first `required` names must be present. From then on a
+ * record with more fields than the header is an error of sg_csv_next. Returns
+ * 0, or -1 with "path:line: reason" (empty file, missing column) in err;
+ * `expected` completes the message ("symbol,date,...,close"). */
+int sg_csv_header(sg_csv *c, const char *const *names, int n, int required, int *idx,
+                  const char *expected, char *err, size_t errlen);
+/* Field col of the current record; empty when col < 0 or the record is short. */
+sg_field sg_csv_col(const sg_csv *c, int col);
 
 /* The field with surrounding spaces and tabs removed. */
 sg_field sg_field_trim(sg_field f);

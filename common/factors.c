@@ -92,19 +92,27 @@ typedef struct ctx {
     bool oom;
 } ctx;
 
+/* Makes room for one more element in a growing array; false on OOM. */
+static bool reserve(ctx *c, void **v, size_t n, size_t *cap, size_t elem)
+{
+    if (n < *cap)
+        return true;
+    size_t ncap = *cap ? *cap * 2 : 256;
+    void *nv = realloc(*v, ncap * elem);
+    if (!nv) {
+        c->oom = true;
+        return false;
+    }
+    *v = nv;
+    *cap = ncap;
+    return true;
+}
+
 static void add_row(ctx *c, size_t sym, sg_factor f, double beta, double r2, int obs)
 {
     sg_factor_result *res = c->res;
-    if (res->nrows == c->caprows) {
-        size_t ncap = c->caprows ? c->caprows * 2 : 1024;
-        sg_factor_row *nr = realloc(res->rows, ncap * sizeof *nr);
-        if (!nr) {
-            c->oom = true;
-            return;
-        }
-        res->rows = nr;
-        c->caprows = ncap;
-    }
+    if (!reserve(c, (void **)&res->rows, res->nrows, &c->caprows, sizeof *res->rows))
+        return;
     sg_factor_row *r = &res->rows[res->nrows++];
     r->sym = (uint32_t)sym;
     r->factor = (uint8_t)f;
@@ -120,16 +128,8 @@ __attribute__((format(printf, 4, 5)))
 static void add_failure(ctx *c, size_t sym, sg_step step, const char *fmt, ...)
 {
     sg_factor_result *res = c->res;
-    if (res->nfailures == c->capfail) {
-        size_t ncap = c->capfail ? c->capfail * 2 : 256;
-        sg_factor_failure *nf = realloc(res->failures, ncap * sizeof *nf);
-        if (!nf) {
-            c->oom = true;
-            return;
-        }
-        res->failures = nf;
-        c->capfail = ncap;
-    }
+    if (!reserve(c, (void **)&res->failures, res->nfailures, &c->capfail, sizeof *res->failures))
+        return;
     sg_factor_failure *f = &res->failures[res->nfailures++];
     f->sym = (uint32_t)sym;
     f->step = (uint8_t)step;

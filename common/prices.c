@@ -330,40 +330,21 @@ sg_prices *sg_prices_load_csv(const char *path, char *err, size_t errlen)
     sg_csv c;
     if (sg_csv_open(&c, path, err, errlen))
         return NULL;
+    static const char *const cols[] = {"symbol", "date", "close"};
+    int idx[3];
     sg_prices *p = sg_prices_new();
-    int rc = p ? sg_csv_next(&c, err, errlen) : -1;
-    if (!p)
+    int rc = 1;
+    if (!p) {
         snprintf(err, errlen, "%s: out of memory", path);
-    else if (rc == 0)
-        snprintf(err, errlen, "%s: empty file: expected a header line (symbol,date,...,close,...)", path);
-    int isym = -1, idate = -1, iclose = -1, ncols = c.nfields;
-    if (rc == 1) {
-        for (int i = 0; i < c.nfields; i++) {
-            sg_field f = sg_field_trim(c.f[i]);
-            if (sg_field_eq(f, "symbol"))
-                isym = i;
-            else if (sg_field_eq(f, "date"))
-                idate = i;
-            else if (sg_field_eq(f, "close"))
-                iclose = i;
-        }
-        if (isym < 0 || idate < 0 || iclose < 0) {
-            snprintf(err, errlen, "%s:%ld: header lacks column '%s' (expected symbol,date,open,high,low,close,volume)",
-                     path, c.line, isym < 0 ? "symbol" : idate < 0 ? "date" : "close");
-            rc = -1;
-        }
+        rc = -1;
+    } else if (sg_csv_header(&c, cols, 3, 3, idx, "symbol,date,open,high,low,close,volume", err, errlen)) {
+        rc = -1;
     }
     char q[64];
     while (rc == 1 && (rc = sg_csv_next(&c, err, errlen)) == 1) {
-        if (c.nfields > ncols) {
-            snprintf(err, errlen, "%s:%ld: %d fields, but the header has %d", path, c.line, c.nfields, ncols);
-            rc = -1;
-            break;
-        }
-        sg_field none = {"", 0};
-        sg_field sym = isym < c.nfields ? sg_field_trim(c.f[isym]) : none;
-        sg_field date = idate < c.nfields ? sg_field_trim(c.f[idate]) : none;
-        sg_field close = iclose < c.nfields ? sg_field_trim(c.f[iclose]) : none;
+        sg_field sym = sg_field_trim(sg_csv_col(&c, idx[0]));
+        sg_field date = sg_field_trim(sg_csv_col(&c, idx[1]));
+        sg_field close = sg_field_trim(sg_csv_col(&c, idx[2]));
         if (sym.len == 0 || close.len == 0) {
             skip_row(p, &c, sym.len == 0 ? "empty symbol" : "empty close");
             continue;

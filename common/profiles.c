@@ -84,38 +84,19 @@ sg_profiles *sg_profiles_load_csv(const char *path, char *err, size_t errlen)
     if (sg_csv_open(&c, path, err, errlen))
         return NULL;
     sg_profiles *ps = calloc(1, sizeof *ps);
-    int idx[NCOLS], ncols = 0, rc = ps ? sg_csv_next(&c, err, errlen) : -1;
-    if (!ps)
+    int idx[NCOLS], rc = 1;
+    if (!ps) {
         snprintf(err, errlen, "%s: out of memory", path);
-    else if (rc == 0)
-        snprintf(err, errlen, "%s: empty file: expected a header line (symbol,company_name,...,beta)", path);
-    if (rc == 1) {
-        ncols = c.nfields;
-        for (int k = 0; k < NCOLS; k++) {
-            idx[k] = -1;
-            for (int i = 0; i < c.nfields; i++)
-                if (sg_field_eq(sg_field_trim(c.f[i]), col_names[k]))
-                    idx[k] = i;
-        }
-        if (idx[C_SYMBOL] < 0) {
-            snprintf(err, errlen, "%s:%ld: header lacks column 'symbol'", path, c.line);
-            rc = -1;
-        }
+        rc = -1;
+    } else if (sg_csv_header(&c, col_names, NCOLS, 1, idx, "symbol,company_name,sector,industry,market_cap,pe_ratio,beta",
+                             err, errlen)) {
+        rc = -1;
     }
     char q[64];
     while (rc == 1 && (rc = sg_csv_next(&c, err, errlen)) == 1) {
-        if (c.nfields > ncols) {
-            snprintf(err, errlen, "%s:%ld: %d fields, but the header has %d", path, c.line, c.nfields, ncols);
-            rc = -1;
-            break;
-        }
         sg_field f[NCOLS];
-        for (int k = 0; k < NCOLS; k++) {
-            f[k].p = "";
-            f[k].len = 0;
-            if (idx[k] >= 0 && idx[k] < c.nfields)
-                f[k] = c.f[idx[k]];
-        }
+        for (int k = 0; k < NCOLS; k++)
+            f[k] = sg_csv_col(&c, idx[k]);
         if (ps->n == ps->cap) {
             size_t ncap = ps->cap ? ps->cap * 2 : 64;
             sg_profile *nv = realloc(ps->v, ncap * sizeof *nv);

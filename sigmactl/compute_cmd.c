@@ -16,7 +16,7 @@
 
 #include "commands.h"
 #include "log.h"
-#include "metrics.h"
+#include "job.h"
 #include "report.h"
 
 static void usage(FILE *f, bool metrics)
@@ -53,33 +53,6 @@ static double now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* --symbols A,B: stripped, de-duplicated and sorted, as oracle.py does. The
- * strings point into list, which is modified. */
-static size_t parse_symbols(char *list, const char **out)
-{
-    size_t n = 0;
-    for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
-        while (*tok == ' ' || *tok == '\t')
-            tok++;
-        size_t len = strlen(tok);
-        while (len && (tok[len - 1] == ' ' || tok[len - 1] == '\t'))
-            tok[--len] = '\0';
-        if (len)
-            out[n++] = tok;
-    }
-    qsort(out, n, sizeof *out, cmp_str);
-    size_t u = 0;
-    for (size_t i = 0; i < n; i++)
-        if (u == 0 || strcmp(out[u - 1], out[i]) != 0)
-            out[u++] = out[i];
-    return u;
 }
 
 int sg_cmd_compute(int argc, char **argv, bool metrics)
@@ -165,65 +138,26 @@ int sg_cmd_compute(int argc, char **argv, bool metrics)
     if (verbose)
         sg_log_init("sigmactl", SG_LOG_INFO);
 
-    char err[512];
-    int rc = 1;
-    double t0 = now_ms(), t1 = 0, t2 = 0;
-    sg_prices *px = sg_prices_load_csv(argv[optind], err, sizeof err);
-    sg_profiles *prof = NULL;
-    const char **symbols = NULL;
-    sg_factor_result res = {0};
-    sg_metrics_row *mrows = NULL;
-    if (!px) {
-        sg_log(SG_LOG_ERROR, "%s", err);
-        goto out;
-    }
-    if (profiles_path && !(prof = sg_profiles_load_csv(profiles_path, err, sizeof err))) {
-        sg_log(SG_LOG_ERROR, "%s", err);
-        goto out;
-    }
-    size_t nsym;
-    if (symbols_arg) {
-        symbols = malloc((strlen(symbols_arg) / 2 + 1) * sizeof *symbols);
-        nsym = symbols ? parse_symbols(symbols_arg, symbols) : 0;
-    } else {
-        nsym = sg_prices_count(px);
-        symbols = malloc((nsym ? nsym : 1) * sizeof *symbols);
-        for (size_t i = 0; symbols && i < nsym; i++)
-            symbols[i] = sg_prices_symbol(px, i);
-    }
+    sg_job job;
     sg_factor_opts fo = {.pipeline = pipeline, .alpha = ro.alpha};
-    t1 = now_ms();
-    if (!symbols || sg_factors_compute(px, symbols, nsym, calc, &fo, prof, &res, err, sizeof err)) {
-        sg_log(SG_LOG_ERROR, "%s", symbols ? err : "out of memory");
+    int rc = 1;
+    if (sg_job_load(&job, argv[optind], profiles_path, symbols_arg) || sg_job_factors(&job, calc, &fo) ||
+        (metrics && sg_job_metrics(&job, calc, mode, pipeline)))
         goto out;
-    }
-    t2 = now_ms();
-    for (size_t i = 0; i < res.nfailures; i++)
-        sg_log(SG_LOG_INFO, "%s %s: %s", sg_step_name(res.failures[i].step),
-               symbols[res.failures[i].sym], res.failures[i].reason);
+    double t0 = now_ms();
     static char obuf[1 << 16];
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
-    if (metrics) {
-        mrows = sg_metrics_compute(px, symbols, nsym, calc, mode, pipeline, &res, prof);
-        if (!mrows) {
-            sg_log(SG_LOG_ERROR, "metrics: out of memory");
-            goto out;
-        }
-        sg_report_metrics(stdout, symbols, nsym, calc, mrows, &ro);
-    } else {
-        sg_report_factors(stdout, symbols, &res, &ro);
-    }
+    if (metrics)
+        sg_report_metrics(stdout, job.symbols, job.nsym, calc, job.mrows, &ro);
+    else
+        sg_report_factors(stdout, job.symbols, &job.res, &ro);
     rc = fflush(stdout) == 0 ? 0 : 1;
     if (rc)
-        sg_log(SG_LOG_ERROR, "writing the report: %s", "stdout write failed");
+        sg_log(SG_LOG_ERROR, "writing the report to stdout failed");
     sg_log(SG_LOG_INFO, "timing: load %.1f ms, factors %.1f ms for %zu symbols (%.1f us/symbol), %s %.1f ms",
-           t1 - t0, t2 - t1, nsym, nsym ? (t2 - t1) * 1e3 / (double)nsym : 0.0,
-           metrics ? "metrics and report" : "report", now_ms() - t2);
+           job.load_ms, job.factors_ms, job.nsym, job.nsym ? job.factors_ms * 1e3 / (double)job.nsym : 0.0,
+           metrics ? "metrics and report" : "report", now_ms() - t0);
 out:
-    free(mrows);
-    sg_factor_result_free(&res);
-    free(symbols);
-    sg_profiles_free(prof);
-    sg_prices_free(px);
+    sg_job_free(&job);
     return rc;
 }

@@ -16,7 +16,7 @@
 
 #include "commands.h"
 #include "log.h"
-#include "metrics.h"
+#include "job.h"
 #include "report.h"
 
 #ifndef SG_SOURCE_DIR
@@ -29,13 +29,6 @@ static void usage(FILE *f)
           "  computes the factor rows and metrics of the sample universe (default:\n"
           "  " SG_SOURCE_DIR "/samples/universe.csv, date 2025-07-15) into DIR (default ./state/local).\n",
           f);
-}
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 static int mkdirs(const char *path)
@@ -124,52 +117,33 @@ int sg_cmd_local(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    char err[512], path[4096];
-    double t0 = now_ms();
-    sg_prices *px = sg_prices_load_csv(prices, err, sizeof err);
-    sg_profiles *prof = px ? sg_profiles_load_csv(profiles, err, sizeof err) : NULL;
-    if (!px || !prof) {
-        sg_log(SG_LOG_ERROR, "%s", err);
-        sg_prices_free(px);
-        return 1;
-    }
-    size_t nsym = sg_prices_count(px);
-    const char **symbols = malloc((nsym ? nsym : 1) * sizeof *symbols);
-    for (size_t i = 0; symbols && i < nsym; i++)
-        symbols[i] = sg_prices_symbol(px, i);
-    double t1 = now_ms();
+    char path[4096];
+    sg_job job;
     sg_factor_opts fo = {.pipeline = SG_PIPELINE_V2, .alpha = 1.0};
-    sg_factor_result res = {0};
-    sg_metrics_row *mrows = NULL;
     int rc = 1;
-    if (!symbols || sg_factors_compute(px, symbols, nsym, calc, &fo, prof, &res, err, sizeof err)) {
-        sg_log(SG_LOG_ERROR, "%s", symbols ? err : "out of memory");
+    if (sg_job_load(&job, prices, profiles, NULL) || sg_job_factors(&job, calc, &fo) ||
+        sg_job_metrics(&job, calc, SG_METRICS_TRADING, SG_PIPELINE_V2))
+        goto out;
+    if (mkdirs(state)) {
+        sg_log(SG_LOG_ERROR, "%s: cannot create the state directory: %s", state, strerror(errno));
         goto out;
     }
-    mrows = sg_metrics_compute(px, symbols, nsym, calc, SG_METRICS_TRADING, SG_PIPELINE_V2, &res, prof);
-    double t2 = now_ms();
-    if (!mrows || mkdirs(state)) {
-        sg_log(SG_LOG_ERROR, "%s", mrows ? "cannot create the state directory" : "out of memory");
-        goto out;
-    }
+    const char *const *symbols = job.symbols;
+    size_t nsym = job.nsym;
     printf("sigmabatch local run: %s, date %s, pipeline v2\n", prices, date);
     printf("universe: %zu symbols\n", nsym);
-    summarize(symbols, nsym, &res);
+    summarize(symbols, nsym, &job.res);
     snprintf(path, sizeof path, "%s/factors.csv", state);
-    if (write_report(path, symbols, nsym, calc, &res, NULL))
+    if (write_report(path, symbols, nsym, calc, &job.res, NULL))
         goto out;
     printf("wrote %s (as stored in symbol_factor_exposures)\n", path);
     snprintf(path, sizeof path, "%s/metrics.csv", state);
-    if (write_report(path, symbols, nsym, calc, &res, mrows))
+    if (write_report(path, symbols, nsym, calc, &job.res, job.mrows))
         goto out;
     printf("wrote %s (symbol_daily_metrics, trading-day mode)\n", path);
-    printf("time: load %.1f ms, compute %.1f ms\n", t1 - t0, t2 - t1);
+    printf("time: load %.1f ms, factors %.1f ms\n", job.load_ms, job.factors_ms);
     rc = 0;
 out:
-    free(mrows);
-    sg_factor_result_free(&res);
-    free(symbols);
-    sg_profiles_free(prof);
-    sg_prices_free(px);
+    sg_job_free(&job);
     return rc;
 }

@@ -1,0 +1,100 @@
+/* job.c - see job.h. */
+#include "job.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* "A, B,A": stripped, de-duplicated and sorted, as oracle.py does. */
+static size_t parse_symbols(char *list, const char **out)
+{
+    size_t n = 0;
+    for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+        while (*tok == ' ' || *tok == '\t')
+            tok++;
+        size_t len = strlen(tok);
+        while (len && (tok[len - 1] == ' ' || tok[len - 1] == '\t'))
+            tok[--len] = '\0';
+        if (len)
+            out[n++] = tok;
+    }
+    qsort(out, n, sizeof *out, cmp_str);
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (u == 0 || strcmp(out[u - 1], out[i]) != 0)
+            out[u++] = out[i];
+    return u;
+}
+
+int sg_job_load(sg_job *j, const char *prices_path, const char *profiles_path, char *symbols_arg)
+{
+    char err[512];
+    double t0 = now_ms();
+    memset(j, 0, sizeof *j);
+    if (!(j->px = sg_prices_load_csv(prices_path, err, sizeof err)) ||
+        (profiles_path && !(j->prof = sg_profiles_load_csv(profiles_path, err, sizeof err)))) {
+        sg_log(SG_LOG_ERROR, "%s", err);
+        return -1;
+    }
+    size_t cap = symbols_arg ? strlen(symbols_arg) / 2 + 1 : sg_prices_count(j->px) + 1;
+    if (!(j->symbols = malloc(cap * sizeof *j->symbols))) {
+        sg_log(SG_LOG_ERROR, "out of memory");
+        return -1;
+    }
+    if (symbols_arg) {
+        j->nsym = parse_symbols(symbols_arg, j->symbols);
+    } else {
+        j->nsym = sg_prices_count(j->px);
+        for (size_t i = 0; i < j->nsym; i++)
+            j->symbols[i] = sg_prices_symbol(j->px, i);
+    }
+    j->load_ms = now_ms() - t0;
+    return 0;
+}
+
+int sg_job_factors(sg_job *j, sg_day calc, const sg_factor_opts *opts)
+{
+    char err[256];
+    double t0 = now_ms();
+    if (sg_factors_compute(j->px, j->symbols, j->nsym, calc, opts, j->prof, &j->res, err, sizeof err)) {
+        sg_log(SG_LOG_ERROR, "%s", err);
+        return -1;
+    }
+    j->factors_ms = now_ms() - t0;
+    for (size_t i = 0; i < j->res.nfailures; i++)
+        sg_log(SG_LOG_INFO, "%s %s: %s", sg_step_name(j->res.failures[i].step),
+               j->symbols[j->res.failures[i].sym], j->res.failures[i].reason);
+    return 0;
+}
+
+int sg_job_metrics(sg_job *j, sg_day calc, sg_metrics_mode mode, sg_pipeline pipeline)
+{
+    j->mrows = sg_metrics_compute(j->px, j->symbols, j->nsym, calc, mode, pipeline, &j->res, j->prof);
+    if (!j->mrows)
+        sg_log(SG_LOG_ERROR, "metrics: out of memory");
+    return j->mrows ? 0 : -1;
+}
+
+void sg_job_free(sg_job *j)
+{
+    free(j->mrows);
+    sg_factor_result_free(&j->res);
+    free(j->symbols);
+    sg_profiles_free(j->prof);
+    sg_prices_free(j->px);
+    memset(j, 0, sizeof *j);
+}
