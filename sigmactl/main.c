@@ -4,6 +4,7 @@
  *   factors   factor rows of a price file, as oracle.py prints them
  *   metrics   symbol_daily_metrics rows of a price file
  *   local     the main job on the local default (see README.md)
+ *   migrate   schema migrations: up, down, status
  *
  * Exit codes: 0 done, 1 failed (bad input, I/O), 2 usage error.
  */
@@ -20,6 +21,7 @@ static void usage(FILE *f)
           "  factors PRICES.csv --date D [...]   factor rows of a price file (CSV on stdout)\n"
           "  metrics PRICES.csv --date D [...]   symbol metrics of a price file (CSV on stdout)\n"
           "  local [--state DIR]                 run the main job on the local default\n"
+          "  migrate up|down|status [...]        apply or revert schema migrations\n"
           "run 'sigmactl COMMAND --help' for a command's options.\n",
           f);
 }
@@ -42,6 +44,8 @@ int main(int argc, char **argv)
         return sg_cmd_compute(argc - 1, argv + 1, true);
     if (strcmp(cmd, "local") == 0)
         return sg_cmd_local(argc - 1, argv + 1);
+    if (strcmp(cmd, "migrate") == 0)
+        return sg_cmd_migrate(argc - 1, argv + 1);
     fprintf(stderr, "sigmactl: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;

@@ -1,0 +1,36 @@
+/*
+ * store.h - the PostgreSQL connection (libpq) every program shares.
+ *
+ * Owns: connecting from libpq's own conninfo and PG* environment (PGHOST,
+ * PGUSER, sslmode, .pgpass: no credential handling of ours), checking every
+ * result, and turning libpq's errors into "operation: message (detail; hint)"
+ * text. SQL only with parameters.
+ * Must not: log connection strings (they may hold a password), or know the
+ * engine's structures (the typed readers and writers come with the issues
+ * that need them).
+ */
+#ifndef SG_STORE_H
+#define SG_STORE_H
+
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+typedef struct sg_store sg_store;
+
+/* conninfo: a libpq connection string or URI; NULL or "" uses PG* alone. */
+sg_store *sg_store_connect(const char *conninfo, char *err, size_t errlen);
+void sg_store_close(sg_store *s);
+PGconn *sg_store_conn(sg_store *s);
+
+/* Runs sql (no parameters, possibly several statements). 0 or -1 with err. */
+int sg_store_exec(sg_store *s, const char *what, const char *sql, char *err, size_t errlen);
+/* Runs a parameterized statement (text parameters, NULL for SQL NULL) and
+ * returns its result (PQclear it), or NULL with err. */
+PGresult *sg_store_query(sg_store *s, const char *what, const char *sql, int nparams,
+                         const char *const *params, char *err, size_t errlen);
+
+/* "what: message (detail: ...; hint: ...)" from a failed result. */
+void sg_store_error(const char *what, const PGresult *r, PGconn *c, char *err, size_t errlen);
+
+#endif

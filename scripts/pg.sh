@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL cluster for tests and the local default (never a system cluster).
+#   scripts/pg.sh start DIR [PORT]   initdb (as the postgres user when root) and start; prints a conninfo
+#   scripts/pg.sh stop DIR           stop and remove DIR
+# The server listens on a unix socket in DIR only, with fsync off.
+set -euo pipefail
+cmd=${1:?usage: pg.sh start|stop DIR [PORT]}
+dir=${2:?usage: pg.sh start|stop DIR [PORT]}
+bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+as_pg=()
+[[ $(id -u) -eq 0 ]] && as_pg=(runuser -u postgres --)
+
+case $cmd in
+start)
+  port=${3:-$((20000 + RANDOM % 20000))}
+  mkdir -p "$dir"
+  [[ $(id -u) -eq 0 ]] && chown postgres "$dir"
+  "${as_pg[@]}" "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
+    { cat "$dir/initdb.log" >&2; exit 1; }
+  "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+    -o "-p $port -k $dir -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+  echo "host=$dir port=$port user=postgres dbname=postgres"
+  ;;
+stop)
+  [[ -d $dir/data ]] && "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+  rm -rf "$dir"
+  ;;
+*)
+  echo "usage: pg.sh start|stop DIR [PORT]" >&2
+  exit 2
+  ;;
+esac
