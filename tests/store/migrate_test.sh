@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Migrations against a throwaway PostgreSQL 15 (scripts/pg.sh): up, idempotence,
+# down --all then up gives the identical schema, the checksum refusal, two
+# concurrent `migrate up`, the seeded factor definitions, and the queue's
+# partial unique index.
+#   migrate_test.sh SIGMACTL SOURCE_DIR
+set -euo pipefail
+sigmactl=$1
+src=$2
+work=$(mktemp -d /tmp/sigma-migrate.XXXXXX)
+chmod 755 "$work"
+ci=$("$src/scripts/pg.sh" start "$work/pg")
+trap '"$src/scripts/pg.sh" stop "$work/pg"; rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+q() { psql "$ci" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
+schema() { pg_dump -s "$ci" | grep -v '^\\\(un\)\?restrict'; }
+export SIGMA_MIGRATIONS=$src/migrations
+
+echo "== up from empty"
+"$sigmactl" migrate up -d "$ci" | tee "$work/out"
+grep -q "applied 0003_factor_definitions" "$work/out" || fail "0003 not applied"
+[[ $(q "SELECT count(*) FROM sigmabatch_schema_migrations") == 3 ]] || fail "3 versions recorded"
+[[ $(q "SELECT count(*) FROM factor_definitions") == 13 ]] || fail "13 factor definitions seeded"
+q "SELECT column_name FROM information_schema.columns WHERE table_name='symbol_universe' AND column_name IN ('added_source','last_price_date','last_factor_date')" | wc -l | grep -qx 3 || fail "symbol_universe columns"
+schema >"$work/schema1.sql"
+
+echo "== up again is a no-op"
+"$sigmactl" migrate up -d "$ci" | grep -q "nothing to apply" || fail "second up did something"
+
+echo "== down --all, then up: identical schema"
+"$sigmactl" migrate down --all -d "$ci"
+[[ $(q "SELECT count(*) FROM pg_tables WHERE schemaname='public' AND tablename <> 'sigmabatch_schema_migrations'") == 0 ]] || fail "down --all left tables"
+"$sigmactl" migrate up -d "$ci" >/dev/null
+schema >"$work/schema2.sql"
+diff "$work/schema1.sql" "$work/schema2.sql" || fail "schema differs after down --all + up"
+
+echo "== down --steps 1 reverts only the last"
+"$sigmactl" migrate down --steps 1 -d "$ci" | grep -qx "reverted 0003_factor_definitions" || fail "down 1"
+"$sigmactl" migrate status -d "$ci" | grep -q "0003_factor_definitions *pending" || fail "status after down"
+"$sigmactl" migrate up -d "$ci" >/dev/null
+
+echo "== a changed applied file is refused"
+cp -r "$src/migrations" "$work/mig"
+echo "-- edited" >>"$work/mig/0002_v2_batch_tables.up.sql"
+if "$sigmactl" migrate up -d "$ci" --dir "$work/mig" 2>"$work/err"; then fail "changed file accepted"; fi
+grep -q "0002_v2_batch_tables.up.sql was changed after it was applied" "$work/err" || { cat "$work/err"; fail "message"; }
+
+echo "== factor definitions: an existing name is kept as it is"
+"$sigmactl" migrate down --steps 1 -d "$ci" >/dev/null
+q "INSERT INTO factor_definitions (name, factor_type, calculation_method, etf_proxy, display_order) VALUES ('Size Spread', 'spread', 'OLS_SPREAD', 'IWM-SPY', 12)"
+"$sigmactl" migrate up -d "$ci" >/dev/null
+[[ $(q "SELECT factor_type || '/' || etf_proxy FROM factor_definitions WHERE name='Size Spread'") == "spread/IWM-SPY" ]] || fail "existing definition changed"
+[[ $(q "SELECT count(*) FROM factor_definitions") == 13 ]] || fail "13 definitions"
+"$sigmactl" migrate down --steps 1 -d "$ci" >/dev/null
+[[ $(q "SELECT count(*) FROM factor_definitions") == 1 ]] || fail "down removed the pre-existing definition"
+"$sigmactl" migrate up -d "$ci" >/dev/null
+
+echo "== two concurrent migrate up"
+"$sigmactl" migrate down --all -d "$ci" >/dev/null
+"$sigmactl" migrate up -d "$ci" >"$work/a" 2>&1 &
+pa=$!
+"$sigmactl" migrate up -d "$ci" >"$work/b" 2>&1 &
+pb=$!
+wait $pa || { cat "$work/a"; fail "first concurrent up failed"; }
+wait $pb || { cat "$work/b"; fail "second concurrent up failed"; }
+[[ $(cat "$work/a" "$work/b" | grep -c '^applied') == 3 ]] || { cat "$work/a" "$work/b"; fail "each migration applied once"; }
+schema >"$work/schema3.sql"
+diff "$work/schema1.sql" "$work/schema3.sql" || fail "schema after concurrent up"
+
+echo "== the queue allows one pending or processing job per symbol"
+q "INSERT INTO symbol_onboarding_queue (symbol) VALUES ('AAPL')"
+if q "INSERT INTO symbol_onboarding_queue (symbol) VALUES ('AAPL')" 2>"$work/err"; then fail "second pending row accepted"; fi
+grep -q idx_queue_pending_symbol "$work/err" || fail "refused by the wrong constraint"
+q "UPDATE symbol_onboarding_queue SET status='processing' WHERE symbol='AAPL'"
+if q "INSERT INTO symbol_onboarding_queue (symbol) VALUES ('AAPL')" 2>/dev/null; then fail "pending beside processing accepted"; fi
+q "UPDATE symbol_onboarding_queue SET status='completed' WHERE symbol='AAPL'"
+q "INSERT INTO symbol_onboarding_queue (symbol) VALUES ('AAPL')"
+[[ $(q "SELECT status || ',' || priority FROM symbol_onboarding_queue WHERE status='pending'") == "pending,normal" ]] || fail "defaults"
+
+echo "== bad arguments"
+set +e
+"$sigmactl" migrate sideways -d "$ci" 2>/dev/null; [[ $? == 2 ]] || fail "bad action exit code"
+"$sigmactl" migrate up --all -d "$ci" 2>/dev/null; [[ $? == 2 ]] || fail "--all with up"
+"$sigmactl" migrate up -d "host=$work/nowhere port=1" 2>"$work/err"; [[ $? == 1 ]] || fail "no server exit code"
+grep -q "connect:" "$work/err" || fail "connect message"
+set -e
+echo "migrate: all checks passed"
