@@ -74,72 +74,54 @@ static int parse_number(sg_field f, bool *has, double *v)
     return 0;
 }
 
-enum { C_SYMBOL, C_NAME, C_SECTOR, C_INDUSTRY, C_CAP, C_PE, C_BETA, NCOLS };
-static const char *col_names[NCOLS] = {"symbol",     "company_name", "sector", "industry",
-                                       "market_cap", "pe_ratio",     "beta"};
-
-sg_profiles *sg_profiles_load_csv(const char *path, char *err, size_t errlen)
+sg_profiles *sg_profiles_new(void)
 {
-    sg_csv c;
-    if (sg_csv_open(&c, path, err, errlen))
-        return NULL;
-    sg_profiles *ps = calloc(1, sizeof *ps);
-    int idx[NCOLS], rc = 1;
-    if (!ps) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        rc = -1;
-    } else if (sg_csv_header(&c, col_names, NCOLS, 1, idx, "symbol,company_name,sector,industry,market_cap,pe_ratio,beta",
-                             err, errlen)) {
-        rc = -1;
-    }
-    char q[64];
-    while (rc == 1 && (rc = sg_csv_next(&c, err, errlen)) == 1) {
-        sg_field f[NCOLS];
-        for (int k = 0; k < NCOLS; k++)
-            f[k] = sg_csv_col(&c, idx[k]);
-        if (ps->n == ps->cap) {
-            size_t ncap = ps->cap ? ps->cap * 2 : 64;
-            sg_profile *nv = realloc(ps->v, ncap * sizeof *nv);
-            if (!nv) {
-                snprintf(err, errlen, "%s: out of memory", path);
-                rc = -1;
-                break;
-            }
-            ps->v = nv;
-            ps->cap = ncap;
+    return calloc(1, sizeof(sg_profiles));
+}
+
+int sg_profiles_add(sg_profiles *ps, const sg_field f[SG_PROFILE_NCOLS], long line, const char **why)
+{
+    static const char *const bad_number[SG_PROFILE_NCOLS] = {
+        [SG_PROFILE_MARKET_CAP] = "market_cap is not a finite number",
+        [SG_PROFILE_PE_RATIO] = "pe_ratio is not a finite number",
+        [SG_PROFILE_BETA] = "beta is not a finite number"};
+    if (ps->n == ps->cap) {
+        size_t ncap = ps->cap ? ps->cap * 2 : 64;
+        sg_profile *nv = realloc(ps->v, ncap * sizeof *nv);
+        if (!nv) {
+            *why = "out of memory";
+            return -1;
         }
-        sg_profile *p = &ps->v[ps->n];
-        memset(p, 0, sizeof *p);
-        p->line = c.line;
-        int bad = -1;
-        if (parse_number(f[C_CAP], &p->has_market_cap, &p->market_cap))
-            bad = C_CAP;
-        else if (parse_number(f[C_PE], &p->has_pe_ratio, &p->pe_ratio))
-            bad = C_PE;
-        else if (parse_number(f[C_BETA], &p->has_beta, &p->beta))
-            bad = C_BETA;
-        if (bad >= 0) {
-            snprintf(err, errlen, "%s:%ld: %s '%s' is not a finite number", path, c.line, col_names[bad],
-                     sg_field_quote(f[bad], q));
-            rc = -1;
-            break;
-        }
-        /* Symbols are taken as written (oracle.py does not strip them). */
-        p->symbol = f[C_SYMBOL].len ? dup_field(f[C_SYMBOL]) : calloc(1, 1);
-        p->company_name = dup_field(f[C_NAME]);
-        p->sector = dup_field(f[C_SECTOR]);
-        p->industry = dup_field(f[C_INDUSTRY]);
-        ps->n++;
-        if (!p->symbol) {
-            snprintf(err, errlen, "%s: out of memory", path);
-            rc = -1;
-        }
+        ps->v = nv;
+        ps->cap = ncap;
     }
-    sg_csv_close(&c);
-    if (rc != 0) {
-        sg_profiles_free(ps);
-        return NULL;
+    sg_profile *p = &ps->v[ps->n];
+    memset(p, 0, sizeof *p);
+    p->line = line;
+    bool *has[SG_PROFILE_NCOLS] = {[SG_PROFILE_MARKET_CAP] = &p->has_market_cap,
+                                   [SG_PROFILE_PE_RATIO] = &p->has_pe_ratio, [SG_PROFILE_BETA] = &p->has_beta};
+    double *val[SG_PROFILE_NCOLS] = {[SG_PROFILE_MARKET_CAP] = &p->market_cap,
+                                     [SG_PROFILE_PE_RATIO] = &p->pe_ratio, [SG_PROFILE_BETA] = &p->beta};
+    for (int k = SG_PROFILE_MARKET_CAP; k <= SG_PROFILE_BETA; k++)
+        if (parse_number(f[k], has[k], val[k])) {
+            *why = bad_number[k];
+            return -1;
+        }
+    /* Symbols are taken as written (oracle.py does not strip them). */
+    p->symbol = f[SG_PROFILE_SYMBOL].len ? dup_field(f[SG_PROFILE_SYMBOL]) : calloc(1, 1);
+    p->company_name = dup_field(f[SG_PROFILE_COMPANY_NAME]);
+    p->sector = dup_field(f[SG_PROFILE_SECTOR]);
+    p->industry = dup_field(f[SG_PROFILE_INDUSTRY]);
+    ps->n++;
+    if (!p->symbol) {
+        *why = "out of memory";
+        return -1;
     }
+    return 0;
+}
+
+void sg_profiles_finish(sg_profiles *ps)
+{
     qsort(ps->v, ps->n, sizeof *ps->v, cmp_profile);
     size_t out = 0;
     for (size_t i = 0; i < ps->n; i++) {
@@ -150,6 +132,41 @@ sg_profiles *sg_profiles_load_csv(const char *path, char *err, size_t errlen)
         ps->v[out++] = ps->v[i];
     }
     ps->n = out;
+}
+
+const char *const sg_profile_columns[SG_PROFILE_NCOLS] = {"symbol",     "company_name", "sector", "industry",
+                                                          "market_cap", "pe_ratio",     "beta"};
+
+sg_profiles *sg_profiles_load_csv(const char *path, char *err, size_t errlen)
+{
+    sg_csv c;
+    if (sg_csv_open(&c, path, err, errlen))
+        return NULL;
+    sg_profiles *ps = sg_profiles_new();
+    int idx[SG_PROFILE_NCOLS], rc = 1;
+    if (!ps) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        rc = -1;
+    } else if (sg_csv_header(&c, sg_profile_columns, SG_PROFILE_NCOLS, 1, idx,
+                             "symbol,company_name,sector,industry,market_cap,pe_ratio,beta", err, errlen)) {
+        rc = -1;
+    }
+    while (rc == 1 && (rc = sg_csv_next(&c, err, errlen)) == 1) {
+        sg_field f[SG_PROFILE_NCOLS];
+        const char *why;
+        for (int k = 0; k < SG_PROFILE_NCOLS; k++)
+            f[k] = sg_csv_col(&c, idx[k]);
+        if (sg_profiles_add(ps, f, c.line, &why)) {
+            snprintf(err, errlen, "%s:%ld: %s", path, c.line, why);
+            rc = -1;
+        }
+    }
+    sg_csv_close(&c);
+    if (rc != 0) {
+        sg_profiles_free(ps);
+        return NULL;
+    }
+    sg_profiles_finish(ps);
     return ps;
 }
 

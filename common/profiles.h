@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "csvfile.h"
+
 typedef struct sg_profile {
     char *symbol;
     char *company_name, *sector, *industry; /* NULL when empty */
@@ -22,6 +24,19 @@ typedef struct sg_profile {
 } sg_profile;
 
 typedef struct sg_profiles sg_profiles;
+
+/* Columns, in the order sg_profiles_add takes them. */
+enum {
+    SG_PROFILE_SYMBOL, SG_PROFILE_COMPANY_NAME, SG_PROFILE_SECTOR, SG_PROFILE_INDUSTRY,
+    SG_PROFILE_MARKET_CAP, SG_PROFILE_PE_RATIO, SG_PROFILE_BETA, SG_PROFILE_NCOLS
+};
+extern const char *const sg_profile_columns[SG_PROFILE_NCOLS];
+
+/* Building (a CSV file today, company_profiles tomorrow): add rows, then
+ * finish (sorts; the last row of a symbol wins). Empty fields are NULL. */
+sg_profiles *sg_profiles_new(void);
+int sg_profiles_add(sg_profiles *p, const sg_field f[SG_PROFILE_NCOLS], long line, const char **why);
+void sg_profiles_finish(sg_profiles *p);
 
 /* NULL with "path:line: reason" in err on a bad file. */
 sg_profiles *sg_profiles_load_csv(const char *path, char *err, size_t errlen);

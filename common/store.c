@@ -89,3 +89,117 @@ PGresult *sg_store_query(sg_store *s, const char *what, const char *sql, int npa
     }
     return r;
 }
+
+/* ---- COPY ------------------------------------------------------------------ */
+
+static void put(sg_copybuf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t ncap = b->cap ? b->cap : 1 << 16;
+        while (ncap < b->len + n + 1)
+            ncap *= 2;
+        char *np = realloc(b->p, ncap);
+        if (!np) {
+            b->oom = 1;
+            return;
+        }
+        b->p = np;
+        b->cap = ncap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+
+void sg_copy_fieldn(sg_copybuf *b, const char *s, size_t n)
+{
+    size_t start = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *esc = s[i] == '\\' ? "\\\\" : s[i] == '\t' ? "\\t" : s[i] == '\n' ? "\\n" : s[i] == '\r' ? "\\r" : NULL;
+        if (!esc)
+            continue;
+        put(b, s + start, i - start);
+        put(b, esc, 2);
+        start = i + 1;
+    }
+    put(b, s + start, n - start);
+}
+
+void sg_copy_field(sg_copybuf *b, const char *s)
+{
+    if (!s)
+        put(b, "\\N", 2);
+    else
+        sg_copy_fieldn(b, s, strlen(s));
+}
+
+void sg_copy_sep(sg_copybuf *b)
+{
+    put(b, "\t", 1);
+}
+
+void sg_copy_eol(sg_copybuf *b)
+{
+    put(b, "\n", 1);
+}
+
+void sg_copybuf_free(sg_copybuf *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof *b);
+}
+
+int sg_store_copy(sg_store *s, const char *what, const char *copy_sql, sg_copybuf *b, char *err, size_t errlen)
+{
+    if (b->oom) {
+        snprintf(err, errlen, "%s: out of memory", what);
+        return -1;
+    }
+    PGresult *r = PQexec(s->conn, copy_sql);
+    if (!r || PQresultStatus(r) != PGRES_COPY_IN) {
+        sg_store_error(what, r, s->conn, err, errlen);
+        PQclear(r);
+        return -1;
+    }
+    PQclear(r);
+    int ok = 1;
+    for (size_t off = 0; ok && off < b->len; off += 1 << 20) {
+        size_t n = b->len - off < (1u << 20) ? b->len - off : 1u << 20;
+        ok = PQputCopyData(s->conn, b->p + off, (int)n) == 1;
+    }
+    if (PQputCopyEnd(s->conn, ok ? NULL : "send failed") != 1)
+        ok = 0;
+    r = PQgetResult(s->conn);
+    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+        sg_store_error(what, r, s->conn, err, errlen);
+        ok = 0;
+    }
+    PQclear(r);
+    while ((r = PQgetResult(s->conn))) /* drain, so the connection is ready again */
+        PQclear(r);
+    return ok ? 0 : -1;
+}
+
+char *sg_store_text_array(const char *const *v, size_t n)
+{
+    sg_copybuf b = {0};
+    put(&b, "{", 1);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            put(&b, ",", 1);
+        put(&b, "\"", 1);
+        for (const char *c = v[i]; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                put(&b, "\\", 1);
+            put(&b, c, 1);
+        }
+        put(&b, "\"", 1);
+    }
+    put(&b, "}", 2); /* with the NUL */
+    if (b.oom) {
+        free(b.p);
+        return NULL;
+    }
+    return b.p;
+}

@@ -33,4 +33,25 @@ PGresult *sg_store_query(sg_store *s, const char *what, const char *sql, int npa
 /* "what: message (detail: ...; hint: ...)" from a failed result. */
 void sg_store_error(const char *what, const PGresult *r, PGconn *c, char *err, size_t errlen);
 
+
+/* ---- building blocks ------------------------------------------------------ */
+
+/* A growing text buffer for COPY ... FROM STDIN (text format). */
+typedef struct sg_copybuf {
+    char *p;
+    size_t len, cap;
+    int oom;
+} sg_copybuf;
+
+void sg_copy_field(sg_copybuf *b, const char *s); /* escaped; NULL writes \N */
+void sg_copy_fieldn(sg_copybuf *b, const char *s, size_t n);
+void sg_copy_sep(sg_copybuf *b);                  /* tab */
+void sg_copy_eol(sg_copybuf *b);                  /* newline */
+/* Starts `copy_sql` (COPY ... FROM STDIN), sends b, ends the COPY. */
+int sg_store_copy(sg_store *s, const char *what, const char *copy_sql, sg_copybuf *b, char *err, size_t errlen);
+void sg_copybuf_free(sg_copybuf *b);
+
+/* A text[] parameter value ('{"A","B"}') of n strings. malloc'ed. */
+char *sg_store_text_array(const char *const *v, size_t n);
+
 #endif

@@ -7,5 +7,8 @@
 int sg_cmd_compute(int argc, char **argv, bool metrics); /* factors, metrics */
 int sg_cmd_local(int argc, char **argv);                 /* the local default */
 int sg_cmd_migrate(int argc, char **argv);               /* schema migrations */
+int sg_cmd_import_prices(int argc, char **argv);         /* CSV -> market_data_cache */
+int sg_cmd_import_profiles(int argc, char **argv);       /* CSV -> company_profiles */
+int sg_cmd_compute_db(int argc, char **argv);            /* database -> engine -> database */
 
 #endif

@@ -19,8 +19,7 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* "A, B,A": stripped, de-duplicated and sorted, as oracle.py does. */
-static size_t parse_symbols(char *list, const char **out)
+size_t sg_parse_symbols(char *list, const char **out)
 {
     size_t n = 0;
     for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
@@ -56,7 +55,7 @@ int sg_job_load(sg_job *j, const char *prices_path, const char *profiles_path, c
         return -1;
     }
     if (symbols_arg) {
-        j->nsym = parse_symbols(symbols_arg, j->symbols);
+        j->nsym = sg_parse_symbols(symbols_arg, j->symbols);
     } else {
         j->nsym = sg_prices_count(j->px);
         for (size_t i = 0; i < j->nsym; i++)

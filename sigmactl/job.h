@@ -27,4 +27,8 @@ int sg_job_factors(sg_job *j, sg_day calc, const sg_factor_opts *opts);
 int sg_job_metrics(sg_job *j, sg_day calc, sg_metrics_mode mode, sg_pipeline pipeline);
 void sg_job_free(sg_job *j);
 
+/* "A, B,A" -> A, B: stripped, de-duplicated and sorted, as oracle.py does.
+ * out[] points into list (modified); room for strlen(list)/2+1 entries. */
+size_t sg_parse_symbols(char *list, const char **out);
+
 #endif

@@ -5,6 +5,8 @@
  *   metrics   symbol_daily_metrics rows of a price file
  *   local     the main job on the local default (see README.md)
  *   migrate   schema migrations: up, down, status
+ *   import-prices, import-profiles   CSV files into the database
+ *   compute   a date's factor rows and metrics, database to database
  *
  * Exit codes: 0 done, 1 failed (bad input, I/O), 2 usage error.
  */
@@ -22,6 +24,9 @@ static void usage(FILE *f)
           "  metrics PRICES.csv --date D [...]   symbol metrics of a price file (CSV on stdout)\n"
           "  local [--state DIR]                 run the main job on the local default\n"
           "  migrate up|down|status [...]        apply or revert schema migrations\n"
+          "  import-prices FILE.csv [-d DB]      validated price rows into market_data_cache\n"
+          "  import-profiles FILE.csv [-d DB]    validated rows into company_profiles\n"
+          "  compute --date D [...] [-d DB]      factor rows and metrics of a date, in the database\n"
           "run 'sigmactl COMMAND --help' for a command's options.\n",
           f);
 }
@@ -46,6 +51,12 @@ int main(int argc, char **argv)
         return sg_cmd_local(argc - 1, argv + 1);
     if (strcmp(cmd, "migrate") == 0)
         return sg_cmd_migrate(argc - 1, argv + 1);
+    if (strcmp(cmd, "import-prices") == 0)
+        return sg_cmd_import_prices(argc - 1, argv + 1);
+    if (strcmp(cmd, "import-profiles") == 0)
+        return sg_cmd_import_profiles(argc - 1, argv + 1);
+    if (strcmp(cmd, "compute") == 0)
+        return sg_cmd_compute_db(argc - 1, argv + 1);
     fprintf(stderr, "sigmactl: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;

@@ -1,0 +1,482 @@
+/*
+ * db_cmd.c - the database-backed commands of sigmactl.
+ *
+ *   sigmactl import-prices FILE.csv [-d CONNINFO]     validated bars into market_data_cache
+ *   sigmactl import-profiles FILE.csv [-d CONNINFO]   validated rows into company_profiles
+ *   sigmactl compute --date D [--pipeline P] [--symbols A,B] [--metrics-mode trading|app] [-d CONNINFO]
+ *
+ * Imports validate the whole file first: any bad row rejects it, every bad
+ * row is reported (file:line: reason, the first 20), and nothing is written.
+ * A valid file goes in as one transaction: COPY into a temporary table, one
+ * upsert, and the symbols registered in symbol_universe (added_source 'admin').
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "commands.h"
+#include "csvfile.h"
+#include "job.h"
+#include "log.h"
+#include "store_io.h"
+
+#define MAX_REPORTED 20
+
+typedef struct db_opts {
+    const char *conninfo;
+    const char *file;
+    const char *date;
+    const char *pipeline;
+    char *symbols;
+    const char *metrics_mode;
+} db_opts;
+
+static int usage_error(const char *cmd, const char *usage, const char *msg, const char *arg)
+{
+    fprintf(stderr, "sigmactl %s: ", cmd);
+    fprintf(stderr, msg, arg);
+    fprintf(stderr, "\nusage: %s\n", usage);
+    return 2;
+}
+
+/* Parses the options every database command shares; 0, or an exit code. */
+static int parse(int argc, char **argv, const char *cmd, const char *usage, bool wants_file, db_opts *o)
+{
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, 'd'},      {"date", required_argument, NULL, 'D'},
+        {"pipeline", required_argument, NULL, 'p'}, {"symbols", required_argument, NULL, 's'},
+        {"metrics-mode", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int opt;
+    memset(o, 0, sizeof *o);
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":d:", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'd': o->conninfo = optarg; break;
+        case 'D': o->date = optarg; break;
+        case 'p': o->pipeline = optarg; break;
+        case 's': o->symbols = optarg; break;
+        case 'm': o->metrics_mode = optarg; break;
+        case 'h': printf("usage: %s\n", usage); return -1;
+        case ':': return usage_error(cmd, usage, "option '%s' needs a value", argv[optind - 1]);
+        default: return usage_error(cmd, usage, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (wants_file && optind != argc - 1)
+        return usage_error(cmd, usage, "%s", "expected one FILE.csv argument");
+    if (!wants_file && optind != argc)
+        return usage_error(cmd, usage, "unexpected argument '%s'", argv[optind]);
+    if (wants_file && (o->date || o->pipeline || o->symbols || o->metrics_mode))
+        return usage_error(cmd, usage, "%s", "--date, --pipeline, --symbols and --metrics-mode are options of compute");
+    o->file = wants_file ? argv[optind] : NULL;
+    return 0;
+}
+
+/* ---- validation of imported fields ------------------------------------------- */
+
+/* Tickers: upper-case letters, digits and . - ^ = / _ (private symbols), 1-20 of them. */
+static const char *check_symbol(sg_field f)
+{
+    if (f.len == 0)
+        return "empty symbol";
+    if (f.len > 20)
+        return "symbol longer than 20 characters (symbol_universe.symbol is VARCHAR(20))";
+    for (size_t i = 0; i < f.len; i++) {
+        char c = f.p[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr(".-^=/_", c)))
+            return "symbol has a character no ticker has (allowed: A-Z 0-9 . - ^ = / _)";
+    }
+    return NULL;
+}
+
+/* A price for NUMERIC(12,4): a finite decimal > 0 and below 10^8. */
+static const char *check_price(sg_field f, const char *name, bool required, char *why, size_t whylen)
+{
+    sg_dec d;
+    if (f.len == 0) {
+        if (!required)
+            return NULL;
+        snprintf(why, whylen, "empty %s", name);
+        return why;
+    }
+    if (sg_dec_parse(f.p, f.len, &d))
+        snprintf(why, whylen, "%s is not a number", name);
+    else if (d.neg || d.ndig == 0)
+        snprintf(why, whylen, "%s must be positive", name);
+    else if (d.decpt > 8)
+        snprintf(why, whylen, "%s is too large for NUMERIC(12,4)", name);
+    else
+        return NULL;
+    return why;
+}
+
+static const char *check_volume(sg_field f)
+{
+    if (f.len == 0)
+        return NULL;
+    long long v = 0;
+    for (size_t i = 0; i < f.len; i++) {
+        if (f.p[i] < '0' || f.p[i] > '9')
+            return "volume is not a whole number >= 0";
+        v = v * 10 + (f.p[i] - '0');
+        if (v > 2147483647LL)
+            return "volume does not fit market_data_cache.volume (INTEGER)";
+    }
+    return NULL;
+}
+
+static const char *check_date(sg_field f, sg_day *day)
+{
+    const char *why;
+    if (sg_day_parse(f.p, f.len, day, &why))
+        return why;
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    if (*day < sg_day_from_ymd(1900, 1, 1) || *day > sg_day_from_ymd(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday) + 1)
+        return "date out of range (1900-01-01 to tomorrow)";
+    return NULL;
+}
+
+static void report_bad(const char *path, long line, const char *why, size_t *nbad)
+{
+    if ((*nbad)++ < MAX_REPORTED)
+        sg_log(SG_LOG_ERROR, "%s:%ld: %s", path, line, why);
+}
+
+/* ---- import-prices -------------------------------------------------------------- */
+
+enum { P_SYMBOL, P_DATE, P_OPEN, P_HIGH, P_LOW, P_CLOSE, P_VOLUME, P_NCOLS };
+static const char *const price_cols[P_NCOLS] = {"symbol", "date", "open", "high", "low", "close", "volume"};
+
+/* Validates the file into COPY text; returns the row count or -1 when rejected. */
+static long prices_to_copy(const char *path, sg_copybuf *b)
+{
+    char err[512], why[128];
+    sg_csv c;
+    static const int order[P_NCOLS] = {P_SYMBOL, P_DATE, P_CLOSE, P_OPEN, P_HIGH, P_LOW, P_VOLUME};
+    const char *names[P_NCOLS];
+    int idx[P_NCOLS], at[P_NCOLS], rc;
+    for (int k = 0; k < P_NCOLS; k++)
+        names[k] = price_cols[order[k]];
+    if (sg_csv_open(&c, path, err, sizeof err) ||
+        sg_csv_header(&c, names, P_NCOLS, 3, at, "symbol,date,open,high,low,close,volume", err, sizeof err)) {
+        sg_log(SG_LOG_ERROR, "%s", err);
+        sg_csv_close(&c);
+        return -1;
+    }
+    for (int k = 0; k < P_NCOLS; k++)
+        idx[order[k]] = at[k];
+    size_t nbad = 0, skipped = 0;
+    long rows = 0;
+    while ((rc = sg_csv_next(&c, err, sizeof err)) == 1) {
+        sg_field f[P_NCOLS];
+        for (int k = 0; k < P_NCOLS; k++)
+            f[k] = sg_field_trim(sg_csv_col(&c, idx[k]));
+        if (f[P_CLOSE].len == 0) { /* as the engine's reader: the app cannot store it */
+            if (skipped++ < 5)
+                sg_log(SG_LOG_WARN, "%s:%ld: empty close; row skipped", path, c.line);
+            continue;
+        }
+        sg_day day;
+        const char *bad = check_symbol(f[P_SYMBOL]);
+        if (!bad && (bad = check_date(f[P_DATE], &day)) != NULL) {
+            char q[64];
+            snprintf(why, sizeof why, "bad date '%s': %s", sg_field_quote(f[P_DATE], q), bad);
+            bad = why;
+        }
+        for (int k = P_OPEN; !bad && k <= P_CLOSE; k++)
+            bad = check_price(f[k], price_cols[k], k == P_CLOSE, why, sizeof why);
+        if (!bad)
+            bad = check_volume(f[P_VOLUME]);
+        if (bad) {
+            report_bad(path, c.line, bad, &nbad);
+            continue;
+        }
+        char line[24];
+        snprintf(line, sizeof line, "%ld", c.line);
+        sg_copy_field(b, line);
+        for (int k = 0; k < P_NCOLS; k++) {
+            sg_copy_sep(b);
+            if (f[k].len)
+                sg_copy_fieldn(b, f[k].p, f[k].len);
+            else
+                sg_copy_field(b, NULL);
+        }
+        sg_copy_eol(b);
+        rows++;
+    }
+    if (rc < 0)
+        report_bad(path, c.line, strchr(err, ' ') ? strchr(err, ' ') + 1 : err, &nbad);
+    sg_csv_close(&c);
+    if (skipped > 5)
+        sg_log(SG_LOG_WARN, "%s: %zu rows with an empty close skipped", path, skipped);
+    if (nbad) {
+        if (nbad > MAX_REPORTED)
+            sg_log(SG_LOG_ERROR, "%s: ... %zu bad rows in all", path, nbad);
+        sg_log(SG_LOG_ERROR, "%s: rejected (%zu bad rows); nothing was written", path, nbad);
+        return -1;
+    }
+    return rows;
+}
+
+static int run_tx(sg_store *s, const char *const *sql, int n, sg_copybuf *b, const char *copy_sql, char *err,
+                  size_t errlen)
+{
+    int rc = sg_store_exec(s, "begin", "BEGIN", err, errlen);
+    for (int i = 0; rc == 0 && i < n; i++)
+        rc = sg_store_exec(s, "import", sql[i], err, errlen);
+    if (rc == 0 && copy_sql)
+        rc = sg_store_copy(s, "import", copy_sql, b, err, errlen);
+    return rc;
+}
+
+static int finish_tx(sg_store *s, int rc, const char *const *sql, int n, char *err, size_t errlen)
+{
+    for (int i = 0; rc == 0 && i < n; i++)
+        rc = sg_store_exec(s, "import", sql[i], err, errlen);
+    if (rc == 0)
+        rc = sg_store_exec(s, "commit", "COMMIT", err, errlen);
+    if (rc) {
+        char ignored[64];
+        sg_log(SG_LOG_ERROR, "%s", err);
+        (void)sg_store_exec(s, "rollback", "ROLLBACK", ignored, sizeof ignored);
+    }
+    return rc;
+}
+
+int sg_cmd_import_prices(int argc, char **argv)
+{
+    const char *usage = "sigmactl import-prices FILE.csv [-d CONNINFO]";
+    db_opts o;
+    int prc = parse(argc, argv, "import-prices", usage, true, &o);
+    if (prc)
+        return prc < 0 ? 0 : prc;
+    sg_copybuf b = {0};
+    long rows = prices_to_copy(o.file, &b);
+    if (rows < 0) {
+        sg_copybuf_free(&b);
+        return 1;
+    }
+    char err[1024];
+    sg_store *s = sg_store_connect(o.conninfo, err, sizeof err);
+    if (!s) {
+        sg_log(SG_LOG_ERROR, "%s", err);
+        sg_copybuf_free(&b);
+        return 1;
+    }
+    static const char *const before[] = {
+        "CREATE TEMP TABLE sg_prices_in (line bigint, symbol text, date date, open numeric, high numeric,"
+        " low numeric, close numeric, volume integer) ON COMMIT DROP"};
+    static const char *const after[] = {
+        /* The last row of a (symbol, date) wins, as in the engine's reader. */
+        "INSERT INTO market_data_cache AS m (symbol, date, open, high, low, close, volume, data_source)"
+        " SELECT DISTINCT ON (symbol, date) symbol, date, open, high, low, close, volume, 'csv_import'"
+        " FROM sg_prices_in ORDER BY symbol, date, line DESC"
+        " ON CONFLICT (symbol, date) DO UPDATE SET open = EXCLUDED.open, high = EXCLUDED.high,"
+        " low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume,"
+        " data_source = EXCLUDED.data_source, updated_at = now()"
+        " WHERE (m.open, m.high, m.low, m.close, m.volume) IS DISTINCT FROM"
+        " (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume)",
+        "INSERT INTO symbol_universe AS u (symbol, asset_type, first_seen_date, last_seen_date, is_active,"
+        " added_source, last_price_date)"
+        " SELECT symbol, 'equity', min(date), max(date), true, 'admin', max(date) FROM sg_prices_in GROUP BY symbol"
+        " ON CONFLICT (symbol) DO UPDATE SET last_price_date = GREATEST(u.last_price_date, EXCLUDED.last_price_date)"
+        " WHERE u.last_price_date IS DISTINCT FROM GREATEST(u.last_price_date, EXCLUDED.last_price_date)"};
+    int rc = run_tx(s, before, 1, &b, "COPY sg_prices_in FROM STDIN", err, sizeof err);
+    rc = finish_tx(s, rc, after, 2, err, sizeof err);
+    if (rc == 0)
+        printf("imported %ld price rows from %s\n", rows, o.file);
+    sg_store_close(s);
+    sg_copybuf_free(&b);
+    return rc ? 1 : 0;
+}
+
+/* ---- import-profiles ------------------------------------------------------------ */
+
+int sg_cmd_import_profiles(int argc, char **argv)
+{
+    const char *usage = "sigmactl import-profiles FILE.csv [-d CONNINFO]";
+    db_opts o;
+    int prc = parse(argc, argv, "import-profiles", usage, true, &o);
+    if (prc)
+        return prc < 0 ? 0 : prc;
+    char err[1024];
+    sg_profiles *ps = sg_profiles_load_csv(o.file, err, sizeof err);
+    if (!ps) {
+        sg_log(SG_LOG_ERROR, "%s; nothing was written", err);
+        return 1;
+    }
+    /* Re-read as text for COPY: the values go in as the file spells them. */
+    sg_csv c;
+    int idx[SG_PROFILE_NCOLS], rc;
+    sg_copybuf b = {0};
+    size_t nbad = 0;
+    long rows = 0;
+    if (sg_csv_open(&c, o.file, err, sizeof err) ||
+        sg_csv_header(&c, sg_profile_columns, SG_PROFILE_NCOLS, 1, idx, "symbol,...", err, sizeof err)) {
+        sg_log(SG_LOG_ERROR, "%s", err);
+        sg_csv_close(&c);
+        sg_profiles_free(ps);
+        return 1;
+    }
+    char line[24];
+    while ((rc = sg_csv_next(&c, err, sizeof err)) == 1) {
+        sg_field sym = sg_field_trim(sg_csv_col(&c, idx[SG_PROFILE_SYMBOL]));
+        const char *bad = check_symbol(sym);
+        if (bad) {
+            report_bad(o.file, c.line, bad, &nbad);
+            continue;
+        }
+        snprintf(line, sizeof line, "%ld", c.line);
+        sg_copy_field(&b, line);
+        for (int k = 0; k < SG_PROFILE_NCOLS; k++) {
+            sg_field f = k == SG_PROFILE_SYMBOL ? sym : sg_csv_col(&c, idx[k]);
+            sg_copy_sep(&b);
+            if (k >= SG_PROFILE_MARKET_CAP)
+                f = sg_field_trim(f);
+            if (f.len)
+                sg_copy_fieldn(&b, f.p, f.len);
+            else
+                sg_copy_field(&b, NULL);
+        }
+        sg_copy_eol(&b);
+        rows++;
+    }
+    sg_csv_close(&c);
+    sg_profiles_free(ps);
+    if (nbad) {
+        sg_log(SG_LOG_ERROR, "%s: rejected (%zu bad rows); nothing was written", o.file, nbad);
+        sg_copybuf_free(&b);
+        return 1;
+    }
+    sg_store *s = sg_store_connect(o.conninfo, err, sizeof err);
+    if (!s) {
+        sg_log(SG_LOG_ERROR, "%s", err);
+        sg_copybuf_free(&b);
+        return 1;
+    }
+    static const char *const before[] = {
+        "CREATE TEMP TABLE sg_profiles_in (line bigint, symbol text, company_name text, sector text,"
+        " industry text, market_cap numeric, pe_ratio numeric, beta numeric) ON COMMIT DROP"};
+    static const char *const after[] = {
+        "INSERT INTO company_profiles AS p (symbol, company_name, sector, industry, market_cap, pe_ratio, beta)"
+        " SELECT DISTINCT ON (symbol) symbol, company_name, sector, industry, market_cap, pe_ratio, beta"
+        " FROM sg_profiles_in ORDER BY symbol, line DESC"
+        " ON CONFLICT (symbol) DO UPDATE SET company_name = EXCLUDED.company_name, sector = EXCLUDED.sector,"
+        " industry = EXCLUDED.industry, market_cap = EXCLUDED.market_cap, pe_ratio = EXCLUDED.pe_ratio,"
+        " beta = EXCLUDED.beta, updated_at = now()"
+        " WHERE (p.company_name, p.sector, p.industry, p.market_cap, p.pe_ratio, p.beta) IS DISTINCT FROM"
+        " (EXCLUDED.company_name, EXCLUDED.sector, EXCLUDED.industry, EXCLUDED.market_cap, EXCLUDED.pe_ratio,"
+        " EXCLUDED.beta)",
+        "INSERT INTO symbol_universe (symbol, asset_type, is_active, added_source)"
+        " SELECT DISTINCT symbol, 'equity', true, 'admin' FROM sg_profiles_in ON CONFLICT (symbol) DO NOTHING"};
+    rc = run_tx(s, before, 1, &b, "COPY sg_profiles_in FROM STDIN", err, sizeof err);
+    rc = finish_tx(s, rc, after, 2, err, sizeof err);
+    if (rc == 0)
+        printf("imported %ld profiles from %s\n", rows, o.file);
+    sg_store_close(s);
+    sg_copybuf_free(&b);
+    return rc ? 1 : 0;
+}
+
+/* ---- compute -------------------------------------------------------------------- */
+
+int sg_cmd_compute_db(int argc, char **argv)
+{
+    const char *usage = "sigmactl compute --date YYYY-MM-DD [--pipeline v2|v1|onboarding] [--symbols A,B]\n"
+                        "                        [--metrics-mode trading|app] [-d CONNINFO]";
+    db_opts o;
+    int prc = parse(argc, argv, "compute", usage, false, &o);
+    if (prc)
+        return prc < 0 ? 0 : prc;
+    sg_day calc;
+    const char *why;
+    sg_pipeline pipeline = SG_PIPELINE_V2;
+    sg_metrics_mode mode = SG_METRICS_TRADING;
+    if (!o.date || sg_day_parse(o.date, strlen(o.date), &calc, &why))
+        return usage_error("compute", usage, "%s", o.date ? "--date: expected YYYY-MM-DD" : "--date is required");
+    if (o.pipeline && sg_pipeline_parse(o.pipeline, &pipeline))
+        return usage_error("compute", usage, "--pipeline: '%s' is not one of v2, v1, onboarding", o.pipeline);
+    if (o.metrics_mode && strcmp(o.metrics_mode, "trading") != 0) {
+        if (strcmp(o.metrics_mode, "app") != 0)
+            return usage_error("compute", usage, "--metrics-mode: '%s' is not one of trading, app", o.metrics_mode);
+        mode = SG_METRICS_APP;
+    }
+    char err[1024];
+    sg_store *s = sg_store_connect(o.conninfo, err, sizeof err);
+    if (!s) {
+        sg_log(SG_LOG_ERROR, "%s", err);
+        return 1;
+    }
+    sg_job job;
+    memset(&job, 0, sizeof job);
+    char **list = NULL;
+    size_t nlist = 0;
+    int rc = 1;
+    if (o.symbols) {
+        const char **names = malloc((strlen(o.symbols) / 2 + 1) * sizeof *names);
+        size_t n = names ? sg_parse_symbols(o.symbols, names) : 0;
+        list = names ? calloc(n + 1, sizeof *list) : NULL;
+        for (nlist = 0; list && nlist < n; nlist++)
+            if (!(list[nlist] = strdup(names[nlist])))
+                break;
+        free(names);
+        if (!list || nlist < n) {
+            sg_log(SG_LOG_ERROR, "out of memory");
+            goto out;
+        }
+    } else if (sg_store_symbol_list(s, calc, &list, &nlist, err, sizeof err)) {
+        sg_log(SG_LOG_ERROR, "%s", err);
+        goto out;
+    }
+    /* The symbols, and the factor ETFs every regression needs, over the
+     * longest lookback (v1's 366 days, the metrics' 372). */
+    const char **want = malloc((nlist + 8) * sizeof *want);
+    if (!want)
+        goto out;
+    memcpy(want, list, nlist * sizeof *want);
+    memcpy(want + nlist, sg_factor_etfs, 8 * sizeof *want);
+    job.px = sg_store_load_prices(s, want, nlist + 8, calc - SG_LOOKBACK_MAX, calc, err, sizeof err);
+    free(want);
+    if (!job.px || !(job.prof = sg_store_load_profiles(s, err, sizeof err))) {
+        sg_log(SG_LOG_ERROR, "%s", err);
+        goto out;
+    }
+    job.symbols = (const char **)list;
+    job.nsym = nlist;
+    sg_factor_opts fo = {.pipeline = pipeline, .alpha = 1.0};
+    if (sg_job_factors(&job, calc, &fo) || sg_job_metrics(&job, calc, mode, pipeline))
+        goto out_keep_list;
+    /* One unit of work: the universe bookkeeping, factor rows and metrics commit together. */
+    rc = sg_store_exec(s, "compute", "BEGIN", err, sizeof err);
+    if (rc == 0)
+        rc = sg_store_ensure_symbols(s, job.symbols, job.nsym, calc, "batch", err, sizeof err);
+    if (rc == 0)
+        rc = sg_store_write_factors(s, job.symbols, &job.res, calc, fo.alpha, err, sizeof err);
+    if (rc == 0)
+        rc = sg_store_write_metrics(s, job.symbols, job.nsym, calc, job.mrows, err, sizeof err);
+    if (rc == 0)
+        rc = sg_store_exec(s, "compute", "COMMIT", err, sizeof err);
+    if (rc) {
+        char ignored[64];
+        sg_log(SG_LOG_ERROR, "%s", err);
+        (void)sg_store_exec(s, "rollback", "ROLLBACK", ignored, sizeof ignored);
+        rc = 1;
+    } else {
+        printf("computed %s (%s pipeline): %zu symbols, %zu factor rows, %zu metrics rows, %zu (symbol, step) "
+               "without a row\n",
+               o.date, sg_pipeline_name(pipeline), job.nsym, job.res.nrows, job.nsym, job.res.nfailures);
+    }
+out_keep_list:
+    job.symbols = NULL; /* owned by list */
+out:
+    sg_job_free(&job);
+    sg_strings_free(list, nlist);
+    sg_store_close(s);
+    return rc;
+}
