@@ -209,7 +209,8 @@ int sg_store_ensure_symbols(sg_store *s, const char *const *symbols, size_t n, s
                                  " is_active, added_source)"
                                  " SELECT DISTINCT unnest($1::text[]), 'equity', $2::date, $2::date, true, $3"
                                  " ON CONFLICT (symbol) DO UPDATE SET last_seen_date = EXCLUDED.last_seen_date,"
-                                 " updated_at = now()",
+                                 " updated_at = now()"
+                                 " WHERE symbol_universe.last_seen_date IS DISTINCT FROM EXCLUDED.last_seen_date",
                                  3, params, err, errlen);
     free(arr);
     PQclear(r);
