@@ -1,9 +1,12 @@
 /* store.c - see store.h. */
 #include "store.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 struct sg_store {
     PGconn *conn;
@@ -202,4 +205,30 @@ char *sg_store_text_array(const char *const *v, size_t n)
         return NULL;
     }
     return b.p;
+}
+
+/* ---- ids -------------------------------------------------------------------- */
+
+void sg_store_new_id(char out[37])
+{
+    static uint64_t ms, hi, lo; /* 74-bit counter: 12 bits in hi, 62 in lo */
+    static int ready;
+    if (!ready) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+        uint64_t seed[2] = {0, 0};
+        if (getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed)
+            seed[0] = (uint64_t)ts.tv_nsec * 0x9E3779B97F4A7C15ull ^ (uint64_t)clock();
+        hi = seed[0] & 0x7FF; /* leave headroom so the counter never wraps */
+        lo = seed[1] & 0x3FFFFFFFFFFFFFFFull;
+        ready = 1;
+    }
+    if (++lo > 0x3FFFFFFFFFFFFFFFull) {
+        lo = 0;
+        hi++;
+    }
+    snprintf(out, 37, "%08x-%04x-%04x-%04x-%012llx", (unsigned)(ms >> 16), (unsigned)(ms & 0xFFFF),
+             (unsigned)(0x7000 | (hi & 0xFFF)), (unsigned)(0x8000 | ((lo >> 48) & 0x3FFF)),
+             (unsigned long long)(lo & 0xFFFFFFFFFFFFull));
 }

@@ -51,6 +51,12 @@ void sg_copy_eol(sg_copybuf *b);                  /* newline */
 int sg_store_copy(sg_store *s, const char *what, const char *copy_sql, sg_copybuf *b, char *err, size_t errlen);
 void sg_copybuf_free(sg_copybuf *b);
 
+/* A new row id for a UUID primary key: UUIDv7 layout (the millisecond the
+ * process made its first id, then a counter from a random start), so ids a
+ * process writes are increasing and their index grows at its right edge, where
+ * gen_random_uuid() would touch a random page per row. */
+void sg_store_new_id(char out[37]);
+
 /* A text[] parameter value ('{"A","B"}') of n strings. malloc'ed. */
 char *sg_store_text_array(const char *const *v, size_t n);
 

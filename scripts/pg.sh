@@ -2,7 +2,8 @@
 # A throwaway PostgreSQL cluster for tests and the local default (never a system cluster).
 #   scripts/pg.sh start DIR [PORT]   initdb (as the postgres user when root) and start; prints a conninfo
 #   scripts/pg.sh stop DIR           stop and remove DIR
-# The server listens on a unix socket in DIR only, with fsync off.
+# The server listens on a unix socket in DIR only, with fsync off and no WAL beyond
+# what crash recovery needs: a scratch server, fast for bulk loads.
 set -euo pipefail
 cmd=${1:?usage: pg.sh start|stop DIR [PORT]}
 dir=${2:?usage: pg.sh start|stop DIR [PORT]}
@@ -18,7 +19,9 @@ start)
   "${as_pg[@]}" "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
     { cat "$dir/initdb.log" >&2; exit 1; }
   "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-    -o "-p $port -k $dir -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    -o "-p $port -k $dir -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+        -c shared_buffers=${SIGMA_PG_SHARED_BUFFERS:-512MB} -c max_wal_size=8GB -c checkpoint_timeout=30min \
+        -c wal_level=minimal -c max_wal_senders=0" \
     start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
   echo "host=$dir port=$port user=postgres dbname=postgres"
   ;;

@@ -153,8 +153,11 @@ static void report_bad(const char *path, long line, const char *why, size_t *nba
 enum { P_SYMBOL, P_DATE, P_OPEN, P_HIGH, P_LOW, P_CLOSE, P_VOLUME, P_NCOLS };
 static const char *const price_cols[P_NCOLS] = {"symbol", "date", "open", "high", "low", "close", "volume"};
 
-/* Validates the file into COPY text; returns the row count or -1 when rejected. */
-static long prices_to_copy(const char *path, sg_copybuf *b)
+/* Validates the file into COPY text (id, symbol, date, open, high, low, close,
+ * volume, then the line number, or the data source when `bulk`); returns the
+ * row count or -1 when rejected. *sorted tells whether (symbol, date) strictly
+ * increases, which rules out duplicates. */
+static long prices_to_copy(const char *path, sg_copybuf *b, bool bulk, bool *sorted)
 {
     char err[512], why[128];
     sg_csv c;
@@ -173,6 +176,9 @@ static long prices_to_copy(const char *path, sg_copybuf *b)
         idx[order[k]] = at[k];
     size_t nbad = 0, skipped = 0;
     long rows = 0;
+    sg_field prev_sym = {"", 0};
+    sg_day prev_day = 0;
+    *sorted = true;
     while ((rc = sg_csv_next(&c, err, sizeof err)) == 1) {
         sg_field f[P_NCOLS];
         for (int k = 0; k < P_NCOLS; k++)
@@ -197,16 +203,27 @@ static long prices_to_copy(const char *path, sg_copybuf *b)
             report_bad(path, c.line, bad, &nbad);
             continue;
         }
-        char line[24];
-        snprintf(line, sizeof line, "%ld", c.line);
-        sg_copy_field(b, line);
+        int order_cmp = memcmp(prev_sym.p, f[P_SYMBOL].p, prev_sym.len < f[P_SYMBOL].len ? prev_sym.len : f[P_SYMBOL].len);
+        if (order_cmp == 0)
+            order_cmp = (prev_sym.len > f[P_SYMBOL].len) - (prev_sym.len < f[P_SYMBOL].len);
+        if (rows > 0 && (order_cmp > 0 || (order_cmp == 0 && prev_day >= day)))
+            *sorted = false;
+        prev_sym = f[P_SYMBOL];
+        prev_day = day;
+        char id[37];
+        sg_store_new_id(id);
+        sg_copy_field(b, id);
+        sg_copy_sep(b);
         for (int k = 0; k < P_NCOLS; k++) {
-            sg_copy_sep(b);
             if (f[k].len)
                 sg_copy_fieldn(b, f[k].p, f[k].len);
             else
                 sg_copy_field(b, NULL);
+            sg_copy_sep(b);
         }
+        char line[24];
+        snprintf(line, sizeof line, "%ld", c.line);
+        sg_copy_field(b, bulk ? "csv_import" : line);
         sg_copy_eol(b);
         rows++;
     }
@@ -249,6 +266,97 @@ static int finish_tx(sg_store *s, int rc, const char *const *sql, int n, char *e
     return rc;
 }
 
+/* An initial load (an empty market_data_cache) of a large sorted file takes
+ * the bulk path: the table's indexes and key constraints are dropped, the rows
+ * copied straight in, and every index rebuilt from its own definition, all in
+ * the one transaction (DDL is transactional: a failure restores them). Building
+ * an index once is several times cheaper than maintaining it row by row. */
+#define BULK_MIN_ROWS 100000
+
+static const char *const prices_tx_begin[] = {
+    "LOCK TABLE market_data_cache IN SHARE ROW EXCLUSIVE MODE",
+    "CREATE TEMP TABLE sg_prices_in (id uuid, symbol text, date date, open numeric, high numeric, low numeric,"
+    " close numeric, volume integer, line bigint) ON COMMIT DROP"};
+static const char *const prices_tx_upsert[] = {
+    /* The last row of a (symbol, date) wins, as in the engine's reader. */
+    "INSERT INTO market_data_cache AS m (id, symbol, date, open, high, low, close, volume, data_source)"
+    " SELECT DISTINCT ON (symbol, date) id, symbol, date, open, high, low, close, volume, 'csv_import'"
+    " FROM sg_prices_in ORDER BY symbol, date, line DESC"
+    " ON CONFLICT (symbol, date) DO UPDATE SET open = EXCLUDED.open, high = EXCLUDED.high,"
+    " low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume,"
+    " data_source = EXCLUDED.data_source, updated_at = now()"
+    " WHERE (m.open, m.high, m.low, m.close, m.volume) IS DISTINCT FROM"
+    " (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume)",
+    "INSERT INTO sg_prices_seen SELECT symbol, min(date), max(date) FROM sg_prices_in GROUP BY symbol"};
+static const char *const prices_tx_register =
+    "INSERT INTO symbol_universe AS u (symbol, asset_type, first_seen_date, last_seen_date, is_active,"
+    " added_source, last_price_date)"
+    " SELECT symbol, 'equity', first_date, last_date, true, 'admin', last_date FROM sg_prices_seen"
+    " ON CONFLICT (symbol) DO UPDATE SET last_price_date = GREATEST(u.last_price_date, EXCLUDED.last_price_date)"
+    " WHERE u.last_price_date IS DISTINCT FROM GREATEST(u.last_price_date, EXCLUDED.last_price_date)";
+
+/* Drops market_data_cache's indexes and key constraints, returning the SQL
+ * that recreates them (NULL-terminated, malloc'ed). */
+static char **drop_indexes(sg_store *s, char *err, size_t errlen)
+{
+    PGresult *r = sg_store_query(
+        s, "bulk load: read index definitions",
+        "SELECT 'ALTER TABLE market_data_cache ADD CONSTRAINT ' || quote_ident(conname) || ' ' ||"
+        "  pg_get_constraintdef(oid), 'ALTER TABLE market_data_cache DROP CONSTRAINT ' || quote_ident(conname)"
+        " FROM pg_constraint WHERE conrelid = 'market_data_cache'::regclass AND contype IN ('p', 'u')"
+        " UNION ALL SELECT pg_get_indexdef(i.indexrelid), 'DROP INDEX ' || i.indexrelid::regclass::text"
+        " FROM pg_index i WHERE i.indrelid = 'market_data_cache'::regclass"
+        "  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
+        0, NULL, err, errlen);
+    if (!r)
+        return NULL;
+    int n = PQntuples(r), rc = 0;
+    char **create = calloc((size_t)n + 1, sizeof *create);
+    for (int i = 0; create && i < n && rc == 0; i++) {
+        create[i] = strdup(PQgetvalue(r, i, 0));
+        rc = create[i] ? sg_store_exec(s, "bulk load: drop index", PQgetvalue(r, i, 1), err, errlen) : -1;
+    }
+    PQclear(r);
+    if (!create || rc) {
+        for (int i = 0; create && i < n; i++)
+            free(create[i]);
+        free(create);
+        if (!create)
+            snprintf(err, errlen, "bulk load: out of memory");
+        return NULL;
+    }
+    return create;
+}
+
+static int bulk_load(sg_store *s, sg_copybuf *b, char *err, size_t errlen)
+{
+    char **create = drop_indexes(s, err, errlen);
+    if (!create)
+        return -1;
+    /* The table is empty: truncating it in this transaction lets COPY FREEZE
+     * write frozen rows, and skip WAL on a wal_level=minimal server. */
+    int rc = sg_store_exec(s, "bulk load", "TRUNCATE market_data_cache", err, errlen);
+    if (rc == 0)
+        rc = sg_store_copy(s, "bulk load",
+                           "COPY market_data_cache (id, symbol, date, open, high, low, close, volume, data_source)"
+                           " FROM STDIN (FREEZE)",
+                           b, err, errlen);
+    if (rc == 0)
+        rc = sg_store_exec(s, "bulk load", "SET LOCAL maintenance_work_mem = '512MB'", err, errlen);
+    for (int i = 0; create[i]; i++) {
+        if (rc == 0)
+            rc = sg_store_exec(s, "bulk load: rebuild index", create[i], err, errlen);
+        free(create[i]);
+    }
+    free(create);
+    if (rc == 0)
+        rc = sg_store_exec(s, "bulk load",
+                           "INSERT INTO sg_prices_seen SELECT symbol, min(date), max(date) FROM market_data_cache"
+                           " GROUP BY symbol",
+                           err, errlen);
+    return rc;
+}
+
 int sg_cmd_import_prices(int argc, char **argv)
 {
     const char *usage = "sigmactl import-prices FILE.csv [-d CONNINFO]";
@@ -256,41 +364,57 @@ int sg_cmd_import_prices(int argc, char **argv)
     int prc = parse(argc, argv, "import-prices", usage, true, &o);
     if (prc)
         return prc < 0 ? 0 : prc;
-    sg_copybuf b = {0};
-    long rows = prices_to_copy(o.file, &b);
-    if (rows < 0) {
-        sg_copybuf_free(&b);
-        return 1;
-    }
     char err[1024];
     sg_store *s = sg_store_connect(o.conninfo, err, sizeof err);
     if (!s) {
         sg_log(SG_LOG_ERROR, "%s", err);
-        sg_copybuf_free(&b);
         return 1;
     }
-    static const char *const before[] = {
-        "CREATE TEMP TABLE sg_prices_in (line bigint, symbol text, date date, open numeric, high numeric,"
-        " low numeric, close numeric, volume integer) ON COMMIT DROP"};
-    static const char *const after[] = {
-        /* The last row of a (symbol, date) wins, as in the engine's reader. */
-        "INSERT INTO market_data_cache AS m (symbol, date, open, high, low, close, volume, data_source)"
-        " SELECT DISTINCT ON (symbol, date) symbol, date, open, high, low, close, volume, 'csv_import'"
-        " FROM sg_prices_in ORDER BY symbol, date, line DESC"
-        " ON CONFLICT (symbol, date) DO UPDATE SET open = EXCLUDED.open, high = EXCLUDED.high,"
-        " low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume,"
-        " data_source = EXCLUDED.data_source, updated_at = now()"
-        " WHERE (m.open, m.high, m.low, m.close, m.volume) IS DISTINCT FROM"
-        " (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume)",
-        "INSERT INTO symbol_universe AS u (symbol, asset_type, first_seen_date, last_seen_date, is_active,"
-        " added_source, last_price_date)"
-        " SELECT symbol, 'equity', min(date), max(date), true, 'admin', max(date) FROM sg_prices_in GROUP BY symbol"
-        " ON CONFLICT (symbol) DO UPDATE SET last_price_date = GREATEST(u.last_price_date, EXCLUDED.last_price_date)"
-        " WHERE u.last_price_date IS DISTINCT FROM GREATEST(u.last_price_date, EXCLUDED.last_price_date)"};
-    int rc = run_tx(s, before, 1, &b, "COPY sg_prices_in FROM STDIN", err, sizeof err);
-    rc = finish_tx(s, rc, after, 2, err, sizeof err);
+    /* Writers wait while this runs (readers do not), so the emptiness seen
+     * here still holds when the rows go in. */
+    PGresult *r = NULL;
+    int rc = sg_store_exec(s, "import", "BEGIN", err, sizeof err);
+    for (int i = 0; rc == 0 && i < 2; i++)
+        rc = sg_store_exec(s, "import", prices_tx_begin[i], err, sizeof err);
     if (rc == 0)
-        printf("imported %ld price rows from %s\n", rows, o.file);
+        rc = sg_store_exec(s, "import",
+                           "CREATE TEMP TABLE sg_prices_seen (symbol text, first_date date, last_date date)"
+                           " ON COMMIT DROP",
+                           err, sizeof err);
+    if (rc == 0 && !(r = sg_store_query(s, "import", "SELECT NOT EXISTS (SELECT 1 FROM market_data_cache)", 0,
+                                        NULL, err, sizeof err)))
+        rc = -1;
+    bool empty = rc == 0 && strcmp(PQgetvalue(r, 0, 0), "t") == 0, sorted = false;
+    PQclear(r);
+    sg_copybuf b = {0};
+    long rows = rc == 0 ? prices_to_copy(o.file, &b, empty, &sorted) : -1;
+    bool bulk = empty && sorted && rows >= BULK_MIN_ROWS;
+    if (rows >= 0 && empty && !bulk) { /* rebuild the buffer for the temp table */
+        sg_copybuf_free(&b);
+        rows = prices_to_copy(o.file, &b, false, &sorted);
+    }
+    if (rc == 0 && rows < 0) {
+        rc = -1;
+        err[0] = '\0'; /* already reported, row by row */
+    } else if (rc == 0 && bulk) {
+        rc = bulk_load(s, &b, err, sizeof err);
+    } else if (rc == 0) {
+        rc = sg_store_copy(s, "import", "COPY sg_prices_in FROM STDIN", &b, err, sizeof err);
+        for (int i = 0; rc == 0 && i < 2; i++)
+            rc = sg_store_exec(s, "import", prices_tx_upsert[i], err, sizeof err);
+    }
+    if (rc == 0)
+        rc = sg_store_exec(s, "import", prices_tx_register, err, sizeof err);
+    if (rc == 0)
+        rc = sg_store_exec(s, "import", "COMMIT", err, sizeof err);
+    if (rc) {
+        char ignored[64];
+        if (err[0])
+            sg_log(SG_LOG_ERROR, "%s", err);
+        (void)sg_store_exec(s, "rollback", "ROLLBACK", ignored, sizeof ignored);
+    } else {
+        printf("imported %ld price rows from %s%s\n", rows, o.file, bulk ? " (bulk load into an empty table)" : "");
+    }
     sg_store_close(s);
     sg_copybuf_free(&b);
     return rc ? 1 : 0;
