@@ -522,7 +522,8 @@ int sg_factors_compute(const sg_prices *px, const char *const *symbols, size_t n
         return -1;
     }
     rank_names();
-    qsort(res->rows, res->nrows, sizeof *res->rows, cmp_row);
+    if (res->nrows) /* rows is NULL when no symbol got one */
+        qsort(res->rows, res->nrows, sizeof *res->rows, cmp_row);
     return 0;
 }
 

@@ -23,8 +23,9 @@ static const sg_factor metric_factor_ids[SG_METRIC_FACTORS] = {
     SG_F_VALUE, SG_F_GROWTH, SG_F_MOMENTUM, SG_F_QUALITY, SG_F_SIZE, SG_F_LOW_VOL,
     SG_F_GV_SPREAD, SG_F_MOM_SPREAD, SG_F_SIZE_SPREAD, SG_F_QUAL_SPREAD};
 
-/* How far back the trading mode looks for a reference close. */
-#define TRADING_LOOKBACK 372
+/* How far before its reference day the trading mode takes a close: a week
+ * covers any run of holidays and weekends; an older close is stale. */
+#define TRADING_MAX_AGE 7
 
 static sg_num price_num(const sg_datapath *dp, const sg_price *r)
 {
@@ -77,7 +78,7 @@ static const sg_price *app_lookup(const sg_datapath *dp, long sym, sg_day day)
     return r && r->close > 0 ? r : NULL;
 }
 
-/* Trading mode: the last close > 0 on a trading day on or before day. */
+/* Trading mode: the last close > 0 on a trading day in [day - 7, day]. */
 static const sg_price *trading_lookup(const sg_datapath *dp, long sym, sg_day day)
 {
     if (sym < 0)
@@ -92,7 +93,7 @@ static const sg_price *trading_lookup(const sg_datapath *dp, long sym, sg_day da
         else
             hi = mid;
     }
-    for (size_t i = lo; i-- > 0 && r[i].day >= dp->calc - TRADING_LOOKBACK;)
+    for (size_t i = lo; i-- > 0 && r[i].day >= day - TRADING_MAX_AGE;)
         if (r[i].close > 0 && sg_nyse_is_trading_day(r[i].day))
             return &r[i];
     return NULL;

@@ -47,7 +47,7 @@ void sg_dec_from_double(double x, sg_dec *out)
 {
     char tmp[SG_NUM_LEN];
     memset(out, 0, sizeof *out);
-    if (isnan(x)) {
+    if (!isfinite(x)) { /* NUMERIC has no infinity the app could send: NaN */
         out->nan = true;
         return;
     }
@@ -63,6 +63,8 @@ void sg_dec_from_double(double x, sg_dec *out)
         int p = 1;
         while (p < 15 && !round_trips(x, p, tmp))
             p++;
+        if (p == 15) /* tmp holds the failed 14-digit attempt */
+            snprintf(tmp, sizeof tmp, sci_fmt[15], x);
     } else {
         snprintf(tmp, sizeof tmp, sci_fmt[16], x);
     }

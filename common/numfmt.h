@@ -15,7 +15,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SG_NUM_LEN 48 /* enough for any repr() or NUMERIC text this project prints */
+/* Enough for any repr(), and for the NUMERIC text of any finite double at a
+ * scale up to 30: 309 integer digits, sign, point, scale digits. */
+#define SG_NUM_LEN 352
 #define SG_DEC_MAXDIG 40
 
 /* value = (-1)^neg * 0.dig[0]dig[1]... * 10^decpt; ndig == 0 means zero. */

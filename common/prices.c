@@ -129,6 +129,10 @@ int sg_prices_add(sg_prices *p, const char *sym, size_t symlen, sg_day day, cons
                   size_t close_len, const char **why)
 {
     sg_dec d;
+    if (memchr(sym, '\0', symlen)) {
+        *why = "symbol contains a NUL byte";
+        return -1;
+    }
     if (sg_dec_parse(close_text, close_len, &d)) {
         *why = "close is not a number";
         return -1;
@@ -293,6 +297,11 @@ const sg_price *sg_prices_on(const sg_prices *p, size_t i, sg_day day)
             hi = mid;
     }
     return lo < p->cnt[i] && r[lo].day == day ? &r[lo] : NULL;
+}
+
+size_t sg_prices_rows_total(const sg_prices *p)
+{
+    return p->nsym ? p->off[p->nsym - 1] + p->cnt[p->nsym - 1] : 0;
 }
 
 size_t sg_prices_skipped(const sg_prices *p)

@@ -51,6 +51,7 @@ const sg_price *sg_prices_rows(const sg_prices *p, size_t i, size_t *n);
 /* The row of symbol i on day, or NULL. */
 const sg_price *sg_prices_on(const sg_prices *p, size_t i, sg_day day);
 size_t sg_prices_skipped(const sg_prices *p); /* rows skipped while loading */
+size_t sg_prices_rows_total(const sg_prices *p);
 
 /* The close's exact decimal value. */
 void sg_price_dec(const sg_price *r, sg_dec *out);

@@ -122,6 +122,8 @@ int sg_profiles_add(sg_profiles *ps, const sg_field f[SG_PROFILE_NCOLS], long li
 
 void sg_profiles_finish(sg_profiles *ps)
 {
+    if (ps->n == 0)
+        return;
     qsort(ps->v, ps->n, sizeof *ps->v, cmp_profile);
     size_t out = 0;
     for (size_t i = 0; i < ps->n; i++) {

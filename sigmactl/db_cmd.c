@@ -34,6 +34,13 @@ typedef struct db_opts {
     const char *metrics_mode;
 } db_opts;
 
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 static int usage_error(const char *cmd, const char *usage, const char *msg, const char *arg)
 {
     fprintf(stderr, "sigmactl %s: ", cmd);
@@ -49,14 +56,15 @@ static int parse(int argc, char **argv, const char *cmd, const char *usage, bool
         {"db", required_argument, NULL, 'd'},      {"date", required_argument, NULL, 'D'},
         {"pipeline", required_argument, NULL, 'p'}, {"symbols", required_argument, NULL, 's'},
         {"metrics-mode", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"verbose", no_argument, NULL, 'v'},        {NULL, 0, NULL, 0}};
     int opt;
     memset(o, 0, sizeof *o);
     optind = 1;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":d:", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":d:v", longopts, NULL)) != -1) {
         switch (opt) {
         case 'd': o->conninfo = optarg; break;
+        case 'v': sg_log_init("sigmactl", SG_LOG_INFO); break;
         case 'D': o->date = optarg; break;
         case 'p': o->pipeline = optarg; break;
         case 's': o->symbols = optarg; break;
@@ -532,6 +540,7 @@ int sg_cmd_compute_db(int argc, char **argv)
         mode = SG_METRICS_APP;
     }
     char err[1024];
+    double t0 = now_ms();
     sg_store *s = sg_store_connect(o.conninfo, err, sizeof err);
     if (!s) {
         sg_log(SG_LOG_ERROR, "%s", err);
@@ -573,10 +582,12 @@ int sg_cmd_compute_db(int argc, char **argv)
     }
     job.symbols = (const char **)list;
     job.nsym = nlist;
+    double t1 = now_ms();
     sg_factor_opts fo = {.pipeline = pipeline, .alpha = 1.0};
     if (sg_job_factors(&job, calc, &fo) || sg_job_metrics(&job, calc, mode, pipeline))
         goto out_keep_list;
     /* One unit of work: the universe bookkeeping, factor rows and metrics commit together. */
+    double t2 = now_ms();
     rc = sg_store_exec(s, "compute", "BEGIN", err, sizeof err);
     if (rc == 0)
         rc = sg_store_ensure_symbols(s, job.symbols, job.nsym, calc, "batch", err, sizeof err);
@@ -595,6 +606,9 @@ int sg_cmd_compute_db(int argc, char **argv)
         printf("computed %s (%s pipeline): %zu symbols, %zu factor rows, %zu metrics rows, %zu (symbol, step) "
                "without a row\n",
                o.date, sg_pipeline_name(pipeline), job.nsym, job.res.nrows, job.nsym, job.res.nfailures);
+        double t3 = now_ms();
+        sg_log(SG_LOG_INFO, "timing: read %.0f ms (%zu price rows), compute %.0f ms, write %.0f ms (%.0f factor rows/s)",
+               t1 - t0, sg_prices_rows_total(job.px), t2 - t1, t3 - t2, job.res.nrows / ((t3 - t2) / 1e3));
     }
 out_keep_list:
     job.symbols = NULL; /* owned by list */
