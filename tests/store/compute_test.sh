@@ -81,4 +81,33 @@ bad volume "VOL,2025-07-14,1,1,1,10,99999999999" "volume does not fit"
 printf 'symbol,company_name,beta\nAAPL,Apple,x\n' >"$work/badprof.csv"
 if "$sigmactl" import-profiles "$work/badprof.csv" -d "$ci" 2>"$work/err"; then fail "bad profile accepted"; fi
 grep -q "badprof.csv:2: beta is not a finite number" "$work/err" || { cat "$work/err"; fail "profile message"; }
+echo "== the symbol list of a run (FACTOR_SPEC §1.2 step 3)"
+q "INSERT INTO users (id) VALUES ('00000000-0000-0000-0000-00000000000a')"
+q "INSERT INTO portfolios (id, user_id, deleted_at) VALUES
+   ('00000000-0000-0000-0000-0000000000a1', '00000000-0000-0000-0000-00000000000a', NULL),
+   ('00000000-0000-0000-0000-0000000000a2', '00000000-0000-0000-0000-00000000000a', now())"
+live=00000000-0000-0000-0000-0000000000a1
+q "INSERT INTO positions (portfolio_id, symbol, investment_class, exit_date) VALUES
+   ('$live', 'aapl', 'PUBLIC', NULL),                  -- upper-cased
+   ('$live', 'MSFT', NULL, NULL),                      -- a NULL class counts as public
+   ('$live', 'EXITED', 'PUBLIC', '2025-06-30'),        -- closed position
+   ('$live', 'PRIVCLASS', 'PRIVATE', NULL),            -- not public
+   ('00000000-0000-0000-0000-0000000000a2', 'GONE', 'PUBLIC', NULL),  -- deleted portfolio
+   ('$live', 'PRIV_FUND', 'PUBLIC', NULL),             -- private symbol ('_')
+   ('$live', 'EQ0123ABCD', 'PUBLIC', NULL),            -- private symbol (^EQ[A-F0-9]{8,}$)
+   ('$live', 'AAPL240119C00150000', 'PUBLIC', NULL),   -- option expired before D
+   ('$live', 'AAPL251219C00150000', 'PUBLIC', NULL),   -- option still open
+   ('$live', 'S040', 'PUBLIC', NULL)                   -- inactive in symbol_universe"
+q "UPDATE symbol_universe SET is_active = false WHERE symbol IN ('S040', 'UUP')"
+q "DELETE FROM symbol_daily_metrics"
+"$sigmactl" compute --date 2025-07-15 -d "$ci" >/dev/null
+listed=$(q "SELECT string_agg(symbol, ' ' ORDER BY symbol COLLATE \"C\") FROM symbol_daily_metrics")
+for s in AAPL MSFT AAPL251219C00150000 S001 SPY TLT GLD USO UUP; do
+  [[ " $listed " == *" $s "* ]] || fail "$s missing from the symbol list"
+done
+for s in aapl EXITED PRIVCLASS GONE PRIV_FUND EQ0123ABCD AAPL240119C00150000 S040; do
+  [[ " $listed " != *" $s "* ]] || fail "$s should not be in the symbol list"
+done
+[[ $(q "SELECT added_source || ' ' || is_active FROM symbol_universe WHERE symbol = 'AAPL'") == "batch true" ]] || fail "AAPL registered by the batch"
+[[ $(q "SELECT is_active FROM symbol_universe WHERE symbol = 'UUP'") == f ]] || fail "UUP stays inactive (the five macro ETFs are listed anyway)"
 echo "compute: all checks passed"

@@ -24,6 +24,10 @@ grep -q "applied 0003_factor_definitions" "$work/out" || fail "0003 not applied"
 q "SELECT column_name FROM information_schema.columns WHERE table_name='symbol_universe' AND column_name IN ('added_source','last_price_date','last_factor_date')" | wc -l | grep -qx 3 || fail "symbol_universe columns"
 schema >"$work/schema1.sql"
 
+echo "== schemas/tables.sql is what the migrations build"
+"$src/schemas/dump.sh" "$ci" >"$work/tables.sql"
+diff "$src/schemas/tables.sql" "$work/tables.sql" || fail "schemas/tables.sql is not current: run schemas/regen.sh"
+
 echo "== up again is a no-op"
 "$sigmactl" migrate up -d "$ci" | grep -q "nothing to apply" || fail "second up did something"
 
