@@ -1,8 +1,30 @@
 #!/usr/bin/env bash
 # The main job on the local default: installs what is missing, builds, runs.
-# Today: the factor rows and metrics of the sample universe (samples/).
+# Today: the sample universe (samples/) through the engine, then through a
+# throwaway PostgreSQL under state/local/pg (migrate, import, compute).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 scripts/build.sh >/dev/null
-exec build/bin/sigmactl local "$@"
+sigmactl=build/bin/sigmactl
+state=$PWD/state/local
+mkdir -p "$state"
+
+echo "== the engine on the sample universe"
+"$sigmactl" local --state "$state" "$@"
+
+echo
+echo "== the same through PostgreSQL"
+scripts/pg.sh stop "$state/pg"
+db=$(scripts/pg.sh start "$state/pg")
+trap 'scripts/pg.sh stop "$state/pg"' EXIT
+echo "throwaway PostgreSQL: $db"
+"$sigmactl" migrate up -d "$db"
+"$sigmactl" import-prices samples/universe.csv -d "$db"
+"$sigmactl" import-profiles samples/profiles.csv -d "$db"
+"$sigmactl" compute --date 2025-07-15 -d "$db"
+psql "$db" -XAt -F ' ' -c "SELECT 'stored:', (SELECT count(*) FROM market_data_cache), 'prices,',
+    (SELECT count(*) FROM symbol_factor_exposures), 'factor rows,',
+    (SELECT count(*) FROM symbol_daily_metrics), 'metrics rows,',
+    (SELECT count(*) FROM symbol_universe), 'symbols in symbol_universe'"
+echo "(the database is removed on exit; scripts/pg.sh start DIR keeps one running)"
