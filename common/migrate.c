@@ -221,15 +221,32 @@ static int apply(sg_store *s, const migration *m, bool up, char *err, size_t err
     return rc;
 }
 
+/* Loads the files, takes the lock and checks what was applied: the start of
+ * every command. Unless it returns -2 (the files could not be loaded), the
+ * caller ends with finish(). */
+static int start(sg_store *s, const char *dir, plan *p, char *err, size_t errlen)
+{
+    if (plan_load(dir, p, err, errlen))
+        return -2;
+    int rc = lock_and_prepare(s, err, errlen);
+    if (rc == 0)
+        rc = check_applied(s, p, err, errlen);
+    return rc;
+}
+
+static int finish(sg_store *s, plan *p, int rc)
+{
+    unlock(s);
+    plan_free(p);
+    return rc;
+}
+
 static int run(sg_store *s, const char *dir, int steps, bool up, FILE *out, char *err, size_t errlen)
 {
     plan p;
-    if (plan_load(dir, &p, err, errlen))
+    int rc = start(s, dir, &p, err, errlen), done = 0;
+    if (rc == -2)
         return -1;
-    int rc = lock_and_prepare(s, err, errlen);
-    if (rc == 0)
-        rc = check_applied(s, &p, err, errlen);
-    int done = 0;
     for (size_t k = 0; rc == 0 && k < p.n && (steps <= 0 || done < steps); k++) {
         migration *m = &p.m[up ? k : p.n - 1 - k];
         if (m->applied == up)
@@ -242,9 +259,7 @@ static int run(sg_store *s, const char *dir, int steps, bool up, FILE *out, char
     }
     if (rc == 0 && done == 0)
         fprintf(out, "nothing to %s\n", up ? "apply: the schema is up to date" : "revert");
-    unlock(s);
-    plan_free(&p);
-    return rc;
+    return finish(s, &p, rc);
 }
 
 int sg_migrate_up(sg_store *s, const char *dir, int steps, FILE *out, char *err, size_t errlen)
@@ -260,15 +275,11 @@ int sg_migrate_down(sg_store *s, const char *dir, int steps, FILE *out, char *er
 int sg_migrate_status(sg_store *s, const char *dir, FILE *out, char *err, size_t errlen)
 {
     plan p;
-    if (plan_load(dir, &p, err, errlen))
+    int rc = start(s, dir, &p, err, errlen);
+    if (rc == -2)
         return -1;
-    int rc = lock_and_prepare(s, err, errlen);
-    if (rc == 0)
-        rc = check_applied(s, &p, err, errlen);
     for (size_t k = 0; rc == 0 && k < p.n; k++)
         fprintf(out, "%-32s %s%s\n", p.m[k].name, p.m[k].applied ? "applied " : "pending",
                 p.m[k].applied ? p.m[k].applied_at : "");
-    unlock(s);
-    plan_free(&p);
-    return rc;
+    return finish(s, &p, rc);
 }

@@ -6,15 +6,7 @@
 # nothing.
 #   compute_test.sh SIGMACTL SOURCE_DIR
 set -euo pipefail
-sigmactl=$1
-src=$2
-work=$(mktemp -d /tmp/sigma-compute.XXXXXX)
-chmod 755 "$work"
-ci=$("$src/scripts/pg.sh" start "$work/pg")
-trap '"$src/scripts/pg.sh" stop "$work/pg"; rm -rf "$work"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-q() { psql "$ci" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
-export SIGMA_MIGRATIONS=$src/migrations PGOPTIONS=
+. "$(dirname "$0")/lib.sh" "$1" "$2"
 "$sigmactl" migrate up -d "$ci" >/dev/null
 
 stored_factors() { # DATE

@@ -5,16 +5,8 @@
 # partial unique index.
 #   migrate_test.sh SIGMACTL SOURCE_DIR
 set -euo pipefail
-sigmactl=$1
-src=$2
-work=$(mktemp -d /tmp/sigma-migrate.XXXXXX)
-chmod 755 "$work"
-ci=$("$src/scripts/pg.sh" start "$work/pg")
-trap '"$src/scripts/pg.sh" stop "$work/pg"; rm -rf "$work"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-q() { psql "$ci" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
+. "$(dirname "$0")/lib.sh" "$1" "$2"
 schema() { pg_dump -s "$ci" | grep -v '^\\\(un\)\?restrict'; }
-export SIGMA_MIGRATIONS=$src/migrations
 
 echo "== up from empty"
 "$sigmactl" migrate up -d "$ci" | tee "$work/out"
