@@ -309,6 +309,20 @@ size_t sg_prices_skipped(const sg_prices *p)
     return p->skipped;
 }
 
+const char *sg_ticker_problem(const char *sym, size_t len)
+{
+    if (len == 0)
+        return "empty symbol";
+    if (len > 20)
+        return "symbol longer than 20 characters (symbol_universe.symbol is VARCHAR(20))";
+    for (size_t i = 0; i < len; i++) {
+        char c = sym[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || (c && strchr(".-^=/_", c))))
+            return "symbol has a character no ticker has (allowed: A-Z 0-9 . - ^ = / _)";
+    }
+    return NULL;
+}
+
 void sg_price_dec(const sg_price *r, sg_dec *out)
 {
     memset(out, 0, sizeof *out);

@@ -53,6 +53,10 @@ const sg_price *sg_prices_on(const sg_prices *p, size_t i, sg_day day);
 size_t sg_prices_skipped(const sg_prices *p); /* rows skipped while loading */
 size_t sg_prices_rows_total(const sg_prices *p);
 
+/* Why a symbol cannot be stored as a ticker, or NULL: 1-20 characters of
+ * A-Z 0-9 . - ^ = / _ (upper case, as the app stores symbols). */
+const char *sg_ticker_problem(const char *sym, size_t len);
+
 /* The close's exact decimal value. */
 void sg_price_dec(const sg_price *r, sg_dec *out);
 

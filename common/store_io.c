@@ -8,9 +8,12 @@
  */
 #include "store_io.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "providers.h"
 
 /* ---- reading ----------------------------------------------------------------- */
 
@@ -400,6 +403,128 @@ int sg_store_write_metrics(sg_store *s, const char *const *symbols, size_t n, sg
         len = append_each(sql, sizeof sql, len, values, "m.%s", " WHERE (", ")");
         append_each(sql, sizeof sql, len, values, "EXCLUDED.%s", " IS DISTINCT FROM (", ")");
         rc = sg_store_exec(s, "write metrics", sql, err, errlen);
+    }
+    sg_copybuf_free(&b);
+    return rc;
+}
+
+/* ---- prices from providers ---------------------------------------------------------- */
+
+#define FULL_HISTORY_DAYS 365
+#define MIN_RECENT_ROWS 50
+
+int sg_store_fetch_windows(sg_store *s, const char *const *symbols, size_t n, sg_day calc, sg_fetch_window *out,
+                           char *err, size_t errlen)
+{
+    char d[SG_DATE_LEN];
+    char *arr = sg_store_text_array(symbols, n);
+    if (!arr) {
+        snprintf(err, errlen, "fetch windows: out of memory");
+        return -1;
+    }
+    const char *params[2] = {arr, day_text(calc, d)};
+    PGresult *r = sg_store_query(s, "fetch windows",
+                                 "SELECT count(m.date) FILTER (WHERE m.date > $2::date - 365),"
+                                 " to_char(max(m.date), 'YYYY-MM-DD'), coalesce(bool_or(m.date = $2::date), false)"
+                                 " FROM unnest($1::text[]) WITH ORDINALITY AS s(symbol, i)"
+                                 " LEFT JOIN market_data_cache m ON m.symbol = s.symbol AND m.date <= $2::date"
+                                 " GROUP BY s.i ORDER BY s.i",
+                                 2, params, err, errlen);
+    free(arr);
+    if (!r)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        sg_fetch_window *w = &out[i];
+        const char *last = PQgetvalue(r, (int)i, 1), *why;
+        sg_day last_day = 0;
+        w->recent_rows = atol(PQgetvalue(r, (int)i, 0));
+        w->skip = strcmp(PQgetvalue(r, (int)i, 2), "t") == 0;
+        w->to = calc;
+        if (w->recent_rows < MIN_RECENT_ROWS || sg_day_parse(last, strlen(last), &last_day, &why))
+            w->from = calc - FULL_HISTORY_DAYS;
+        else
+            w->from = last_day; /* refetching the last day is harmless: the upsert absorbs it */
+    }
+    PQclear(r);
+    return 0;
+}
+
+static void copy_price(sg_copybuf *b, double v)
+{
+    if (isnan(v))
+        sg_copy_field(b, NULL);
+    else
+        copy_double(b, v);
+}
+
+int sg_store_write_bars(sg_store *s, const char *symbol, const struct sg_bars *bars, const char *data_source,
+                        char *err, size_t errlen)
+{
+    sg_copybuf b = {0};
+    char d[SG_DATE_LEN], id[37];
+    for (size_t i = 0; i < bars->n; i++) {
+        const sg_bar *x = &bars->v[i];
+        sg_store_new_id(id);
+        sg_copy_field(&b, id);
+        sg_copy_sep(&b);
+        sg_copy_field(&b, day_text(x->day, d));
+        sg_copy_sep(&b);
+        copy_price(&b, x->open);
+        sg_copy_sep(&b);
+        copy_price(&b, x->high);
+        sg_copy_sep(&b);
+        copy_price(&b, x->low);
+        sg_copy_sep(&b);
+        copy_price(&b, x->close);
+        sg_copy_sep(&b);
+        if (x->volume < 0)
+            sg_copy_field(&b, NULL);
+        else
+            copy_int(&b, (long)x->volume);
+        sg_copy_eol(&b);
+    }
+    const char *params[2] = {symbol, data_source};
+    PGresult *r = NULL;
+    int rc = sg_store_exec(s, "write bars", "BEGIN", err, errlen);
+    if (rc == 0)
+        rc = sg_store_exec(s, "write bars",
+                           "CREATE TEMP TABLE IF NOT EXISTS sg_bars_in (id uuid, date date, open numeric,"
+                           " high numeric, low numeric, close numeric, volume integer) ON COMMIT DELETE ROWS",
+                           err, errlen);
+    if (rc == 0)
+        rc = sg_store_copy(s, "write bars", "COPY sg_bars_in FROM STDIN", &b, err, errlen);
+    if (rc == 0 &&
+        !(r = sg_store_query(s, "write bars",
+                             "INSERT INTO market_data_cache AS m (id, symbol, date, open, high, low, close, volume,"
+                             " data_source) SELECT id, $1, date, open, high, low, close, volume, $2 FROM sg_bars_in"
+                             " ON CONFLICT (symbol, date) DO UPDATE SET open = EXCLUDED.open, high = EXCLUDED.high,"
+                             " low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume,"
+                             " data_source = EXCLUDED.data_source, updated_at = now()"
+                             " WHERE (m.open, m.high, m.low, m.close, m.volume, m.data_source) IS DISTINCT FROM"
+                             " (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume,"
+                             " EXCLUDED.data_source)",
+                             2, params, err, errlen)))
+        rc = -1;
+    PQclear(r);
+    r = NULL;
+    if (rc == 0 &&
+        !(r = sg_store_query(s, "write bars",
+                             "INSERT INTO symbol_universe AS u (symbol, asset_type, first_seen_date, last_seen_date,"
+                             " is_active, added_source, last_price_date)"
+                             " SELECT $1, 'equity', min(date), max(date), true, 'batch', max(date) FROM sg_bars_in"
+                             " HAVING count(*) > 0"
+                             " ON CONFLICT (symbol) DO UPDATE SET"
+                             " last_price_date = GREATEST(u.last_price_date, EXCLUDED.last_price_date)"
+                             " WHERE u.last_price_date IS DISTINCT FROM"
+                             " GREATEST(u.last_price_date, EXCLUDED.last_price_date)",
+                             1, params, err, errlen)))
+        rc = -1;
+    PQclear(r);
+    if (rc == 0)
+        rc = sg_store_exec(s, "write bars", "COMMIT", err, errlen);
+    if (rc) {
+        char ignored[64];
+        (void)sg_store_exec(s, "rollback", "ROLLBACK", ignored, sizeof ignored);
     }
     sg_copybuf_free(&b);
     return rc;

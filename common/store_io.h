@@ -42,6 +42,26 @@ int sg_store_write_factors(sg_store *s, const char *const *symbols, const sg_fac
 int sg_store_write_metrics(sg_store *s, const char *const *symbols, size_t n, sg_day calc,
                            const sg_metrics_row *rows, char *err, size_t errlen);
 
+/* ---- prices from providers ---- */
+
+/* What to fetch for a symbol on D, as the app decides it: fewer than 50
+ * stored rows in the last 365 days -> a full year [D-365, D]; otherwise from
+ * its last stored date (gap-fill and incremental); a row on D -> skip. */
+typedef struct sg_fetch_window {
+    sg_day from, to;
+    bool skip;
+    long recent_rows; /* rows in (D-365, D] */
+} sg_fetch_window;
+
+int sg_store_fetch_windows(sg_store *s, const char *const *symbols, size_t n, sg_day calc, sg_fetch_window *out,
+                           char *err, size_t errlen);
+/* A symbol's bars in one transaction: upserted on (symbol, date), the symbol
+ * registered (added_source 'batch' when new) and its last_price_date moved
+ * forward, all committed together or not at all. */
+struct sg_bars;
+int sg_store_write_bars(sg_store *s, const char *symbol, const struct sg_bars *bars, const char *data_source,
+                        char *err, size_t errlen);
+
 /* Private ("_", ^EQ[A-F0-9]{8,}$) or an OCC option that expired before calc. */
 bool sg_symbol_excluded(const char *symbol, sg_day calc);
 

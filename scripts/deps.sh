@@ -11,6 +11,7 @@ pkgs=(
   librdkafka-dev libpq-dev postgresql     # bus and store (next issues)
   libcurl4-openssl-dev libjansson-dev     # price providers (next issues)
   libmsgpack-dev                          # messages (next issues)
+  libmicrohttpd-dev                       # the fixture HTTP server of the provider tests
 )
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(python3-pandas python3-sklearn python3-statsmodels time bc)

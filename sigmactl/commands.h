@@ -10,5 +10,6 @@ int sg_cmd_migrate(int argc, char **argv);               /* schema migrations */
 int sg_cmd_import_prices(int argc, char **argv);         /* CSV -> market_data_cache */
 int sg_cmd_import_profiles(int argc, char **argv);       /* CSV -> company_profiles */
 int sg_cmd_compute_db(int argc, char **argv);            /* database -> engine -> database */
+int sg_cmd_fetch(int argc, char **argv);                 /* providers -> market_data_cache */
 
 #endif

@@ -86,19 +86,9 @@ static int parse(int argc, char **argv, const char *cmd, const char *usage, bool
 
 /* ---- validation of imported fields ------------------------------------------- */
 
-/* Tickers: upper-case letters, digits and . - ^ = / _ (private symbols), 1-20 of them. */
 static const char *check_symbol(sg_field f)
 {
-    if (f.len == 0)
-        return "empty symbol";
-    if (f.len > 20)
-        return "symbol longer than 20 characters (symbol_universe.symbol is VARCHAR(20))";
-    for (size_t i = 0; i < f.len; i++) {
-        char c = f.p[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr(".-^=/_", c)))
-            return "symbol has a character no ticker has (allowed: A-Z 0-9 . - ^ = / _)";
-    }
-    return NULL;
+    return sg_ticker_problem(f.p, f.len);
 }
 
 /* A price for NUMERIC(12,4): a finite decimal > 0 and below 10^8. */

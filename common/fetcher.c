@@ -1,0 +1,364 @@
+/*
+ * fetcher.c - see fetcher.h.
+ *
+ * One loop drives everything: refill the token buckets, start the jobs that
+ * are due and allowed (a free transfer slot and a token of their provider),
+ * let curl work until the next event (a transfer done, a retry due, a token
+ * back), then judge every finished transfer:
+ *   200 and a usable answer      -> the symbol is served (or Polygon's next page);
+ *   404, unknown symbol, bad body -> the next provider;
+ *   429, 5xx, timeout, no network -> the same provider again after a backoff
+ *                                   (Retry-After when given), then the next one.
+ * Easy handles are made per transfer; the multi handle keeps the connections,
+ * so requests to one host reuse them.
+ */
+#include "fetcher.h"
+
+#include <curl/curl.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "log.h"
+
+#define MAX_BODY (64u << 20) /* a year of daily bars is ~30 KB; anything near this is wrong */
+
+typedef struct bucket {
+    double tokens, rate, burst;
+} bucket;
+
+typedef struct run {
+    CURLM *multi;
+    sg_fetch_job *jobs;
+    size_t n, done;
+    const sg_provider *order;
+    int norder, in_flight, parallel, retries;
+    long connect_ms, timeout_ms;
+    double backoff_ms, retry_after_max_ms, last_ms;
+    bucket buckets[SG_NPROVIDERS];
+    unsigned long long rng;
+} run;
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static double jitter(run *r) /* uniform in [0.5, 1.5): spreads retries of many symbols apart */
+{
+    r->rng ^= r->rng << 13;
+    r->rng ^= r->rng >> 7;
+    r->rng ^= r->rng << 17;
+    return 0.5 + (double)(r->rng >> 11) / 9007199254740992.0;
+}
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    sg_fetch_job *j = userdata;
+    size_t n = size * nmemb;
+    if (j->len + n + 1 > MAX_BODY)
+        return 0; /* curl aborts the transfer: CURLE_WRITE_ERROR */
+    if (j->len + n + 1 > j->cap) {
+        size_t ncap = j->cap ? j->cap : 1 << 15;
+        while (ncap < j->len + n + 1)
+            ncap *= 2;
+        char *nb = realloc(j->body, ncap);
+        if (!nb)
+            return 0;
+        j->body = nb;
+        j->cap = ncap;
+    }
+    memcpy(j->body + j->len, ptr, n);
+    j->len += n;
+    j->body[j->len] = '\0';
+    return n;
+}
+
+static void note(sg_fetch_job *j, const char *fmt, const char *a, const char *b)
+{
+    size_t used = strlen(j->why);
+    if (used + 4 >= sizeof j->why)
+        return;
+    snprintf(j->why + used, sizeof j->why - used, "%s", used ? "; " : "");
+    used = strlen(j->why);
+    snprintf(j->why + used, sizeof j->why - used, fmt, a, b);
+}
+
+static sg_provider provider_of(const run *r, const sg_fetch_job *j)
+{
+    return r->order[j->idx];
+}
+
+static void finish(run *r, sg_fetch_job *j, sg_fetch_status st)
+{
+    j->status = st;
+    if (st == SG_FETCH_OK)
+        j->served_by = provider_of(r, j);
+    else
+        sg_bars_free(&j->bars);
+    free(j->url);
+    j->url = NULL;
+    r->done++;
+}
+
+/* The current provider cannot serve the symbol: the next one, or the end. */
+static void next_provider(run *r, sg_fetch_job *j, bool transient, const char *why)
+{
+    note(j, "%s: %s", sg_provider_name(provider_of(r, j)), why);
+    j->transient |= transient;
+    sg_bars_free(&j->bars); /* pages of a provider that failed midway are not kept */
+    free(j->url);
+    j->url = NULL;
+    j->retries = 0;
+    j->not_before_ms = 0;
+    if (++j->idx >= r->norder)
+        finish(r, j, j->transient ? SG_FETCH_FAILED : SG_FETCH_NOT_SERVED);
+}
+
+#define SETOPT(h, opt, val)                                                                                  \
+    do {                                                                                                     \
+        if (rc == CURLE_OK)                                                                                  \
+            rc = curl_easy_setopt((h), (opt), (val));                                                        \
+    } while (0)
+
+static int start(run *r, sg_fetch_job *j)
+{
+    if (!j->url && !(j->url = sg_provider_url(provider_of(r, j), j->symbol, j->from, j->to)))
+        return -1;
+    CURL *h = curl_easy_init();
+    if (!h)
+        return -1;
+    CURLcode rc = CURLE_OK;
+    SETOPT(h, CURLOPT_URL, j->url);
+    SETOPT(h, CURLOPT_WRITEFUNCTION, on_data);
+    SETOPT(h, CURLOPT_WRITEDATA, (void *)j);
+    SETOPT(h, CURLOPT_PRIVATE, (void *)j);
+    SETOPT(h, CURLOPT_ACCEPT_ENCODING, ""); /* every encoding curl was built with: gzip, deflate, br */
+    SETOPT(h, CURLOPT_CONNECTTIMEOUT_MS, r->connect_ms);
+    SETOPT(h, CURLOPT_TIMEOUT_MS, r->timeout_ms);
+    SETOPT(h, CURLOPT_NOSIGNAL, 1L);
+    SETOPT(h, CURLOPT_FOLLOWLOCATION, 1L);
+    SETOPT(h, CURLOPT_MAXREDIRS, 5L);
+    SETOPT(h, CURLOPT_PROTOCOLS_STR, "http,https,file");
+    SETOPT(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    SETOPT(h, CURLOPT_USERAGENT, "sigmabatch/0.1 (+https://github.com/sigmasight)");
+    if (rc != CURLE_OK || curl_multi_add_handle(r->multi, h) != CURLM_OK) {
+        curl_easy_cleanup(h);
+        return -1;
+    }
+    j->len = 0;
+    j->easy = h;
+    j->in_flight = 1;
+    j->requests++;
+    r->in_flight++;
+    return 0;
+}
+
+static bool transient_curl_error(CURLcode c)
+{
+    return c != CURLE_FILE_COULDNT_READ_FILE && c != CURLE_UNSUPPORTED_PROTOCOL && c != CURLE_URL_MALFORMAT &&
+           c != CURLE_WRITE_ERROR && c != CURLE_TOO_MANY_REDIRECTS;
+}
+
+/* Schedules another try of the same provider, or gives up on it. */
+static void retry_later(run *r, sg_fetch_job *j, const char *what, double retry_after_ms)
+{
+    char redacted[512], why[96];
+    if (j->retries >= r->retries) {
+        snprintf(why, sizeof why, "%s after %d retries", what, j->retries);
+        next_provider(r, j, true, why);
+        return;
+    }
+    double delay = r->backoff_ms * (double)(1u << j->retries) * jitter(r);
+    if (retry_after_ms > delay)
+        delay = retry_after_ms < r->retry_after_max_ms ? retry_after_ms : r->retry_after_max_ms;
+    j->retries++;
+    j->not_before_ms = now_ms() + delay;
+    sg_log(SG_LOG_INFO, "%s %s: %s, retry %d in %.1f s (%s)", sg_provider_name(provider_of(r, j)), j->symbol,
+           what, j->retries, delay / 1e3, sg_redact_url(j->url, redacted, sizeof redacted));
+}
+
+static void judge(run *r, sg_fetch_job *j, CURLcode result)
+{
+    CURL *h = j->easy;
+    long status = 0;
+    curl_off_t retry_after = -1;
+    char what[96], err[256];
+    if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
+        status = 0;
+    if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after) != CURLE_OK)
+        retry_after = -1;
+    curl_multi_remove_handle(r->multi, h);
+    curl_easy_cleanup(h);
+    j->easy = NULL;
+    j->in_flight = 0;
+    r->in_flight--;
+    sg_provider p = provider_of(r, j);
+    if (result != CURLE_OK) {
+        snprintf(what, sizeof what, "%s", curl_easy_strerror(result));
+        if (transient_curl_error(result))
+            retry_later(r, j, what, 0);
+        else
+            next_provider(r, j, false, what);
+        return;
+    }
+    if (status == 429 || status >= 500) {
+        snprintf(what, sizeof what, "HTTP %ld", status);
+        retry_later(r, j, what, retry_after > 0 ? (double)retry_after * 1e3 : 0);
+        return;
+    }
+    if (status != 200 && status != 0 && status != 404) { /* 0: file:// */
+        snprintf(what, sizeof what, "HTTP %ld", status);
+        next_provider(r, j, false, what);
+        return;
+    }
+    char *next = NULL;
+    sg_answer a = sg_provider_parse_response(p, j->body ? j->body : "", j->len, j->symbol, j->from, j->to,
+                                             &j->bars, &next, err, sizeof err);
+    if (a == SG_ANSWER_OK && status == 404)
+        a = SG_ANSWER_UNKNOWN, snprintf(err, sizeof err, "HTTP 404");
+    if (a != SG_ANSWER_OK) {
+        free(next);
+        next_provider(r, j, false, err);
+        return;
+    }
+    j->retries = 0;
+    if (next) { /* Polygon's next page: the same job, another request */
+        free(j->url);
+        j->url = sg_provider_follow_url(p, next);
+        free(next);
+        if (!j->url)
+            next_provider(r, j, false, "out of memory");
+        return;
+    }
+    finish(r, j, SG_FETCH_OK);
+}
+
+static void refill(run *r)
+{
+    double t = now_ms(), dt = (t - r->last_ms) / 1e3;
+    r->last_ms = t;
+    for (int p = 0; p < SG_NPROVIDERS; p++) {
+        bucket *b = &r->buckets[p];
+        b->tokens = fmin(b->burst, b->tokens + dt * b->rate);
+    }
+}
+
+/* Starts what may start; returns how long to wait for the next due retry or token. */
+static long dispatch(run *r)
+{
+    double t = now_ms(), wait = 1000;
+    for (size_t i = 0; i < r->n && r->in_flight < r->parallel; i++) {
+        sg_fetch_job *j = &r->jobs[i];
+        if (j->in_flight || j->idx >= r->norder || j->status != (sg_fetch_status)-1)
+            continue;
+        if (j->not_before_ms > t) {
+            wait = fmin(wait, j->not_before_ms - t);
+            continue;
+        }
+        bucket *b = &r->buckets[provider_of(r, j)];
+        if (b->tokens < 1) {
+            wait = fmin(wait, (1 - b->tokens) / b->rate * 1e3);
+            continue;
+        }
+        b->tokens -= 1;
+        if (start(r, j))
+            next_provider(r, j, false, "cannot start a transfer (out of memory)");
+    }
+    return (long)ceil(fmax(wait, 1));
+}
+
+static const char *const rate_setting[SG_NPROVIDERS][2] = {
+    {"provider.yahoo.rate", "provider.yahoo.burst"},
+    {"provider.fmp.rate", "provider.fmp.burst"},
+    {"provider.polygon.rate", "provider.polygon.burst"}};
+
+int sg_fetch_run(sg_fetch_job *jobs, size_t n, const sg_provider *order, int norder, char *err, size_t errlen)
+{
+    static int curl_ready;
+    if (!curl_ready) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+            snprintf(err, errlen, "fetch: curl_global_init failed");
+            return -1;
+        }
+        curl_ready = 1;
+    }
+    run r = {.jobs = jobs, .n = n, .order = order, .norder = norder, .last_ms = now_ms(),
+             .rng = (unsigned long long)time(NULL) * 2654435761u | 1};
+    r.parallel = (int)fmax(1, sg_config_number("http.parallel"));
+    r.retries = (int)fmax(0, sg_config_number("http.retries"));
+    r.connect_ms = (long)sg_config_number("http.connect_timeout_ms");
+    r.timeout_ms = (long)sg_config_number("http.timeout_ms");
+    r.backoff_ms = sg_config_number("http.backoff_ms");
+    r.retry_after_max_ms = sg_config_number("http.retry_after_max_ms");
+    for (int p = 0; p < SG_NPROVIDERS; p++) {
+        r.buckets[p].rate = fmax(1e-6, sg_config_number(rate_setting[p][0]));
+        r.buckets[p].burst = fmax(1, sg_config_number(rate_setting[p][1]));
+        r.buckets[p].tokens = r.buckets[p].burst;
+    }
+    for (size_t i = 0; i < n; i++) {
+        sg_fetch_job *j = &jobs[i];
+        memset(&j->status, 0, sizeof *j - offsetof(sg_fetch_job, status));
+        j->status = (sg_fetch_status)-1; /* pending */
+        if (norder == 0)
+            finish(&r, j, SG_FETCH_NOT_SERVED);
+    }
+    if (!(r.multi = curl_multi_init())) {
+        snprintf(err, errlen, "fetch: curl_multi_init failed");
+        return -1;
+    }
+    /* Connections are reused across transfers to a host; a few per host at most. */
+    if (curl_multi_setopt(r.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)r.parallel) != CURLM_OK) {
+        snprintf(err, errlen, "fetch: curl_multi_setopt failed");
+        curl_multi_cleanup(r.multi);
+        return -1;
+    }
+    int rc = 0;
+    while (r.done < n) {
+        refill(&r);
+        long wait = dispatch(&r);
+        int running;
+        CURLMcode mc = curl_multi_perform(r.multi, &running);
+        if (mc == CURLM_OK)
+            mc = curl_multi_poll(r.multi, NULL, 0, (int)(r.in_flight ? fmin(wait, 100) : wait), NULL);
+        if (mc == CURLM_OK)
+            mc = curl_multi_perform(r.multi, &running);
+        if (mc != CURLM_OK) {
+            snprintf(err, errlen, "fetch: %s", curl_multi_strerror(mc));
+            rc = -1;
+            break;
+        }
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read(r.multi, &left))) {
+            sg_fetch_job *j = NULL;
+            if (msg->msg != CURLMSG_DONE ||
+                curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j) != CURLE_OK || !j)
+                continue;
+            judge(&r, j, msg->data.result);
+        }
+    }
+    for (size_t i = 0; i < n; i++) /* after an error: nothing left in flight */
+        if (jobs[i].easy) {
+            curl_multi_remove_handle(r.multi, jobs[i].easy);
+            curl_easy_cleanup(jobs[i].easy);
+            jobs[i].easy = NULL;
+        }
+    curl_multi_cleanup(r.multi);
+    return rc;
+}
+
+void sg_fetch_job_free(sg_fetch_job *job)
+{
+    sg_bars_free(&job->bars);
+    free(job->url);
+    free(job->body);
+    job->url = job->body = NULL;
+    job->len = job->cap = 0;
+}

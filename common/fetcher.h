@@ -1,0 +1,48 @@
+/*
+ * fetcher.h - daily bars for many symbols at once, over HTTP(S) or file://,
+ * with the curl multi interface.
+ *
+ * Owns: concurrency (transfers in flight), politeness (a token bucket per
+ * provider), retries of 429, 5xx, timeouts and connection errors with
+ * exponential backoff and jitter, honoring Retry-After, timeouts, gzip,
+ * connection reuse, Polygon's pagination, and the cascade: a symbol one
+ * provider cannot serve is asked of the next.
+ * Must not: decide what to fetch, or store anything; never print an API key
+ * (URLs in logs go through sg_redact_url).
+ */
+#ifndef SG_FETCHER_H
+#define SG_FETCHER_H
+
+#include "providers.h"
+
+typedef enum sg_fetch_status {
+    SG_FETCH_OK,         /* served; bars may be empty when nothing traded in the window */
+    SG_FETCH_NOT_SERVED, /* every provider answered, none could serve it (unknown symbol, bad answers) */
+    SG_FETCH_FAILED,     /* a provider stayed unreachable or refused (429/5xx/timeouts) past its retries */
+} sg_fetch_status;
+
+typedef struct sg_fetch_job {
+    /* in */
+    const char *symbol;
+    sg_day from, to;
+    /* out */
+    sg_fetch_status status;
+    sg_provider served_by;
+    sg_bars bars;
+    char why[512];  /* per provider, why it did not serve ("yahoo: Not Found: ...; fmp: ...") */
+    int requests;   /* HTTP requests made for this symbol */
+    /* private */
+    int idx, retries, in_flight;
+    double not_before_ms;
+    char *url, *body;
+    size_t len, cap;
+    bool transient;
+    void *easy;
+} sg_fetch_job;
+
+/* Fetches every job through the providers in order[0..norder). Returns 0 (each
+ * job has its outcome), or -1 with err when the machinery itself fails. */
+int sg_fetch_run(sg_fetch_job *jobs, size_t n, const sg_provider *order, int norder, char *err, size_t errlen);
+void sg_fetch_job_free(sg_fetch_job *job);
+
+#endif

@@ -1,0 +1,71 @@
+/*
+ * providers.h - daily bars from the price providers the app uses: Yahoo's
+ * chart API v8 (yfinance), FMP's historical-price-full and Polygon's
+ * aggregates v2.
+ *
+ * Owns: each provider's URL (a configurable template), its JSON format
+ * (parsed with jansson), what its answers mean (served, unknown symbol, bad
+ * response), the validation of every bar before anything is stored, and the
+ * redaction of API keys from anything printed.
+ * Must not: do I/O: transfers are fetcher.c's, storage is the store's.
+ */
+#ifndef SG_PROVIDERS_H
+#define SG_PROVIDERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "calendar.h"
+
+typedef enum sg_provider { SG_PROV_YAHOO, SG_PROV_FMP, SG_PROV_POLYGON, SG_NPROVIDERS } sg_provider;
+
+const char *sg_provider_name(sg_provider p);        /* "yahoo" */
+const char *sg_provider_data_source(sg_provider p); /* market_data_cache.data_source: "yfinance" */
+int sg_provider_parse(const char *name, sg_provider *out);
+/* "yahoo,fmp,polygon" -> order; returns the count, or -1 on an unknown name. */
+int sg_provider_order(const char *list, sg_provider order[SG_NPROVIDERS]);
+
+typedef struct sg_bar {
+    sg_day day;
+    double open, high, low, close; /* NAN when the provider gave none (open/high/low only) */
+    long long volume;              /* -1 when none */
+} sg_bar;
+
+typedef struct sg_bars {
+    sg_bar *v;
+    size_t n, cap;
+    size_t dropped;         /* bars that failed validation */
+    char drop_reason[128];  /* the first one's reason, with its date */
+} sg_bars;
+
+void sg_bars_free(sg_bars *b);
+
+/* What one response means. */
+typedef enum sg_answer {
+    SG_ANSWER_OK,          /* bars (possibly none in range) */
+    SG_ANSWER_UNKNOWN,     /* the provider does not know the symbol: ask the next one */
+    SG_ANSWER_BAD,         /* unusable response (HTML, truncated JSON, wrong symbol): ask the next one */
+} sg_answer;
+
+/* Parses one response body for symbol, keeping bars in [from, to] that pass
+ * validation (finite prices > 0, high >= low, NYSE trading days, a volume that
+ * fits INTEGER). *next_url receives Polygon's next page (malloc'ed) or NULL.
+ * err says why for UNKNOWN and BAD. */
+sg_answer sg_provider_parse_response(sg_provider p, const char *body, size_t len, const char *symbol,
+                                     sg_day from, sg_day to, sg_bars *out, char **next_url, char *err,
+                                     size_t errlen);
+
+/* The request URL for symbol over [from, to] (malloc'ed), from the provider's
+ * template in the settings and its API key from the environment. */
+char *sg_provider_url(sg_provider p, const char *symbol, sg_day from, sg_day to);
+/* Adds the API key to a URL the provider gave back (Polygon's next_url). */
+char *sg_provider_follow_url(sg_provider p, const char *next_url);
+
+/* A URL safe to print: the values of apikey / apiKey / api_key / token
+ * parameters replaced by "***". Writes into buf. */
+const char *sg_redact_url(const char *url, char *buf, size_t len);
+
+/* The UTC offset of New York on a day, in seconds (-14400 or -18000). */
+int sg_new_york_offset(sg_day day);
+
+#endif
