@@ -2,6 +2,7 @@
  * fetch_cmd.c - `sigmactl fetch`: the price phase of a run, by hand.
  *
  *   sigmactl fetch SYMBOL... [--date D] [--provider P] [-d CONNINFO] [-X name=value]... [-v]
+ *   sigmactl fetch --all [...]           the run's symbol list and the 8 factor ETFs
  *   sigmactl fetch SYMBOL... --csv FILE [--date D] [--provider P] [-X ...]   no database: a year of bars to CSV
  *
  * With a database it decides what to fetch as the app does (a full year for
@@ -19,13 +20,15 @@
 
 #include "commands.h"
 #include "config.h"
+#include "factors.h"
 #include "fetcher.h"
 #include "log.h"
 #include "store_io.h"
 
 static const char usage_text[] =
-    "usage: sigmactl fetch SYMBOL... [--date YYYY-MM-DD] [--provider yahoo|fmp|polygon]\n"
+    "usage: sigmactl fetch SYMBOL... | --all [--date YYYY-MM-DD] [--provider yahoo|fmp|polygon]\n"
     "                      [-d CONNINFO | --csv FILE] [-X name=value]... [-v]\n"
+    "  --all fetches the symbol list of a run on D (FACTOR_SPEC 1.2) and the factor ETFs.\n"
     "  -X list prints the settings (provider URL templates, rates, timeouts, retries).\n"
     "  API keys come from FMP_API_KEY and POLYGON_API_KEY; they are never printed.\n";
 
@@ -90,10 +93,11 @@ int sg_cmd_fetch(int argc, char **argv)
         {"date", required_argument, NULL, 'D'}, {"provider", required_argument, NULL, 'p'},
         {"db", required_argument, NULL, 'd'},   {"csv", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},       {"verbose", no_argument, NULL, 'v'},
-        {NULL, 0, NULL, 0}};
+        {"all", no_argument, NULL, 'a'},        {NULL, 0, NULL, 0}};
     const char *date = NULL, *provider = NULL, *conninfo = NULL, *csv = NULL;
     char err[1024];
     int opt, rc = 2;
+    bool all = false;
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":d:X:v", longopts, NULL)) != -1) {
@@ -102,6 +106,7 @@ int sg_cmd_fetch(int argc, char **argv)
         case 'p': provider = optarg; break;
         case 'd': conninfo = optarg; break;
         case 'c': csv = optarg; break;
+        case 'a': all = true; break;
         case 'v': sg_log_init("sigmactl", SG_LOG_INFO); break;
         case 'h': fputs(usage_text, stdout); return 0;
         case 'X':
@@ -130,8 +135,12 @@ int sg_cmd_fetch(int argc, char **argv)
         rc = usage_error("--provider: '%s' is not one of yahoo, fmp, polygon", provider);
     else if (!provider && (norder = sg_provider_order(sg_config_get("provider.order"), order)) <= 0)
         rc = usage_error("provider.order: '%s' is not a list of yahoo, fmp, polygon", sg_config_get("provider.order"));
-    else if (n == 0)
-        rc = usage_error("%s", "expected at least one SYMBOL");
+    else if (n == 0 && !all)
+        rc = usage_error("%s", "expected at least one SYMBOL, or --all");
+    else if (n > 0 && all)
+        rc = usage_error("%s", "SYMBOL... and --all do not go together");
+    else if (all && csv)
+        rc = usage_error("%s", "--all reads the symbol list from the database: not with --csv");
     else if (csv && conninfo)
         rc = usage_error("%s", "--csv and -d do not go together");
     else
@@ -147,11 +156,37 @@ int sg_cmd_fetch(int argc, char **argv)
     }
 
     const char *const *symbols = (const char *const *)argv + optind;
-    sg_fetch_job *jobs = calloc(n, sizeof *jobs);
-    sg_fetch_window *win = calloc(n, sizeof *win);
+    char **listed = NULL;
+    size_t nlisted = 0;
+    sg_fetch_job *jobs = NULL;
+    sg_fetch_window *win = NULL;
     sg_store *s = NULL;
     FILE *out = NULL;
     rc = 1;
+    if (all) { /* the run's list, and the factor ETFs every regression needs */
+        char **v = NULL;
+        if (!(s = sg_store_connect(conninfo, err, sizeof err)) || sg_store_symbol_list(s, calc, &v, &nlisted, err, sizeof err)) {
+            sg_log(SG_LOG_ERROR, "%s", err);
+            goto done;
+        }
+        listed = realloc(v, (nlisted + 8) * sizeof *listed);
+        if (!listed) {
+            sg_strings_free(v, nlisted);
+            nlisted = 0;
+            goto done;
+        }
+        for (int e = 0; e < 8; e++) {
+            bool have = false;
+            for (size_t i = 0; i < nlisted && !have; i++)
+                have = strcmp(listed[i], sg_factor_etfs[e]) == 0;
+            if (!have && (listed[nlisted] = strdup(sg_factor_etfs[e])))
+                nlisted++;
+        }
+        symbols = (const char *const *)listed;
+        n = nlisted;
+    }
+    jobs = calloc(n ? n : 1, sizeof *jobs);
+    win = calloc(n ? n : 1, sizeof *win);
     if (!jobs || !win) {
         sg_log(SG_LOG_ERROR, "out of memory");
         goto done;
@@ -164,7 +199,7 @@ int sg_cmd_fetch(int argc, char **argv)
             goto done;
         }
         fputs("symbol,date,open,high,low,close,volume\n", out);
-    } else if (!(s = sg_store_connect(conninfo, err, sizeof err)) ||
+    } else if ((!s && !(s = sg_store_connect(conninfo, err, sizeof err))) ||
                sg_store_fetch_windows(s, symbols, n, calc, win, err, sizeof err)) {
         sg_log(SG_LOG_ERROR, "%s", err);
         goto done;
@@ -207,6 +242,7 @@ done:
         sg_fetch_job_free(&jobs[i]);
     free(jobs);
     free(win);
+    sg_strings_free(listed, nlisted);
     sg_store_close(s);
     sg_config_reset();
     return rc;
