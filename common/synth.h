@@ -48,7 +48,8 @@ typedef struct sg_synth_bar {
 typedef struct sg_synth sg_synth;
 
 /* Builds the trading-day calendar and the latent factor returns. Returns NULL
- * with a reason in *why on bad options or when out of memory. */
+ * with a reason in *why and errno EINVAL (bad options, or a window that would
+ * start before the year 1) or ENOMEM. */
 sg_synth *sg_synth_new(const sg_synth_opts *o, const char **why);
 void sg_synth_free(sg_synth *u);
 
@@ -64,13 +65,15 @@ const sg_day *sg_synth_days(const sg_synth *u); /* ascending */
  * before the first bar (Yahoo's chartPreviousClose), in ticks. */
 int64_t sg_synth_bars(const sg_synth *u, size_t i, sg_synth_bar *bars);
 
-/* x * 10^4 rounded half away from zero, exactly (from x's binary value, with
- * no intermediate rounding). |x| must be below 2^62 / 10^4. */
+/* x * 10^4 rounded half away from zero, in ticks, exactly as the app rounds
+ * to NUMERIC(.., 4) (numfmt's sg_fmt_db: Decimal(str(x)), so 0.00035 gives
+ * 4 although its binary value is below the half). x finite, |x| < 10^8. */
 int64_t sg_synth_round4(double x);
 
 /* America/New_York's UTC offset on a date, in seconds (-14400 EDT, -18000
  * EST): DST from the second Sunday of March to the first Sunday of November
- * since 2007, the first Sunday of April to the last Sunday of October before. */
+ * since 2007 (as providers.c's sg_new_york_offset), and by the earlier federal
+ * rules before, so that old timestamps are the ones Yahoo gives. */
 int sg_synth_utc_offset(sg_day day);
 /* The NYSE session open, 09:30 New York time, as Unix seconds. */
 int64_t sg_synth_session_open(sg_day day);

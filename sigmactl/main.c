@@ -8,6 +8,7 @@
  *   import-prices, import-profiles   CSV files into the database
  *   compute   a date's factor rows and metrics, database to database
  *   fetch     daily bars from the price providers into the database
+ *   synth     a deterministic synthetic universe: prices.csv and Yahoo JSON files
  *
  * Exit codes: 0 done, 1 failed (bad input, I/O), 2 usage error.
  */
@@ -29,6 +30,7 @@ static void usage(FILE *f)
           "  import-profiles FILE.csv [-d DB]    validated rows into company_profiles\n"
           "  compute --date D [...] [-d DB]      factor rows and metrics of a date, in the database\n"
           "  fetch SYMBOL... [--date D] [-d DB]  daily bars from the providers (Yahoo, FMP, Polygon)\n"
+          "  synth --end D --out DIR [...]       a synthetic universe: prices.csv, Yahoo JSON\n"
           "run 'sigmactl COMMAND --help' for a command's options.\n",
           f);
 }
@@ -61,6 +63,8 @@ int main(int argc, char **argv)
         return sg_cmd_compute_db(argc - 1, argv + 1);
     if (strcmp(cmd, "fetch") == 0)
         return sg_cmd_fetch(argc - 1, argv + 1);
+    if (strcmp(cmd, "synth") == 0)
+        return sg_cmd_synth(argc - 1, argv + 1);
     fprintf(stderr, "sigmactl: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;

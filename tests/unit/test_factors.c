@@ -15,7 +15,7 @@
 #include "factors.h"
 #include "log.h"
 #include "sgtest.h"
-#include "synth.h"
+#include "sgt_universe.h"
 
 static const sg_day D = 20284; /* 2025-07-15 */
 

@@ -1,5 +1,5 @@
 /*
- * synth.h - a small deterministic synthetic universe for the factor and
+ * sgt_universe.h - a small deterministic synthetic universe for the factor and
  * metrics tests, built in memory (no data files).
  *
  * Integer arithmetic only: closes are whole multiples of 0.0001 computed with
@@ -11,8 +11,8 @@
  * Prices follow two common factors m (market) and s (style) plus noise, in
  * basis points per trading day: r = (lm*m + ls*s)/100 + noise.
  */
-#ifndef SG_SYNTH_H
-#define SG_SYNTH_H
+#ifndef SGT_UNIVERSE_H
+#define SGT_UNIVERSE_H
 
 #include <stdint.h>
 #include <stdio.h>
