@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the local default: installs what is missing, builds, runs.
-# Today: the sample universe (samples/) through the engine, then through a
-# throwaway PostgreSQL under state/local/pg (migrate, import, compute).
+# Today: the sample universe (samples/) through the engine; then a synthetic
+# universe (sigmactl synth) fetched as Yahoo chart JSON through the providers'
+# code path into a throwaway PostgreSQL under state/local/pg, and computed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -14,14 +15,17 @@ echo "== the engine on the sample universe"
 "$sigmactl" local --state "$state" "$@"
 
 echo
-echo "== the same through PostgreSQL"
+echo "== a synthetic universe through the providers' code path and PostgreSQL"
 scripts/pg.sh stop "$state/pg"
 db=$(scripts/pg.sh start "$state/pg")
 trap 'scripts/pg.sh stop "$state/pg"' EXIT
 echo "throwaway PostgreSQL: $db"
 "$sigmactl" migrate up -d "$db"
-"$sigmactl" import-prices samples/universe.csv -d "$db"
-"$sigmactl" import-profiles samples/profiles.csv -d "$db"
+"$sigmactl" synth --symbols 200 --days 300 --end 2025-07-15 --out "$state/synth"
+# Yahoo's chart API, served from files through the same libcurl path as the real one.
+symbols=$(ls "$state/synth/yahoo" | sed 's/\.json$//')
+"$sigmactl" fetch $symbols --date 2025-07-15 --provider yahoo -d "$db" \
+  -X "provider.yahoo.url=file://$state/synth/yahoo/{symbol}.json" | tail -3
 "$sigmactl" compute --date 2025-07-15 -d "$db"
 psql "$db" -XAt -F ' ' -c "SELECT 'stored:', (SELECT count(*) FROM market_data_cache), 'prices,',
     (SELECT count(*) FROM symbol_factor_exposures), 'factor rows,',
