@@ -184,6 +184,22 @@ static void retry_later(run *r, sg_fetch_job *j, const char *what, double retry_
            what, j->retries, delay / 1e3, sg_redact_url(j->url, redacted, sizeof redacted));
 }
 
+/* Takes a finished or abandoned transfer out of the multi handle and frees it. */
+static void detach(CURLM *multi, CURL *h)
+{
+    CURLMcode mc = curl_multi_remove_handle(multi, h);
+    if (mc != CURLM_OK)
+        sg_log(SG_LOG_WARN, "fetch: curl_multi_remove_handle: %s", curl_multi_strerror(mc));
+    curl_easy_cleanup(h);
+}
+
+static void close_multi(CURLM *multi)
+{
+    CURLMcode mc = curl_multi_cleanup(multi);
+    if (mc != CURLM_OK)
+        sg_log(SG_LOG_WARN, "fetch: curl_multi_cleanup: %s", curl_multi_strerror(mc));
+}
+
 static void judge(run *r, sg_fetch_job *j, CURLcode result)
 {
     CURL *h = j->easy;
@@ -194,8 +210,7 @@ static void judge(run *r, sg_fetch_job *j, CURLcode result)
         status = 0;
     if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after) != CURLE_OK)
         retry_after = -1;
-    curl_multi_remove_handle(r->multi, h);
-    curl_easy_cleanup(h);
+    detach(r->multi, h);
     j->easy = NULL;
     j->in_flight = 0;
     r->in_flight--;
@@ -316,7 +331,7 @@ int sg_fetch_run(sg_fetch_job *jobs, size_t n, const sg_provider *order, int nor
     /* Connections are reused across transfers to a host; a few per host at most. */
     if (curl_multi_setopt(r.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)r.parallel) != CURLM_OK) {
         snprintf(err, errlen, "fetch: curl_multi_setopt failed");
-        curl_multi_cleanup(r.multi);
+        close_multi(r.multi);
         return -1;
     }
     int rc = 0;
@@ -346,11 +361,10 @@ int sg_fetch_run(sg_fetch_job *jobs, size_t n, const sg_provider *order, int nor
     }
     for (size_t i = 0; i < n; i++) /* after an error: nothing left in flight */
         if (jobs[i].easy) {
-            curl_multi_remove_handle(r.multi, jobs[i].easy);
-            curl_easy_cleanup(jobs[i].easy);
+            detach(r.multi, jobs[i].easy);
             jobs[i].easy = NULL;
         }
-    curl_multi_cleanup(r.multi);
+    close_multi(r.multi);
     return rc;
 }
 

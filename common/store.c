@@ -38,8 +38,11 @@ sg_store *sg_store_connect(const char *conninfo, char *err, size_t errlen)
         sg_store_close(s);
         return NULL;
     }
-    PGresult *r = PQexec(s->conn, "SET client_min_messages = warning");
-    PQclear(r);
+    /* Notices (of IF NOT EXISTS, say) are chatter, not diagnostics. */
+    if (sg_store_exec(s, "connect", "SET client_min_messages = warning", err, errlen)) {
+        sg_store_close(s);
+        return NULL;
+    }
     return s;
 }
 
