@@ -15,6 +15,15 @@
 
 #include "providers.h"
 
+/* A statement whose result is not needed: 0, or -1 with err. */
+static int run_sql(sg_store *s, const char *what, const char *sql, int nparams, const char *const *params, char *err,
+                   size_t errlen)
+{
+    PGresult *r = sg_store_query(s, what, sql, nparams, params, err, errlen);
+    PQclear(r);
+    return r ? 0 : -1;
+}
+
 /* ---- reading ----------------------------------------------------------------- */
 
 static const char *day_text(sg_day d, char buf[SG_DATE_LEN])
@@ -22,8 +31,8 @@ static const char *day_text(sg_day d, char buf[SG_DATE_LEN])
     return sg_day_format(d, buf);
 }
 
-sg_prices *sg_store_load_prices(sg_store *s, const char *const *symbols, size_t n, sg_day from, sg_day to,
-                                char *err, size_t errlen)
+sg_prices *sg_store_load_prices(sg_store *s, const char *const *symbols, size_t n, sg_day from, sg_day to, char *err,
+                                size_t errlen)
 {
     char f[SG_DATE_LEN], t[SG_DATE_LEN];
     char *arr = sg_store_text_array(symbols, n);
@@ -38,14 +47,13 @@ sg_prices *sg_store_load_prices(sg_store *s, const char *const *symbols, size_t 
     int rc = sg_store_exec(s, "load prices", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err, errlen);
     PGresult *r = NULL;
     /* A cursor, fetched in blocks: one query, bounded memory for any universe. */
-    if (rc == 0 && !(r = sg_store_query(s, "load prices",
-                                        "DECLARE sg_prices_cur NO SCROLL CURSOR FOR"
-                                        " SELECT symbol, to_char(date, 'YYYY-MM-DD'), close::text"
-                                        " FROM market_data_cache"
-                                        " WHERE symbol = ANY($1::text[]) AND date BETWEEN $2::date AND $3::date",
-                                        3, params, err, errlen)))
-        rc = -1;
-    PQclear(r);
+    if (rc == 0)
+        rc = run_sql(s, "load prices",
+                     "DECLARE sg_prices_cur NO SCROLL CURSOR FOR"
+                     " SELECT symbol, to_char(date, 'YYYY-MM-DD'), close::text"
+                     " FROM market_data_cache"
+                     " WHERE symbol = ANY($1::text[]) AND date BETWEEN $2::date AND $3::date",
+                     3, params, err, errlen);
     while (rc == 0) {
         r = sg_store_query(s, "load prices", "FETCH 50000 FROM sg_prices_cur", 0, NULL, err, errlen);
         if (!r) {
@@ -197,8 +205,8 @@ int sg_store_symbol_list(sg_store *s, sg_day calc, char ***out, size_t *n, char 
 
 /* ---- writing ----------------------------------------------------------------- */
 
-int sg_store_ensure_symbols(sg_store *s, const char *const *symbols, size_t n, sg_day calc,
-                            const char *added_source, char *err, size_t errlen)
+int sg_store_ensure_symbols(sg_store *s, const char *const *symbols, size_t n, sg_day calc, const char *added_source,
+                            char *err, size_t errlen)
 {
     char d[SG_DATE_LEN];
     char *arr = sg_store_text_array(symbols, n);
@@ -266,7 +274,6 @@ int sg_store_write_factors(sg_store *s, const char *const *symbols, const sg_fac
     }
     char d[SG_DATE_LEN];
     const char *params[1] = {day_text(calc, d)};
-    PGresult *r = NULL;
     int rc = sg_store_exec(s, "write factor rows",
                            "CREATE TEMP TABLE IF NOT EXISTS sg_factor_in (symbol text, factor_name text,"
                            " beta numeric, r_squared numeric, observations int, method text, alpha numeric,"
@@ -274,35 +281,31 @@ int sg_store_write_factors(sg_store *s, const char *const *symbols, const sg_fac
                            err, errlen);
     if (rc == 0)
         rc = sg_store_copy(s, "write factor rows", "COPY sg_factor_in FROM STDIN", &b, err, errlen);
-    if (rc == 0 &&
-        !(r = sg_store_query(
-              s, "write factor rows",
-              "INSERT INTO symbol_factor_exposures AS e (symbol, factor_id, calculation_date, beta_value, r_squared,"
-              " observations, quality_flag, calculation_method, regularization_alpha, regression_window_days)"
-              " SELECT i.symbol, f.id, $1::date, i.beta, i.r_squared, i.observations, 'full_history', i.method,"
-              " i.alpha, i.window_days FROM sg_factor_in i JOIN factor_definitions f ON f.name = i.factor_name"
-              " ON CONFLICT (symbol, factor_id, calculation_date) DO UPDATE SET"
-              " beta_value = EXCLUDED.beta_value, r_squared = EXCLUDED.r_squared,"
-              " observations = EXCLUDED.observations, quality_flag = EXCLUDED.quality_flag,"
-              " calculation_method = EXCLUDED.calculation_method,"
-              " regularization_alpha = EXCLUDED.regularization_alpha,"
-              " regression_window_days = EXCLUDED.regression_window_days"
-              " WHERE (e.beta_value, e.r_squared, e.observations, e.quality_flag, e.calculation_method,"
-              "        e.regularization_alpha, e.regression_window_days)"
-              "   IS DISTINCT FROM (EXCLUDED.beta_value, EXCLUDED.r_squared, EXCLUDED.observations,"
-              "        EXCLUDED.quality_flag, EXCLUDED.calculation_method, EXCLUDED.regularization_alpha,"
-              "        EXCLUDED.regression_window_days)",
-              1, params, err, errlen)))
-        rc = -1;
-    PQclear(r);
-    r = NULL;
-    if (rc == 0 && !(r = sg_store_query(s, "set last_factor_date",
-                                        "UPDATE symbol_universe u SET last_factor_date = $1::date, updated_at = now()"
-                                        " WHERE u.symbol IN (SELECT DISTINCT symbol FROM sg_factor_in)"
-                                        " AND u.last_factor_date IS DISTINCT FROM $1::date",
-                                        1, params, err, errlen)))
-        rc = -1;
-    PQclear(r);
+    if (rc == 0)
+        rc = run_sql(
+            s, "write factor rows",
+            "INSERT INTO symbol_factor_exposures AS e (symbol, factor_id, calculation_date, beta_value, r_squared,"
+            " observations, quality_flag, calculation_method, regularization_alpha, regression_window_days)"
+            " SELECT i.symbol, f.id, $1::date, i.beta, i.r_squared, i.observations, 'full_history', i.method,"
+            " i.alpha, i.window_days FROM sg_factor_in i JOIN factor_definitions f ON f.name = i.factor_name"
+            " ON CONFLICT (symbol, factor_id, calculation_date) DO UPDATE SET"
+            " beta_value = EXCLUDED.beta_value, r_squared = EXCLUDED.r_squared,"
+            " observations = EXCLUDED.observations, quality_flag = EXCLUDED.quality_flag,"
+            " calculation_method = EXCLUDED.calculation_method,"
+            " regularization_alpha = EXCLUDED.regularization_alpha,"
+            " regression_window_days = EXCLUDED.regression_window_days"
+            " WHERE (e.beta_value, e.r_squared, e.observations, e.quality_flag, e.calculation_method,"
+            "        e.regularization_alpha, e.regression_window_days)"
+            "   IS DISTINCT FROM (EXCLUDED.beta_value, EXCLUDED.r_squared, EXCLUDED.observations,"
+            "        EXCLUDED.quality_flag, EXCLUDED.calculation_method, EXCLUDED.regularization_alpha,"
+            "        EXCLUDED.regression_window_days)",
+            1, params, err, errlen);
+    if (rc == 0)
+        rc = run_sql(s, "set last_factor_date",
+                     "UPDATE symbol_universe u SET last_factor_date = $1::date, updated_at = now()"
+                     " WHERE u.symbol IN (SELECT DISTINCT symbol FROM sg_factor_in)"
+                     " AND u.last_factor_date IS DISTINCT FROM $1::date",
+                     1, params, err, errlen);
     sg_copybuf_free(&b);
     return rc;
 }
@@ -344,8 +347,8 @@ static int append_each(char *sql, size_t cap, int len, const char *cols, const c
     return len + snprintf(sql + len, cap - (size_t)len, "%s", close);
 }
 
-int sg_store_write_metrics(sg_store *s, const char *const *symbols, size_t n, sg_day calc,
-                           const sg_metrics_row *rows, char *err, size_t errlen)
+int sg_store_write_metrics(sg_store *s, const char *const *symbols, size_t n, sg_day calc, const sg_metrics_row *rows,
+                           char *err, size_t errlen)
 {
     sg_copybuf b = {0};
     char d[SG_DATE_LEN];
@@ -457,8 +460,8 @@ static void copy_price(sg_copybuf *b, double v)
         copy_double(b, v);
 }
 
-int sg_store_write_bars(sg_store *s, const char *symbol, const struct sg_bars *bars, const char *data_source,
-                        char *err, size_t errlen)
+int sg_store_write_bars(sg_store *s, const char *symbol, const struct sg_bars *bars, const char *data_source, char *err,
+                        size_t errlen)
 {
     sg_copybuf b = {0};
     char d[SG_DATE_LEN], id[37];
@@ -484,7 +487,6 @@ int sg_store_write_bars(sg_store *s, const char *symbol, const struct sg_bars *b
         sg_copy_eol(&b);
     }
     const char *params[2] = {symbol, data_source};
-    PGresult *r = NULL;
     int rc = sg_store_exec(s, "write bars", "BEGIN", err, errlen);
     if (rc == 0)
         rc = sg_store_exec(s, "write bars",
@@ -493,33 +495,28 @@ int sg_store_write_bars(sg_store *s, const char *symbol, const struct sg_bars *b
                            err, errlen);
     if (rc == 0)
         rc = sg_store_copy(s, "write bars", "COPY sg_bars_in FROM STDIN", &b, err, errlen);
-    if (rc == 0 &&
-        !(r = sg_store_query(s, "write bars",
-                             "INSERT INTO market_data_cache AS m (id, symbol, date, open, high, low, close, volume,"
-                             " data_source) SELECT id, $1, date, open, high, low, close, volume, $2 FROM sg_bars_in"
-                             " ON CONFLICT (symbol, date) DO UPDATE SET open = EXCLUDED.open, high = EXCLUDED.high,"
-                             " low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume,"
-                             " data_source = EXCLUDED.data_source, updated_at = now()"
-                             " WHERE (m.open, m.high, m.low, m.close, m.volume, m.data_source) IS DISTINCT FROM"
-                             " (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume,"
-                             " EXCLUDED.data_source)",
-                             2, params, err, errlen)))
-        rc = -1;
-    PQclear(r);
-    r = NULL;
-    if (rc == 0 &&
-        !(r = sg_store_query(s, "write bars",
-                             "INSERT INTO symbol_universe AS u (symbol, asset_type, first_seen_date, last_seen_date,"
-                             " is_active, added_source, last_price_date)"
-                             " SELECT $1, 'equity', min(date), max(date), true, 'batch', max(date) FROM sg_bars_in"
-                             " HAVING count(*) > 0"
-                             " ON CONFLICT (symbol) DO UPDATE SET"
-                             " last_price_date = GREATEST(u.last_price_date, EXCLUDED.last_price_date)"
-                             " WHERE u.last_price_date IS DISTINCT FROM"
-                             " GREATEST(u.last_price_date, EXCLUDED.last_price_date)",
-                             1, params, err, errlen)))
-        rc = -1;
-    PQclear(r);
+    if (rc == 0)
+        rc = run_sql(s, "write bars",
+                     "INSERT INTO market_data_cache AS m (id, symbol, date, open, high, low, close, volume,"
+                     " data_source) SELECT id, $1, date, open, high, low, close, volume, $2 FROM sg_bars_in"
+                     " ON CONFLICT (symbol, date) DO UPDATE SET open = EXCLUDED.open, high = EXCLUDED.high,"
+                     " low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume,"
+                     " data_source = EXCLUDED.data_source, updated_at = now()"
+                     " WHERE (m.open, m.high, m.low, m.close, m.volume, m.data_source) IS DISTINCT FROM"
+                     " (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume,"
+                     " EXCLUDED.data_source)",
+                     2, params, err, errlen);
+    if (rc == 0)
+        rc = run_sql(s, "write bars",
+                     "INSERT INTO symbol_universe AS u (symbol, asset_type, first_seen_date, last_seen_date,"
+                     " is_active, added_source, last_price_date)"
+                     " SELECT $1, 'equity', min(date), max(date), true, 'batch', max(date) FROM sg_bars_in"
+                     " HAVING count(*) > 0"
+                     " ON CONFLICT (symbol) DO UPDATE SET"
+                     " last_price_date = GREATEST(u.last_price_date, EXCLUDED.last_price_date)"
+                     " WHERE u.last_price_date IS DISTINCT FROM"
+                     " GREATEST(u.last_price_date, EXCLUDED.last_price_date)",
+                     1, params, err, errlen);
     if (rc == 0)
         rc = sg_store_exec(s, "write bars", "COMMIT", err, errlen);
     if (rc) {
