@@ -80,6 +80,8 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
+/* Adds a provider's reason to the job's; a server may echo the request back,
+ * so the text is cleared of API keys before anyone can print it. */
 static void note(sg_fetch_job *j, const char *fmt, const char *a, const char *b)
 {
     size_t used = strlen(j->why);
@@ -88,6 +90,7 @@ static void note(sg_fetch_job *j, const char *fmt, const char *a, const char *b)
     snprintf(j->why + used, sizeof j->why - used, "%s", used ? "; " : "");
     used = strlen(j->why);
     snprintf(j->why + used, sizeof j->why - used, fmt, a, b);
+    sg_redact_secrets(j->why, sizeof j->why);
 }
 
 static sg_provider provider_of(const run *r, const sg_fetch_job *j)
@@ -103,7 +106,9 @@ static void finish(run *r, sg_fetch_job *j, sg_fetch_status st)
     else
         sg_bars_free(&j->bars);
     free(j->url);
-    j->url = NULL;
+    free(j->body); /* a finished job keeps its bars, not its last response */
+    j->url = j->body = NULL;
+    j->len = j->cap = 0;
     r->done++;
 }
 
@@ -175,7 +180,7 @@ static void retry_later(run *r, sg_fetch_job *j, const char *what, double retry_
         next_provider(r, j, true, why);
         return;
     }
-    double delay = r->backoff_ms * (double)(1u << j->retries) * jitter(r);
+    double delay = r->backoff_ms * ldexp(1.0, j->retries < 30 ? j->retries : 30) * jitter(r);
     if (retry_after_ms > delay)
         delay = retry_after_ms < r->retry_after_max_ms ? retry_after_ms : r->retry_after_max_ms;
     j->retries++;
@@ -245,11 +250,12 @@ static void judge(run *r, sg_fetch_job *j, CURLcode result)
     }
     j->retries = 0;
     if (next) { /* Polygon's next page: the same job, another request */
-        free(j->url);
-        j->url = sg_provider_follow_url(p, next);
+        char *url = sg_provider_follow_url(p, j->url, next);
         free(next);
+        free(j->url);
+        j->url = url;
         if (!j->url)
-            next_provider(r, j, false, "out of memory");
+            next_provider(r, j, false, "next_url is not an http(s) URL");
         return;
     }
     finish(r, j, SG_FETCH_OK);
@@ -338,25 +344,26 @@ int sg_fetch_run(sg_fetch_job *jobs, size_t n, const sg_provider *order, int nor
     while (r.done < n) {
         refill(&r);
         long wait = dispatch(&r);
-        int running;
+        int running, finished = 0;
         CURLMcode mc = curl_multi_perform(r.multi, &running);
-        if (mc == CURLM_OK)
-            mc = curl_multi_poll(r.multi, NULL, 0, (int)(r.in_flight ? fmin(wait, 100) : wait), NULL);
-        if (mc == CURLM_OK)
-            mc = curl_multi_perform(r.multi, &running);
-        if (mc != CURLM_OK) {
-            snprintf(err, errlen, "fetch: %s", curl_multi_strerror(mc));
-            rc = -1;
-            break;
-        }
         CURLMsg *msg;
         int left;
-        while ((msg = curl_multi_info_read(r.multi, &left))) {
+        while (mc == CURLM_OK && (msg = curl_multi_info_read(r.multi, &left))) {
             sg_fetch_job *j = NULL;
             if (msg->msg != CURLMSG_DONE ||
                 curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j) != CURLE_OK || !j)
                 continue;
             judge(&r, j, msg->data.result);
+            finished++;
+        }
+        /* A transfer just finished frees a slot: start the next one before
+         * sleeping; otherwise sleep until curl has news or something is due. */
+        if (mc == CURLM_OK && !finished)
+            mc = curl_multi_poll(r.multi, NULL, 0, (int)(r.in_flight ? fmin(wait, 100) : wait), NULL);
+        if (mc != CURLM_OK) {
+            snprintf(err, errlen, "fetch: %s", curl_multi_strerror(mc));
+            rc = -1;
+            break;
         }
     }
     for (size_t i = 0; i < n; i++) /* after an error: nothing left in flight */

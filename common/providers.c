@@ -60,7 +60,9 @@ int sg_provider_order(const char *list, sg_provider order[SG_NPROVIDERS])
             if (order[i] == pv)
                 return -1;
         order[n++] = pv;
-        p += len + (p[len] == ',');
+        p += len;
+        if (*p == ',' && *++p == '\0')
+            return -1; /* a trailing comma */
     }
     return n;
 }
@@ -104,9 +106,21 @@ static void drop(sg_bars *out, sg_day day, const char *why)
     }
 }
 
-static bool price_ok(double v, bool required)
+/* NUMERIC(12,4) holds below 10^8 after rounding to 4 places. */
+#define PRICE_MAX 99999999.99995
+
+static const char *price_problem(double v, bool required, const char *name)
 {
-    return isnan(v) ? !required : isfinite(v) && v > 0 && v < 1e8;
+    static char why[64];
+    if (isnan(v))
+        return required ? "close is missing" : NULL;
+    if (!isfinite(v) || v <= 0)
+        snprintf(why, sizeof why, "%s is not a finite price > 0", name);
+    else if (v >= PRICE_MAX)
+        snprintf(why, sizeof why, "%s is too large for NUMERIC(12,4)", name);
+    else
+        return NULL;
+    return why;
 }
 
 /* Keeps a bar that passes validation; bars outside [from, to] are ignored. */
@@ -117,12 +131,13 @@ static int add_bar(sg_bars *out, sg_bar b, sg_day from, sg_day to)
     const char *why = NULL;
     if (!sg_nyse_is_trading_day(b.day))
         why = "not an NYSE trading day";
-    else if (!price_ok(b.close, true))
-        why = "close is not a finite price > 0";
-    else if (!price_ok(b.open, false) || !price_ok(b.high, false) || !price_ok(b.low, false))
-        why = "open, high or low is not a finite price > 0";
+    else if ((why = price_problem(b.close, true, "close")) || (why = price_problem(b.open, false, "open")) ||
+             (why = price_problem(b.high, false, "high")) || (why = price_problem(b.low, false, "low")))
+        ;
     else if (!isnan(b.high) && !isnan(b.low) && b.high < b.low)
         why = "high below low";
+    else if (b.volume < -1)
+        why = "volume is negative";
     else if (b.volume > INT_MAX)
         why = "volume does not fit market_data_cache.volume (INTEGER)";
     if (why) {
@@ -172,12 +187,13 @@ static double num_or_nan(json_t *v)
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+/* -1 for none; a negative volume as -2 (dropped), a huge one as LLONG_MAX (dropped). */
 static long long volume_of(json_t *v)
 {
     if (!json_is_number(v))
         return -1;
     double d = json_number_value(v);
-    return d >= 0 && d < 9e18 ? (long long)llround(d) : LLONG_MAX;
+    return d < 0 ? -2 : d < 9e18 ? (long long)llround(d) : LLONG_MAX;
 }
 
 /* ---- Yahoo chart v8 ------------------------------------------------------------------ */
@@ -301,7 +317,8 @@ static sg_answer parse_fmp(json_t *root, const char *symbol, sg_day from, sg_day
                            size_t errlen)
 {
     if (json_is_object(root) && json_object_get(root, "Error Message")) {
-        snprintf(err, errlen, "%s", json_string_value(json_object_get(root, "Error Message")));
+        const char *m = json_string_value(json_object_get(root, "Error Message"));
+        snprintf(err, errlen, "%s", m ? m : "error");
         return SG_ANSWER_BAD;
     }
     json_t *hist = json_object_get(root, "historical");
@@ -413,9 +430,20 @@ char *sg_provider_url(sg_provider p, const char *symbol, sg_day from, sg_day to)
     return url;
 }
 
-char *sg_provider_follow_url(sg_provider p, const char *next_url)
+/* Length of "scheme://host[:port]" of an http(s) URL, or 0. */
+static size_t origin_len(const char *url)
 {
-    const char *key = key_env[p] ? getenv(key_env[p]) : NULL;
+    const char *rest = strncmp(url, "https://", 8) == 0 ? url + 8 : strncmp(url, "http://", 7) == 0 ? url + 7 : NULL;
+    return rest ? (size_t)(rest - url) + strcspn(rest, "/?#") : 0;
+}
+
+char *sg_provider_follow_url(sg_provider p, const char *current_url, const char *next_url)
+{
+    size_t on = origin_len(next_url), oc = origin_len(current_url);
+    if (on == 0)
+        return NULL;
+    bool same_origin = on == oc && strncasecmp(next_url, current_url, on) == 0;
+    const char *key = key_env[p] && same_origin ? getenv(key_env[p]) : NULL;
     size_t cap = strlen(next_url) + (key ? strlen(key) * 3 : 0) + 16;
     char *url = malloc(cap);
     if (!url)
@@ -429,8 +457,40 @@ char *sg_provider_follow_url(sg_provider p, const char *next_url)
     return url;
 }
 
+/* Replaces every occurrence of needle in text (in place) by "***". */
+static void replace_all(char *text, size_t cap, const char *needle)
+{
+    size_t n = strlen(needle);
+    if (n < 4) /* a key that short would blank ordinary words; keys are long */
+        return;
+    for (char *hit = strstr(text, needle); hit; hit = strstr(hit + 3, needle)) {
+        size_t tail = strlen(hit + n);
+        if ((size_t)(hit - text) + 3 + tail + 1 > cap)
+            break;
+        memmove(hit + 3, hit + n, tail + 1);
+        memcpy(hit, "***", 3);
+    }
+}
+
+void sg_redact_secrets(char *text, size_t cap)
+{
+    for (int p = 0; p < SG_NPROVIDERS; p++) {
+        const char *key = key_env[p] ? getenv(key_env[p]) : NULL;
+        if (!key || !*key)
+            continue;
+        replace_all(text, cap, key);
+        char esc[512], *w = esc;
+        append_escaped(&w, esc + sizeof esc, key);
+        *w = '\0';
+        if (strcmp(esc, key) != 0)
+            replace_all(text, cap, esc);
+    }
+}
+
 const char *sg_redact_url(const char *url, char *buf, size_t len)
 {
+    if (len == 0)
+        return "";
     static const char *const secret[] = {"apikey=", "apiKey=", "api_key=", "token=", "key="};
     size_t o = 0;
     for (const char *c = url; *c && o + 1 < len;) {
@@ -451,5 +511,6 @@ const char *sg_redact_url(const char *url, char *buf, size_t len)
             o = len - 1;
     }
     buf[o < len ? o : len - 1] = '\0';
+    sg_redact_secrets(buf, len); /* keys in the path or under other names */
     return buf;
 }

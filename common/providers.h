@@ -58,12 +58,17 @@ sg_answer sg_provider_parse_response(sg_provider p, const char *body, size_t len
 /* The request URL for symbol over [from, to] (malloc'ed), from the provider's
  * template in the settings and its API key from the environment. */
 char *sg_provider_url(sg_provider p, const char *symbol, sg_day from, sg_day to);
-/* Adds the API key to a URL the provider gave back (Polygon's next_url). */
-char *sg_provider_follow_url(sg_provider p, const char *next_url);
+/* The URL of a page the provider pointed to (Polygon's next_url), with the
+ * API key added back only when it points to the same origin (scheme, host,
+ * port) as the current request; NULL unless it is an http(s) URL. */
+char *sg_provider_follow_url(sg_provider p, const char *current_url, const char *next_url);
 
 /* A URL safe to print: the values of apikey / apiKey / api_key / token
- * parameters replaced by "***". Writes into buf. */
+ * parameters, and the API keys themselves wherever they appear, replaced by
+ * "***". Writes into buf. */
 const char *sg_redact_url(const char *url, char *buf, size_t len);
+/* Replaces every occurrence of an API key (as is, or URL-escaped) in text. */
+void sg_redact_secrets(char *text, size_t cap);
 
 /* The UTC offset of New York on a day, in seconds (-14400 or -18000). */
 int sg_new_york_offset(sg_day day);
