@@ -14,6 +14,17 @@ as_pg=()
 case $cmd in
 start)
   port=${3:-$((20000 + RANDOM % 20000))}
+  mkdir -p "$(dirname "$dir")"
+  dir=$(cd "$(dirname "$dir")" && pwd)/$(basename "$dir")
+  if [[ $(id -u) -eq 0 ]] && ! runuser -u postgres -- test -x "$(dirname "$dir")"; then
+    # The postgres user cannot reach DIR (a checkout under /root, say): keep the
+    # cluster in a directory it can reach, and DIR as a link to it.
+    real=$(mktemp -d /tmp/sigma-pg.XXXXXX)
+    chmod 755 "$real"
+    rm -rf "$dir"
+    ln -s "$real" "$dir"
+    dir=$real
+  fi
   mkdir -p "$dir"
   [[ $(id -u) -eq 0 ]] && chown postgres "$dir"
   "${as_pg[@]}" "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
@@ -27,6 +38,7 @@ start)
   ;;
 stop)
   [[ -d $dir/data ]] && "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+  [[ -L $dir ]] && rm -rf "$(readlink "$dir")"
   rm -rf "$dir"
   ;;
 *)
