@@ -17,45 +17,8 @@ U=$SRC/samples/universe.csv
 PROF=$SRC/samples/profiles.csv
 D=2025-07-15
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/sgcli.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT
-trap 'exit 1' HUP INT PIPE TERM
-
-fail() {
-    echo "FAIL [$CASE]: $*" >&2
-    echo "--- stdout (head):" >&2
-    head -c 2000 "$T/out" >&2 2>/dev/null
-    echo "--- stderr (head):" >&2
-    head -c 2000 "$T/err" >&2 2>/dev/null
-    exit 1
-}
-
-# run ARGS...: runs sigmactl, keeps stdout in $T/out, stderr in $T/err, status in RC.
-run() {
-    "$BIN" "$@" >"$T/out" 2>"$T/err"
-    RC=$?
-}
-
-# not_crashed: no signal, and no AddressSanitizer/UBSan report (a sanitizer
-# build exits 1 on an error, like a bad input).
-not_crashed() {
-    if [ "$RC" -ge 128 ]; then
-        fail "crashed: exit $RC (signal $((RC - 128)))"
-    fi
-    if grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$T/err"; then
-        fail "sanitizer report, exit $RC"
-    fi
-}
-
-expect_rc() {
-    not_crashed
-    [ "$RC" -eq "$1" ] || fail "exit $RC, expected $1"
-}
-
-err_has() { grep -qF -- "$1" "$T/err" || fail "stderr lacks: $1"; }
-out_has() { grep -qF -- "$1" "$T/out" || fail "stdout lacks: $1"; }
-out_empty() { [ ! -s "$T/out" ] || fail "stdout is not empty"; }
-err_empty() { [ ! -s "$T/err" ] || fail "stderr is not empty"; }
+LABEL=$CASE
+. "$(dirname "$0")/lib.sh"
 
 # usage_error ARGS...: exit 2, the usage on stderr, nothing on stdout.
 usage_error() {

@@ -10,36 +10,9 @@ set -u
 
 BIN=$1
 export LC_ALL=C
-T=$(mktemp -d "${TMPDIR:-/tmp}/sgsynth.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT
-trap 'exit 1' HUP INT PIPE TERM
 STEP=start
-
-fail() {
-    echo "FAIL [synth: $STEP]: $*" >&2
-    echo "--- stdout (head):" >&2
-    head -c 2000 "$T/out" >&2 2>/dev/null
-    echo "--- stderr (head):" >&2
-    head -c 2000 "$T/err" >&2 2>/dev/null
-    exit 1
-}
-
-run() {
-    "$BIN" "$@" >"$T/out" 2>"$T/err"
-    RC=$?
-    if [ "$RC" -ge 128 ]; then
-        fail "crashed: exit $RC (signal $((RC - 128)))"
-    fi
-    if grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$T/err"; then
-        fail "sanitizer report, exit $RC"
-    fi
-}
-
-expect_rc() { [ "$RC" -eq "$1" ] || fail "exit $RC, expected $1"; }
-err_has() { grep -qF -- "$1" "$T/err" || fail "stderr lacks: $1"; }
-out_has() { grep -qF -- "$1" "$T/out" || fail "stdout lacks: $1"; }
-out_empty() { [ ! -s "$T/out" ] || fail "stdout is not empty"; }
-err_empty() { [ ! -s "$T/err" ] || fail "stderr is not empty"; }
+LABEL=synth
+. "$(dirname "$0")/lib.sh"
 
 usage_error() { # MESSAGE ARGS...
     msg=$1
