@@ -41,6 +41,8 @@ typedef struct run {
     double backoff_ms, retry_after_max_ms, last_ms;
     bucket buckets[SG_NPROVIDERS];
     unsigned long long rng;
+    sg_fetch_done_fn on_done;
+    void *ctx;
 } run;
 
 static double now_ms(void)
@@ -110,6 +112,8 @@ static void finish(run *r, sg_fetch_job *j, sg_fetch_status st)
     j->url = j->body = NULL;
     j->len = j->cap = 0;
     r->done++;
+    if (r->on_done)
+        r->on_done(j, r->ctx);
 }
 
 /* The current provider cannot serve the symbol: the next one, or the end. */
@@ -300,7 +304,8 @@ static const char *const rate_setting[SG_NPROVIDERS][2] = {
     {"provider.fmp.rate", "provider.fmp.burst"},
     {"provider.polygon.rate", "provider.polygon.burst"}};
 
-int sg_fetch_run(sg_fetch_job *jobs, size_t n, const sg_provider *order, int norder, char *err, size_t errlen)
+int sg_fetch_run(sg_fetch_job *jobs, size_t n, const sg_provider *order, int norder, sg_fetch_done_fn on_done,
+                 void *ctx, char *err, size_t errlen)
 {
     static int curl_ready;
     if (!curl_ready) {
@@ -310,7 +315,7 @@ int sg_fetch_run(sg_fetch_job *jobs, size_t n, const sg_provider *order, int nor
         }
         curl_ready = 1;
     }
-    run r = {.jobs = jobs, .n = n, .order = order, .norder = norder, .last_ms = now_ms(),
+    run r = {.jobs = jobs, .n = n, .order = order, .norder = norder, .last_ms = now_ms(), .on_done = on_done, .ctx = ctx,
              .rng = (unsigned long long)time(NULL) * 2654435761u | 1};
     r.parallel = (int)fmax(1, sg_config_number("http.parallel"));
     r.retries = (int)fmax(0, sg_config_number("http.retries"));

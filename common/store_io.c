@@ -452,77 +452,76 @@ int sg_store_fetch_windows(sg_store *s, const char *const *symbols, size_t n, sg
     return 0;
 }
 
-static void copy_price(sg_copybuf *b, double v)
+/* Appends one element to a PostgreSQL array literal being built in b. */
+static void array_add(sg_copybuf *b, const char *text)
 {
-    if (isnan(v))
-        sg_copy_field(b, NULL);
-    else
-        copy_double(b, v);
+    sg_copy_fieldn(b, b->len ? "," : "{", 1);
+    sg_copy_field(b, text ? text : "NULL"); /* elements here never need quoting */
 }
 
-int sg_store_write_bars(sg_store *s, const char *symbol, const struct sg_bars *bars, const char *data_source, char *err,
-                        size_t errlen)
+static void array_add_price(sg_copybuf *b, double v)
 {
-    sg_copybuf b = {0};
-    char d[SG_DATE_LEN], id[37];
+    char buf[SG_NUM_LEN];
+    if (!isnan(v))
+        sg_fmt_repr(v, buf);
+    array_add(b, isnan(v) ? NULL : buf);
+}
+
+static const char *array_end(sg_copybuf *b)
+{
+    sg_copy_fieldn(b, b->len ? "}" : "{}", b->len ? 2 : 3); /* with the NUL */
+    return b->p;
+}
+
+int sg_store_write_bars(sg_store *s, const char *symbol, const struct sg_bars *bars, const char *data_source,
+                        char *err, size_t errlen)
+{
+    enum { ID, DATE, OPEN, HIGH, LOW, CLOSE, VOLUME, NCOLS };
+    sg_copybuf col[NCOLS] = {{0}};
+    char d[SG_DATE_LEN], id[37], v[24];
     for (size_t i = 0; i < bars->n; i++) {
         const sg_bar *x = &bars->v[i];
         sg_store_new_id(id);
-        sg_copy_field(&b, id);
-        sg_copy_sep(&b);
-        sg_copy_field(&b, day_text(x->day, d));
-        sg_copy_sep(&b);
-        copy_price(&b, x->open);
-        sg_copy_sep(&b);
-        copy_price(&b, x->high);
-        sg_copy_sep(&b);
-        copy_price(&b, x->low);
-        sg_copy_sep(&b);
-        copy_price(&b, x->close);
-        sg_copy_sep(&b);
-        if (x->volume < 0)
-            sg_copy_field(&b, NULL);
-        else
-            copy_int(&b, (long)x->volume);
-        sg_copy_eol(&b);
+        array_add(&col[ID], id);
+        array_add(&col[DATE], day_text(x->day, d));
+        array_add_price(&col[OPEN], x->open);
+        array_add_price(&col[HIGH], x->high);
+        array_add_price(&col[LOW], x->low);
+        array_add_price(&col[CLOSE], x->close);
+        snprintf(v, sizeof v, "%lld", x->volume);
+        array_add(&col[VOLUME], x->volume < 0 ? NULL : v);
     }
-    const char *params[2] = {symbol, data_source};
-    int rc = sg_store_exec(s, "write bars", "BEGIN", err, errlen);
-    if (rc == 0)
-        rc = sg_store_exec(s, "write bars",
-                           "CREATE TEMP TABLE IF NOT EXISTS sg_bars_in (id uuid, date date, open numeric,"
-                           " high numeric, low numeric, close numeric, volume integer) ON COMMIT DELETE ROWS",
-                           err, errlen);
-    if (rc == 0)
-        rc = sg_store_copy(s, "write bars", "COPY sg_bars_in FROM STDIN", &b, err, errlen);
-    if (rc == 0)
-        rc = run_sql(s, "write bars",
-                     "INSERT INTO market_data_cache AS m (id, symbol, date, open, high, low, close, volume,"
-                     " data_source) SELECT id, $1, date, open, high, low, close, volume, $2 FROM sg_bars_in"
-                     " ON CONFLICT (symbol, date) DO UPDATE SET open = EXCLUDED.open, high = EXCLUDED.high,"
-                     " low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume,"
-                     " data_source = EXCLUDED.data_source, updated_at = now()"
-                     " WHERE (m.open, m.high, m.low, m.close, m.volume, m.data_source) IS DISTINCT FROM"
-                     " (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume,"
-                     " EXCLUDED.data_source)",
-                     2, params, err, errlen);
-    if (rc == 0)
-        rc = run_sql(s, "write bars",
-                     "INSERT INTO symbol_universe AS u (symbol, asset_type, first_seen_date, last_seen_date,"
-                     " is_active, added_source, last_price_date)"
-                     " SELECT $1, 'equity', min(date), max(date), true, 'batch', max(date) FROM sg_bars_in"
-                     " HAVING count(*) > 0"
-                     " ON CONFLICT (symbol) DO UPDATE SET"
-                     " last_price_date = GREATEST(u.last_price_date, EXCLUDED.last_price_date)"
-                     " WHERE u.last_price_date IS DISTINCT FROM"
-                     " GREATEST(u.last_price_date, EXCLUDED.last_price_date)",
-                     1, params, err, errlen);
-    if (rc == 0)
-        rc = sg_store_exec(s, "write bars", "COMMIT", err, errlen);
-    if (rc) {
-        char ignored[64];
-        (void)sg_store_exec(s, "rollback", "ROLLBACK", ignored, sizeof ignored);
+    const char *params[2 + NCOLS] = {symbol, data_source};
+    int oom = 0;
+    for (int k = 0; k < NCOLS; k++) {
+        params[2 + k] = array_end(&col[k]);
+        oom |= col[k].oom;
     }
-    sg_copybuf_free(&b);
+    /* One statement, so one round trip and one transaction: the bars, the
+     * universe row and last_price_date commit together or not at all. */
+    int rc = oom ? -1
+                 : run_sql(s, "write bars",
+                           "WITH bars AS (SELECT * FROM unnest($3::uuid[], $4::date[], $5::numeric[], $6::numeric[],"
+                           "   $7::numeric[], $8::numeric[], $9::int[]) AS b(id, date, open, high, low, close, volume)),"
+                           " written AS (INSERT INTO market_data_cache AS m (id, symbol, date, open, high, low, close,"
+                           "   volume, data_source) SELECT id, $1, date, open, high, low, close, volume, $2 FROM bars"
+                           "   ON CONFLICT (symbol, date) DO UPDATE SET open = EXCLUDED.open, high = EXCLUDED.high,"
+                           "   low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume,"
+                           "   data_source = EXCLUDED.data_source, updated_at = now()"
+                           "   WHERE (m.open, m.high, m.low, m.close, m.volume, m.data_source) IS DISTINCT FROM"
+                           "   (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume,"
+                           "   EXCLUDED.data_source))"
+                           " INSERT INTO symbol_universe AS u (symbol, asset_type, first_seen_date, last_seen_date,"
+                           "   is_active, added_source, last_price_date)"
+                           " SELECT $1, 'equity', min(date), max(date), true, 'batch', max(date) FROM bars"
+                           " HAVING count(*) > 0"
+                           " ON CONFLICT (symbol) DO UPDATE SET"
+                           "   last_price_date = GREATEST(u.last_price_date, EXCLUDED.last_price_date)"
+                           " WHERE u.last_price_date IS DISTINCT FROM GREATEST(u.last_price_date, EXCLUDED.last_price_date)",
+                           2 + NCOLS, params, err, errlen);
+    if (oom)
+        snprintf(err, errlen, "write bars: out of memory");
+    for (int k = 0; k < NCOLS; k++)
+        sg_copybuf_free(&col[k]);
     return rc;
 }

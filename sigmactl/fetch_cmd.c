@@ -66,6 +66,35 @@ static int write_csv(FILE *f, const sg_fetch_job *j)
     return ferror(f) ? -1 : 0;
 }
 
+/* Where fetched bars go: the database, or a CSV file. */
+typedef struct sink {
+    sg_store *store;
+    FILE *csv;
+    int bad; /* a symbol not fetched or not stored */
+} sink;
+
+static void report(const sg_fetch_job *j, const char *stored);
+
+static void store_one(sg_fetch_job *j, void *ctx)
+{
+    sink *k = ctx;
+    char err[1024];
+    const char *stored = "";
+    if (j->status == SG_FETCH_OK && j->bars.n) {
+        if (k->csv ? write_csv(k->csv, j)
+                   : sg_store_write_bars(k->store, j->symbol, &j->bars, sg_provider_data_source(j->served_by), err,
+                                         sizeof err)) {
+            sg_log(SG_LOG_ERROR, "%s: %s", j->symbol, k->csv ? "write failed" : err);
+            stored = "; NOT STORED";
+            k->bad = 1;
+        }
+    }
+    k->bad |= j->status != SG_FETCH_OK;
+    report(j, stored);
+    fflush(stdout);
+    sg_bars_free(&j->bars); /* stored: the memory can go */
+}
+
 static void report(const sg_fetch_job *j, const char *stored)
 {
     char a[SG_DATE_LEN], b[SG_DATE_LEN];
@@ -212,27 +241,14 @@ int sg_cmd_fetch(int argc, char **argv)
         }
         jobs[m++] = (sg_fetch_job){.symbol = symbols[i], .from = win[i].from, .to = win[i].to};
     }
-    if (sg_fetch_run(jobs, m, order, norder, err, sizeof err)) {
+    /* Each symbol is stored and reported as soon as it is fetched, while the
+     * other transfers go on (lines come in the order symbols finish). */
+    sink k = {.store = s, .csv = out};
+    if (sg_fetch_run(jobs, m, order, norder, store_one, &k, err, sizeof err)) {
         sg_log(SG_LOG_ERROR, "%s", err);
         goto done;
     }
-    int bad = 0;
-    for (size_t i = 0; i < m; i++) {
-        sg_fetch_job *j = &jobs[i];
-        const char *stored = "";
-        if (j->status == SG_FETCH_OK && j->bars.n) {
-            if (out ? write_csv(out, j) : sg_store_write_bars(s, j->symbol, &j->bars,
-                                                              sg_provider_data_source(j->served_by), err,
-                                                              sizeof err)) {
-                sg_log(SG_LOG_ERROR, "%s: %s", j->symbol, out ? "write failed" : err);
-                stored = "; NOT STORED";
-                bad = 1;
-            }
-        }
-        bad |= j->status != SG_FETCH_OK;
-        report(j, stored);
-    }
-    rc = bad;
+    rc = k.bad;
 done:
     if (out && fclose(out) && rc == 0) {
         sg_log(SG_LOG_ERROR, "%s: write failed", csv);

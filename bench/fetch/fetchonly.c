@@ -41,7 +41,7 @@ int main(int argc, char **argv)
     int norder = sg_provider_order(sg_config_get("provider.order"), order);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    int rc = sg_fetch_run(jobs, n, order, norder, err, sizeof err);
+    int rc = sg_fetch_run(jobs, n, order, norder, NULL, NULL, err, sizeof err);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (rc) {
         fprintf(stderr, "%s\n", err);
