@@ -29,11 +29,18 @@ start)
   [[ $(id -u) -eq 0 ]] && chown postgres "$dir"
   "${as_pg[@]}" "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
     { cat "$dir/initdb.log" >&2; exit 1; }
-  "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-    -o "-p $port -k $dir -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-        -c shared_buffers=${SIGMA_PG_SHARED_BUFFERS:-512MB} -c max_wal_size=8GB -c checkpoint_timeout=30min \
-        -c wal_level=minimal -c max_wal_senders=0" \
-    start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+  # A random port may be taken: try a few before giving up.
+  for attempt in 1 2 3 4 5; do
+    if "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+      -o "-p $port -k $dir -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+          -c shared_buffers=${SIGMA_PG_SHARED_BUFFERS:-512MB} -c max_wal_size=8GB -c checkpoint_timeout=30min \
+          -c wal_level=minimal -c max_wal_senders=0" \
+      start >/dev/null; then
+      break
+    fi
+    [[ -n ${3:-} || $attempt == 5 ]] && { cat "$dir/server.log" >&2; exit 1; }
+    port=$((20000 + RANDOM % 20000))
+  done
   echo "host=$dir port=$port user=postgres dbname=postgres"
   ;;
 stop)
