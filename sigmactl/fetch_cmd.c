@@ -241,13 +241,16 @@ int sg_cmd_fetch(int argc, char **argv)
         }
         jobs[m++] = (sg_fetch_job){.symbol = symbols[i], .from = win[i].from, .to = win[i].to};
     }
-    /* Each symbol is stored and reported as soon as it is fetched, while the
-     * other transfers go on (lines come in the order symbols finish). */
+    /* Into the database, each symbol is stored and reported as soon as it is
+     * fetched, while the other transfers go on (lines in the order symbols
+     * finish); a CSV file gets the symbols in the order they were asked for. */
     sink k = {.store = s, .csv = out};
-    if (sg_fetch_run(jobs, m, order, norder, store_one, &k, err, sizeof err)) {
+    if (sg_fetch_run(jobs, m, order, norder, out ? NULL : store_one, &k, err, sizeof err)) {
         sg_log(SG_LOG_ERROR, "%s", err);
         goto done;
     }
+    for (size_t i = 0; out && i < m; i++)
+        store_one(&jobs[i], &k);
     rc = k.bad;
 done:
     if (out && fclose(out) && rc == 0) {
