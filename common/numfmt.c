@@ -8,6 +8,7 @@
  * Decimal arithmetic works on __int128 coefficients: prices have at most a few
  * dozen digits, far inside 38.
  */
+#define __STDC_WANT_IEC_60559_BFP_EXT__ 1 /* strfromd */
 #include "numfmt.h"
 
 #include <math.h>
@@ -37,9 +38,10 @@ static const char *const sci_fmt[18] = {"%.0e",  "%.0e",  "%.1e",  "%.2e",  "%.3
                                         "%.5e",  "%.6e",  "%.7e",  "%.8e",  "%.9e",  "%.10e",
                                         "%.11e", "%.12e", "%.13e", "%.14e", "%.15e", "%.16e"};
 
+/* strfromd formats one double without printf's argument machinery. */
 static bool round_trips(double x, int prec, char *tmp)
 {
-    snprintf(tmp, SG_NUM_LEN, sci_fmt[prec], x);
+    strfromd(tmp, SG_NUM_LEN, sci_fmt[prec], x);
     return strtod(tmp, NULL) == x;
 }
 
@@ -58,15 +60,15 @@ void sg_dec_from_double(double x, sg_dec *out)
     /* Nearly every computed value needs 16 or 17 digits: test those first,
      * and keep the text of the shortest precision that round-trips. */
     if (!round_trips(x, 16, tmp)) {
-        snprintf(tmp, sizeof tmp, sci_fmt[17], x);
+        strfromd(tmp, sizeof tmp, sci_fmt[17], x);
     } else if (round_trips(x, 15, tmp)) {
         int p = 1;
         while (p < 15 && !round_trips(x, p, tmp))
             p++;
         if (p == 15) /* tmp holds the failed 14-digit attempt */
-            snprintf(tmp, sizeof tmp, sci_fmt[15], x);
+            strfromd(tmp, sizeof tmp, sci_fmt[15], x);
     } else {
-        snprintf(tmp, sizeof tmp, sci_fmt[16], x);
+        strfromd(tmp, sizeof tmp, sci_fmt[16], x);
     }
     split_sci(tmp, out);
 }

@@ -21,31 +21,43 @@ static const char *fmt_raw(double x, char buf[SG_NUM_LEN])
     return buf;
 }
 
+/* Text of a double in the chosen format, remembering the last one: a symbol's
+ * rows share their R-squared (6 ridge rows, 4 spread rows), so most lookups
+ * hit and the shortest-repr search runs about a third as often. */
+typedef struct memo {
+    bool valid;
+    double x;
+    char text[SG_NUM_LEN];
+} memo;
+
+static const char *memo_fmt(memo *m, double x, bool db, int scale, bool null_if_falsy)
+{
+    if (!(m->valid && (m->x == x || (isnan(m->x) && isnan(x))) && signbit(m->x) == signbit(x))) {
+        const char *t = db ? fmt_db(x, scale, null_if_falsy, m->text) : fmt_raw(x, m->text);
+        if (t != m->text)
+            snprintf(m->text, sizeof m->text, "%s", t);
+        m->x = x;
+        m->valid = true;
+    }
+    return m->text;
+}
+
 void sg_report_factors(FILE *out, const char *const *symbols, const sg_factor_result *res,
                        const sg_report_opts *o)
 {
     fputs("symbol,factor_name,beta,r_squared,observations,calculation_method", out);
     fputs(o->full ? ",quality_flag,regularization_alpha,regression_window_days\n" : "\n", out);
-    char b1[SG_NUM_LEN], b2[SG_NUM_LEN], b3[SG_NUM_LEN];
+    char b1[SG_NUM_LEN], b3[SG_NUM_LEN];
+    memo r2memo = {0};
+    const char *alpha = o->db_round ? fmt_db(o->alpha, 4, true, b3) : fmt_raw(o->alpha, b3);
     for (size_t i = 0; i < res->nrows; i++) {
         const sg_factor_row *r = &res->rows[i];
         const sg_factor_def *def = &sg_factor_defs[r->factor];
-        const char *beta, *r2;
-        if (o->db_round) {
-            beta = fmt_db(r->beta, 6, false, b1);
-            r2 = r->r2_null ? "" : fmt_db(r->r2, 4, true, b2);
-        } else {
-            beta = fmt_raw(r->beta, b1);
-            r2 = r->r2_null ? "" : fmt_raw(r->r2, b2);
-        }
-        fprintf(out, "%s,%s,%s,%s,%d,%s", symbols[r->sym], def->name, beta, r2, r->observations,
-                def->method);
-        if (o->full) {
-            const char *alpha = "";
-            if (def->step == SG_STEP_RIDGE)
-                alpha = o->db_round ? fmt_db(o->alpha, 4, true, b3) : fmt_raw(o->alpha, b3);
-            fprintf(out, ",full_history,%s,%d", alpha, def->window_days);
-        }
+        const char *beta = o->db_round ? fmt_db(r->beta, 6, false, b1) : fmt_raw(r->beta, b1);
+        const char *r2 = r->r2_null ? "" : memo_fmt(&r2memo, r->r2, o->db_round, 4, true);
+        fprintf(out, "%s,%s,%s,%s,%d,%s", symbols[r->sym], def->name, beta, r2, r->observations, def->method);
+        if (o->full)
+            fprintf(out, ",full_history,%s,%d", def->step == SG_STEP_RIDGE ? alpha : "", def->window_days);
         fputc('\n', out);
     }
 }
