@@ -48,6 +48,45 @@ make_base() {
 
 case "$CASE" in
 
+# ---- usage of the database and provider commands (no database is reached) ----------
+usage.db_commands)
+    usage_error compute
+    err_has "--date is required"
+    usage_error compute --date 2025-13-01
+    usage_error compute --date 2025-07-15 --pipeline v9
+    usage_error compute --date 2025-07-15 --metrics-mode sometimes
+    usage_error compute --date 2025-07-15 extra
+    usage_error import-prices
+    usage_error import-prices a.csv b.csv
+    usage_error import-profiles --date 2025-07-15 p.csv
+    usage_error migrate
+    usage_error migrate sideways
+    usage_error migrate up --all
+    usage_error migrate down --steps 0
+    usage_error migrate down --steps 2 --all
+    ;;
+usage.fetch)
+    usage_error fetch
+    err_has "expected at least one SYMBOL"
+    usage_error fetch AAPL --provider bing
+    usage_error fetch AAPL --date 2025-02-30
+    usage_error fetch aapl --csv "$T/x.csv"
+    err_has "no ticker has"
+    usage_error fetch AAPL -X nosuch.setting=1
+    err_has "unknown setting"
+    usage_error fetch AAPL -X provider.order=yahoo,bing
+    usage_error fetch AAPL --all
+    usage_error fetch --all --csv "$T/x.csv"
+    usage_error fetch AAPL --csv "$T/x.csv" -d "host=/nonexistent"
+    run fetch -X list
+    expect_rc 0
+    out_has "provider.yahoo.url="
+    out_has "http.retries="
+    run fetch --help
+    expect_rc 0
+    out_has "usage: sigmactl fetch"
+    ;;
+
 # ---- usage ------------------------------------------------------------------------
 usage.no_command)
     usage_error
