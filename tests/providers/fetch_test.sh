@@ -209,9 +209,9 @@ expect_line OLD "4 rows 2025-07-10\.\.$D from yfinance"
 expect_line FEW "251 rows 2024-07-15\.\.$D from yfinance"
 expect_line EXACT50 "4 rows 2025-07-10\.\.$D from yfinance"
 expect_line STALE "251 rows 2024-07-15\.\.$D from yfinance"
-fplog | grep -q "^yahoo OLD 200 from=2025-07-10 to=$D period1=1752105600 period2=1752624000 " || { fplog; fail "OLD window"; }
-fplog | grep -q "^yahoo FEW 200 from=2024-07-15 to=$D period1=1721001600 " || { fplog; fail "FEW window"; }
-fplog | grep -q "^yahoo STALE 200 from=2024-07-15 to=$D " || { fplog; fail "STALE window"; }
+grep -q "^yahoo OLD 200 from=2025-07-10 to=$D period1=1752105600 period2=1752624000 " <<<"$(fplog)" || { fplog; fail "OLD window"; }
+grep -q "^yahoo FEW 200 from=2024-07-15 to=$D period1=1721001600 " <<<"$(fplog)" || { fplog; fail "FEW window"; }
+grep -q "^yahoo STALE 200 from=2024-07-15 to=$D " <<<"$(fplog)" || { fplog; fail "STALE window"; }
 [[ $(fplog | grep -c ' HAS ' || true) == 0 ]] || fail "HAS was requested"
 [[ $(rows OLD) == 63 ]] || fail "OLD: $(rows OLD) rows, expected 60 + 3"
 [[ $(q "SELECT data_source FROM market_data_cache WHERE symbol = 'OLD' AND date = '2025-07-10'") == yfinance ]] ||

@@ -21,7 +21,7 @@ echo "== schemas/tables.sql is what the migrations build"
 diff "$src/schemas/tables.sql" "$work/tables.sql" || fail "schemas/tables.sql is not current: run schemas/regen.sh"
 
 echo "== up again is a no-op"
-"$sigmactl" migrate up -d "$ci" | grep -q "nothing to apply" || fail "second up did something"
+grep -q "nothing to apply" <<<"$("$sigmactl" migrate up -d "$ci")" || fail "second up did something"
 
 echo "== down --all, then up: identical schema"
 "$sigmactl" migrate down --all -d "$ci"
@@ -31,8 +31,8 @@ schema >"$work/schema2.sql"
 diff "$work/schema1.sql" "$work/schema2.sql" || fail "schema differs after down --all + up"
 
 echo "== down --steps 1 reverts only the last"
-"$sigmactl" migrate down --steps 1 -d "$ci" | grep -qx "reverted 0003_factor_definitions" || fail "down 1"
-"$sigmactl" migrate status -d "$ci" | grep -q "0003_factor_definitions *pending" || fail "status after down"
+grep -qx "reverted 0003_factor_definitions" <<<"$("$sigmactl" migrate down --steps 1 -d "$ci")" || fail "down 1"
+grep -q "0003_factor_definitions *pending" <<<"$("$sigmactl" migrate status -d "$ci")" || fail "status after down"
 "$sigmactl" migrate up -d "$ci" >/dev/null
 
 echo "== a changed applied file is refused"
