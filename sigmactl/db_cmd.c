@@ -34,13 +34,6 @@ typedef struct db_opts {
     const char *metrics_mode;
 } db_opts;
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static int usage_error(const char *cmd, const char *usage, const char *msg, const char *arg)
 {
     fprintf(stderr, "sigmactl %s: ", cmd);
@@ -239,23 +232,20 @@ static long prices_to_copy(const char *path, sg_copybuf *b, bool bulk, bool *sor
     return rows;
 }
 
-static int run_tx(sg_store *s, const char *const *sql, int n, sg_copybuf *b, const char *copy_sql, char *err,
-                  size_t errlen)
+/* One transaction: the statements before, the COPY of b, the statements
+ * after, COMMIT; on any error the message is logged and all of it rolled back. */
+static int copy_tx(sg_store *s, const char *const *before, int nbefore, const char *copy_sql, sg_copybuf *b,
+                   const char *const *after, int nafter, char *err, size_t errlen)
 {
-    int rc = sg_store_exec(s, "begin", "BEGIN", err, errlen);
-    for (int i = 0; rc == 0 && i < n; i++)
-        rc = sg_store_exec(s, "import", sql[i], err, errlen);
-    if (rc == 0 && copy_sql)
-        rc = sg_store_copy(s, "import", copy_sql, b, err, errlen);
-    return rc;
-}
-
-static int finish_tx(sg_store *s, int rc, const char *const *sql, int n, char *err, size_t errlen)
-{
-    for (int i = 0; rc == 0 && i < n; i++)
-        rc = sg_store_exec(s, "import", sql[i], err, errlen);
+    int rc = sg_store_exec(s, "import", "BEGIN", err, errlen);
+    for (int i = 0; rc == 0 && i < nbefore; i++)
+        rc = sg_store_exec(s, "import", before[i], err, errlen);
     if (rc == 0)
-        rc = sg_store_exec(s, "commit", "COMMIT", err, errlen);
+        rc = sg_store_copy(s, "import", copy_sql, b, err, errlen);
+    for (int i = 0; rc == 0 && i < nafter; i++)
+        rc = sg_store_exec(s, "import", after[i], err, errlen);
+    if (rc == 0)
+        rc = sg_store_exec(s, "import", "COMMIT", err, errlen);
     if (rc) {
         char ignored[64];
         sg_log(SG_LOG_ERROR, "%s", err);
@@ -497,8 +487,7 @@ int sg_cmd_import_profiles(int argc, char **argv)
         " EXCLUDED.beta)",
         "INSERT INTO symbol_universe (symbol, asset_type, is_active, added_source)"
         " SELECT DISTINCT symbol, 'equity', true, 'admin' FROM sg_profiles_in ON CONFLICT (symbol) DO NOTHING"};
-    rc = run_tx(s, before, 1, &b, "COPY sg_profiles_in FROM STDIN", err, sizeof err);
-    rc = finish_tx(s, rc, after, 2, err, sizeof err);
+    rc = copy_tx(s, before, 1, "COPY sg_profiles_in FROM STDIN", &b, after, 2, err, sizeof err);
     if (rc == 0)
         printf("imported %ld profiles from %s\n", rows, o.file);
     sg_store_close(s);
@@ -530,7 +519,7 @@ int sg_cmd_compute_db(int argc, char **argv)
         mode = SG_METRICS_APP;
     }
     char err[1024];
-    double t0 = now_ms();
+    double t0 = sg_clock_ms();
     sg_store *s = sg_store_connect(o.conninfo, err, sizeof err);
     if (!s) {
         sg_log(SG_LOG_ERROR, "%s", err);
@@ -572,12 +561,12 @@ int sg_cmd_compute_db(int argc, char **argv)
     }
     job.symbols = (const char **)list;
     job.nsym = nlist;
-    double t1 = now_ms();
+    double t1 = sg_clock_ms();
     sg_factor_opts fo = {.pipeline = pipeline, .alpha = 1.0};
     if (sg_job_factors(&job, calc, &fo) || sg_job_metrics(&job, calc, mode, pipeline))
         goto out_keep_list;
     /* One unit of work: the universe bookkeeping, factor rows and metrics commit together. */
-    double t2 = now_ms();
+    double t2 = sg_clock_ms();
     rc = sg_store_exec(s, "compute", "BEGIN", err, sizeof err);
     if (rc == 0)
         rc = sg_store_ensure_symbols(s, job.symbols, job.nsym, calc, "batch", err, sizeof err);
@@ -596,7 +585,7 @@ int sg_cmd_compute_db(int argc, char **argv)
         printf("computed %s (%s pipeline): %zu symbols, %zu factor rows, %zu metrics rows, %zu (symbol, step) "
                "without a row\n",
                o.date, sg_pipeline_name(pipeline), job.nsym, job.res.nrows, job.nsym, job.res.nfailures);
-        double t3 = now_ms();
+        double t3 = sg_clock_ms();
         sg_log(SG_LOG_INFO, "timing: read %.0f ms (%zu price rows), compute %.0f ms, write %.0f ms (%.0f factor rows/s)",
                t1 - t0, sg_prices_rows_total(job.px), t2 - t1, t3 - t2, job.res.nrows / ((t3 - t2) / 1e3));
     }
