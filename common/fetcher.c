@@ -45,13 +45,6 @@ typedef struct run {
     void *ctx;
 } run;
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static double jitter(run *r) /* uniform in [0.5, 1.5): spreads retries of many symbols apart */
 {
     r->rng ^= r->rng << 13;
@@ -188,7 +181,7 @@ static void retry_later(run *r, sg_fetch_job *j, const char *what, double retry_
     if (retry_after_ms > delay)
         delay = retry_after_ms < r->retry_after_max_ms ? retry_after_ms : r->retry_after_max_ms;
     j->retries++;
-    j->not_before_ms = now_ms() + delay;
+    j->not_before_ms = sg_clock_ms() + delay;
     sg_log(SG_LOG_INFO, "%s %s: %s, retry %d in %.1f s (%s)", sg_provider_name(provider_of(r, j)), j->symbol,
            what, j->retries, delay / 1e3, sg_redact_url(j->url, redacted, sizeof redacted));
 }
@@ -267,7 +260,7 @@ static void judge(run *r, sg_fetch_job *j, CURLcode result)
 
 static void refill(run *r)
 {
-    double t = now_ms(), dt = (t - r->last_ms) / 1e3;
+    double t = sg_clock_ms(), dt = (t - r->last_ms) / 1e3;
     r->last_ms = t;
     for (int p = 0; p < SG_NPROVIDERS; p++) {
         bucket *b = &r->buckets[p];
@@ -278,7 +271,7 @@ static void refill(run *r)
 /* Starts what may start; returns how long to wait for the next due retry or token. */
 static long dispatch(run *r)
 {
-    double t = now_ms(), wait = 1000;
+    double t = sg_clock_ms(), wait = 1000;
     for (size_t i = 0; i < r->n && r->in_flight < r->parallel; i++) {
         sg_fetch_job *j = &r->jobs[i];
         if (j->in_flight || j->idx >= r->norder || j->status != (sg_fetch_status)-1)
@@ -315,7 +308,7 @@ int sg_fetch_run(sg_fetch_job *jobs, size_t n, const sg_provider *order, int nor
         }
         curl_ready = 1;
     }
-    run r = {.jobs = jobs, .n = n, .order = order, .norder = norder, .last_ms = now_ms(), .on_done = on_done, .ctx = ctx,
+    run r = {.jobs = jobs, .n = n, .order = order, .norder = norder, .last_ms = sg_clock_ms(), .on_done = on_done, .ctx = ctx,
              .rng = (unsigned long long)time(NULL) * 2654435761u | 1};
     r.parallel = (int)fmax(1, sg_config_number("http.parallel"));
     r.retries = (int)fmax(0, sg_config_number("http.retries"));

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 
 static const char *prog = "sigmabatch";
 static int cur_level = SG_LOG_WARN;
@@ -28,4 +29,11 @@ void sg_log_write(int level, const char *fmt, ...)
     va_end(ap);
     /* One fprintf per line, so lines of concurrent processes do not interleave. */
     fprintf(stderr, "%% %s: %s: %s\n", prog, names[level < 0 ? 0 : level > 3 ? 3 : level], line);
+}
+
+double sg_clock_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }

@@ -19,6 +19,9 @@ __attribute__((format(printf, 2, 3)))
 #endif
 void sg_log_write(int level, const char *fmt, ...);
 
+/* Milliseconds on the monotonic clock: for timing lines and for schedules. */
+double sg_clock_ms(void);
+
 /* The level is checked before the arguments are evaluated. */
 #define sg_log(level, ...)                                                                         \
     do {                                                                                           \

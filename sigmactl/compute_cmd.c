@@ -48,13 +48,6 @@ static int usage_error(bool metrics, const char *fmt, const char *arg)
     return 2;
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 int sg_cmd_compute(int argc, char **argv, bool metrics)
 {
     static const struct option longopts[] = {
@@ -144,7 +137,7 @@ int sg_cmd_compute(int argc, char **argv, bool metrics)
     if (sg_job_load(&job, argv[optind], profiles_path, symbols_arg) || sg_job_factors(&job, calc, &fo) ||
         (metrics && sg_job_metrics(&job, calc, mode, pipeline)))
         goto out;
-    double t0 = now_ms();
+    double t0 = sg_clock_ms();
     static char obuf[1 << 16];
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
     if (metrics)
@@ -156,7 +149,7 @@ int sg_cmd_compute(int argc, char **argv, bool metrics)
         sg_log(SG_LOG_ERROR, "writing the report to stdout failed");
     sg_log(SG_LOG_INFO, "timing: load %.1f ms, factors %.1f ms for %zu symbols (%.1f us/symbol), %s %.1f ms",
            job.load_ms, job.factors_ms, job.nsym, job.nsym ? job.factors_ms * 1e3 / (double)job.nsym : 0.0,
-           metrics ? "metrics and report" : "report", now_ms() - t0);
+           metrics ? "metrics and report" : "report", sg_clock_ms() - t0);
 out:
     sg_job_free(&job);
     return rc;

@@ -7,13 +7,6 @@
 
 #include "log.h"
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -42,7 +35,7 @@ size_t sg_parse_symbols(char *list, const char **out)
 int sg_job_load(sg_job *j, const char *prices_path, const char *profiles_path, char *symbols_arg)
 {
     char err[512];
-    double t0 = now_ms();
+    double t0 = sg_clock_ms();
     memset(j, 0, sizeof *j);
     if (!(j->px = sg_prices_load_csv(prices_path, err, sizeof err)) ||
         (profiles_path && !(j->prof = sg_profiles_load_csv(profiles_path, err, sizeof err)))) {
@@ -61,19 +54,19 @@ int sg_job_load(sg_job *j, const char *prices_path, const char *profiles_path, c
         for (size_t i = 0; i < j->nsym; i++)
             j->symbols[i] = sg_prices_symbol(j->px, i);
     }
-    j->load_ms = now_ms() - t0;
+    j->load_ms = sg_clock_ms() - t0;
     return 0;
 }
 
 int sg_job_factors(sg_job *j, sg_day calc, const sg_factor_opts *opts)
 {
     char err[256];
-    double t0 = now_ms();
+    double t0 = sg_clock_ms();
     if (sg_factors_compute(j->px, j->symbols, j->nsym, calc, opts, j->prof, &j->res, err, sizeof err)) {
         sg_log(SG_LOG_ERROR, "%s", err);
         return -1;
     }
-    j->factors_ms = now_ms() - t0;
+    j->factors_ms = sg_clock_ms() - t0;
     for (size_t i = 0; i < j->res.nfailures; i++)
         sg_log(SG_LOG_INFO, "%s %s: %s", sg_step_name(j->res.failures[i].step),
                j->symbols[j->res.failures[i].sym], j->res.failures[i].reason);
