@@ -18,21 +18,42 @@
 #include "commands.h"
 #include "log.h"
 
+static int cmd_factors(int argc, char **argv)
+{
+    return sg_cmd_compute(argc, argv, false);
+}
+
+static int cmd_metrics(int argc, char **argv)
+{
+    return sg_cmd_compute(argc, argv, true);
+}
+
+/* Every command in one table: the dispatch and the usage come from it. */
+static const struct command {
+    const char *name, *synopsis, *doc;
+    int (*run)(int argc, char **argv);
+} commands[] = {
+    {"factors", "PRICES.csv --date D [...]", "factor rows of a price file (CSV on stdout)", cmd_factors},
+    {"metrics", "PRICES.csv --date D [...]", "symbol metrics of a price file (CSV on stdout)", cmd_metrics},
+    {"local", "[--state DIR]", "run the main job on the local default", sg_cmd_local},
+    {"migrate", "up|down|status [...]", "apply or revert schema migrations", sg_cmd_migrate},
+    {"import-prices", "FILE.csv [-d DB]", "validated price rows into market_data_cache", sg_cmd_import_prices},
+    {"import-profiles", "FILE.csv [-d DB]", "validated rows into company_profiles", sg_cmd_import_profiles},
+    {"compute", "--date D [...] [-d DB]", "factor rows and metrics of a date, in the database", sg_cmd_compute_db},
+    {"fetch", "SYMBOL... [--date D] [-d DB]", "daily bars from the providers (Yahoo, FMP, Polygon)", sg_cmd_fetch},
+    {"synth", "--end D --out DIR [...]", "a synthetic universe: prices.csv, Yahoo JSON", sg_cmd_synth},
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
 static void usage(FILE *f)
 {
-    fputs("usage: sigmactl COMMAND [ARGS]\n"
-          "commands:\n"
-          "  factors PRICES.csv --date D [...]   factor rows of a price file (CSV on stdout)\n"
-          "  metrics PRICES.csv --date D [...]   symbol metrics of a price file (CSV on stdout)\n"
-          "  local [--state DIR]                 run the main job on the local default\n"
-          "  migrate up|down|status [...]        apply or revert schema migrations\n"
-          "  import-prices FILE.csv [-d DB]      validated price rows into market_data_cache\n"
-          "  import-profiles FILE.csv [-d DB]    validated rows into company_profiles\n"
-          "  compute --date D [...] [-d DB]      factor rows and metrics of a date, in the database\n"
-          "  fetch SYMBOL... [--date D] [-d DB]  daily bars from the providers (Yahoo, FMP, Polygon)\n"
-          "  synth --end D --out DIR [...]       a synthetic universe: prices.csv, Yahoo JSON\n"
-          "run 'sigmactl COMMAND --help' for a command's options.\n",
-          f);
+    fputs("usage: sigmactl COMMAND [ARGS]\ncommands:\n", f);
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "%s %s", commands[i].name, commands[i].synopsis);
+        fprintf(f, "  %-36s %s\n", line, commands[i].doc);
+    }
+    fputs("run 'sigmactl COMMAND --help' for a command's options.\n", f);
 }
 
 int main(int argc, char **argv)
@@ -47,24 +68,9 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    if (strcmp(cmd, "factors") == 0)
-        return sg_cmd_compute(argc - 1, argv + 1, false);
-    if (strcmp(cmd, "metrics") == 0)
-        return sg_cmd_compute(argc - 1, argv + 1, true);
-    if (strcmp(cmd, "local") == 0)
-        return sg_cmd_local(argc - 1, argv + 1);
-    if (strcmp(cmd, "migrate") == 0)
-        return sg_cmd_migrate(argc - 1, argv + 1);
-    if (strcmp(cmd, "import-prices") == 0)
-        return sg_cmd_import_prices(argc - 1, argv + 1);
-    if (strcmp(cmd, "import-profiles") == 0)
-        return sg_cmd_import_profiles(argc - 1, argv + 1);
-    if (strcmp(cmd, "compute") == 0)
-        return sg_cmd_compute_db(argc - 1, argv + 1);
-    if (strcmp(cmd, "fetch") == 0)
-        return sg_cmd_fetch(argc - 1, argv + 1);
-    if (strcmp(cmd, "synth") == 0)
-        return sg_cmd_synth(argc - 1, argv + 1);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(cmd, commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "sigmactl: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;
