@@ -6,8 +6,12 @@
  * (_incremental_mean_and_var), _is_constant_feature, Ridge's centering of Z
  * and y (_preprocess_data), then (Zc'Zc + alpha*I) b = Zc'yc by Cholesky
  * (scipy.linalg.solve with assume_a='pos'). The k x k factorization is shared
- * by every symbol of a group; the right-hand sides and the residuals of all of
- * them are two DGEMMs.
+ * by every symbol of a group (it depends on the regressors alone); each
+ * symbol's right-hand side, solve, residuals and R-squared are one fixed
+ * sequence of operations (plain loops, FMA contraction off, a one-column
+ * dpotrs), so its numbers are the same bits alone, in any batch, in any order.
+ * Batching them as DGEMMs made a
+ * symbol's last bits depend on the number of columns (OpenBLAS's blocking).
  */
 #include "regression.h"
 
@@ -55,16 +59,54 @@ static bool is_constant_feature(double var, double mean, int n)
     return var <= ub;
 }
 
+/* One symbol's fit against the group's shared factor: the right-hand side
+ * Zc'yc, the solve and the residuals in one fixed order of operations, so a
+ * symbol's numbers never depend on how many others share its group. */
+static int ridge_one(int n, int k, const double *Zc, const double *A, const double *sigma, const double *y,
+                     double *yc, double *beta, double *r2)
+{
+    double sum = 0;
+    for (int i = 0; i < n; i++)
+        sum += y[i];
+    double ymean = sum / n;
+    for (int i = 0; i < n; i++)
+        yc[i] = y[i] - ymean;
+    for (int j = 0; j < k; j++) {
+        const double *z = Zc + (size_t)j * n;
+        double d = 0;
+        for (int i = 0; i < n; i++)
+            d += z[i] * yc[i];
+        beta[j] = d;
+    }
+    lapack_int info = LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'U', k, 1, A, k, beta, k);
+    if (info != 0)
+        return (int)info;
+    /* R-squared from the residuals yc - Zc b (y - y_pred with the intercept). */
+    double ss_res = 0, ss_tot = 0;
+    for (int i = 0; i < n; i++) {
+        double e = yc[i];
+        for (int j = 0; j < k; j++)
+            e -= Zc[(size_t)j * n + i] * beta[j];
+        ss_res += e * e;
+        ss_tot += yc[i] * yc[i];
+    }
+    *r2 = ss_tot > 0 ? 1 - ss_res / ss_tot : 0.0;
+    for (int j = 0; j < k; j++) {
+        double b = beta[j] / sigma[j];
+        beta[j] = isfinite(b) ? sg_clip_beta(b) : 0.0;
+    }
+    return 0;
+}
+
 int sg_ridge_fit_many(int n, int k, const double *X, int m, const double *Y, double alpha, double *beta,
                       double *r2, char *err, size_t errlen)
 {
     int rc = -1;
     double *Zc = calloc((size_t)n * (size_t)k, sizeof(double)); /* calloc: gcc cannot see k > 0 */
-    double *Yc = malloc(sizeof(double) * (size_t)n * (size_t)m);
+    double *yc = malloc(sizeof(double) * (size_t)n);
     double *A = malloc(sizeof(double) * (size_t)k * (size_t)k);
     double *sigma = malloc(sizeof(double) * (size_t)k);
-    double *E = malloc(sizeof(double) * (size_t)n * (size_t)m);
-    if (!Zc || !Yc || !A || !sigma || !E) {
+    if (!Zc || !yc || !A || !sigma) {
         snprintf(err, errlen, "ridge: out of memory");
         goto out;
     }
@@ -82,16 +124,8 @@ int sg_ridge_fit_many(int n, int k, const double *X, int m, const double *Y, dou
         for (int i = 0; i < n; i++)
             z[i] -= zmean;
     }
-    for (int c = 0; c < m; c++) {
-        const double *y = Y + (size_t)c * n;
-        double *yc = Yc + (size_t)c * n, sum = 0;
-        for (int i = 0; i < n; i++)
-            sum += y[i];
-        double ymean = sum / n;
-        for (int i = 0; i < n; i++)
-            yc[i] = y[i] - ymean;
-    }
-    /* A = Zc'Zc + alpha I, factorized once for the group. */
+    /* A = Zc'Zc + alpha I, factorized once for the group: it depends on the
+     * regressors alone, so sharing it cannot couple one symbol to another. */
     cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, k, k, n, 1.0, Zc, n, Zc, n, 0.0, A, k);
     for (int j = 0; j < k; j++)
         A[(size_t)j * k + j] += alpha;
@@ -100,34 +134,17 @@ int sg_ridge_fit_many(int n, int k, const double *X, int m, const double *Y, dou
         snprintf(err, errlen, "ridge: regressor matrix is not positive definite (dpotrf info %d)", (int)info);
         goto out;
     }
-    /* B = A^-1 Zc'Yc for every symbol at once. */
-    cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, k, m, n, 1.0, Zc, n, Yc, n, 0.0, beta, k);
-    info = LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'U', k, m, A, k, beta, k);
-    if (info != 0) {
-        snprintf(err, errlen, "ridge: dpotrs failed (info %d)", (int)info);
-        goto out;
-    }
-    /* R-squared from the residuals Yc - Zc B (y - y_pred with the intercept). */
-    memcpy(E, Yc, sizeof(double) * (size_t)n * (size_t)m);
-    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n, m, k, -1.0, Zc, n, beta, k, 1.0, E, n);
     for (int c = 0; c < m; c++) {
-        const double *e = E + (size_t)c * n, *yc = Yc + (size_t)c * n;
-        double ss_res = 0, ss_tot = 0;
-        for (int i = 0; i < n; i++) {
-            ss_res += e[i] * e[i];
-            ss_tot += yc[i] * yc[i];
-        }
-        r2[c] = ss_tot > 0 ? 1 - ss_res / ss_tot : 0.0;
-        for (int j = 0; j < k; j++) {
-            double b = beta[(size_t)c * k + j] / sigma[j];
-            beta[(size_t)c * k + j] = isfinite(b) ? sg_clip_beta(b) : 0.0;
+        info = ridge_one(n, k, Zc, A, sigma, Y + (size_t)c * n, yc, beta + (size_t)c * k, &r2[c]);
+        if (info != 0) {
+            snprintf(err, errlen, "ridge: dpotrs failed (info %d)", (int)info);
+            goto out;
         }
     }
     rc = 0;
 out:
-    free(E);
     free(Zc);
-    free(Yc);
+    free(yc);
     free(A);
     free(sigma);
     return rc;

@@ -5,7 +5,8 @@
  * Owns: ridge on standardized regressors (StandardScaler's population std and
  * constant-feature rule, Ridge's closed form by Cholesky, betas back to raw
  * scale, non-finite -> 0, clip to +-5), solving many symbols that share one
- * design matrix at once (BLAS level 3), and univariate OLS with an intercept
+ * design matrix with one factorization, each symbol's numbers independent of
+ * the others in the call (bit for bit), and univariate OLS with an intercept
  * (statsmodels' skipped constant, NaN R-squared on a constant y, clip to +-5).
  * Must not: know about dates, symbols or windows.
  */
@@ -20,7 +21,8 @@
 void sg_regression_init(void);
 
 /* Ridge for m symbols sharing the design X (n x k, column-major, leading
- * dimension n): Y is n x m (column-major), one column per symbol. Writes the
+ * dimension n): Y is n x m (column-major), one column per symbol; a symbol's
+ * results are the same bits whatever m and the other columns are. Writes the
  * final betas (k x m, column-major) and the R-squared of each symbol (0.0 when
  * y has no variance). Returns 0, or -1 with "ridge: cause" in err when the
  * shared system cannot be solved (no symbol of the group gets rows). */

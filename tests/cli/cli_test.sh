@@ -314,6 +314,28 @@ input.unsorted)
     ;;
 
 # ---- happy paths, against oracle.py -----------------------------------------------------
+output.symbol_alone)
+    # A symbol's raw lines are the same bytes in a full run, alone, and in a
+    # subset (issue 8: the last digits depended on the batch's other symbols).
+    run factors "$U" --date $D
+    expect_rc 0
+    mv "$T/out" "$T/all"
+    cut -d, -f1 "$T/all" | sed 1d | sort -u >"$T/syms"
+    [ "$(wc -l <"$T/syms")" -gt 50 ] || fail "too few symbols in the full run"
+    while read -r sym; do
+        STEP=$sym
+        run factors "$U" --date $D --symbols "$sym"
+        expect_rc 0
+        grep "^$sym," "$T/all" >"$T/want"
+        sed 1d "$T/out" | cmp -s - "$T/want" || fail "$sym alone differs from the full run"
+    done <"$T/syms"
+    STEP=subset
+    run factors "$U" --date $D --symbols "$(awk 'NR % 3 == 0' "$T/syms" | paste -sd, -)"
+    expect_rc 0
+    sed 1d "$T/out" >"$T/got"
+    awk -F, 'NR == FNR { if (FNR % 3 == 0) pick[$0] = 1; next } $1 in pick' "$T/syms" "$T/all" >"$T/want"
+    cmp -s "$T/got" "$T/want" || fail "a subset differs from the full run"
+    ;;
 output.factors)
     # oracle.py samples/universe.csv --date 2025-07-15 --db-round --full --symbols S001,FLAT \
     #     --profiles samples/profiles.csv

@@ -620,41 +620,65 @@ static void test_spread_set_empty_keeps_market_and_ir(void **state)
 /* Each symbol is its own OLS batch and ridge groups do not leak: a symbol's
  * rows do not depend on which other symbols are computed with it, nor on
  * their order (docs/engine.md, "Departures"). */
+/* Every row of `sub` is bit for bit the row of the same symbol and factor in
+ * `all` (memcmp, not a tolerance: reruns must store the same numbers). */
+static void assert_rows_identical(const sg_factor_result *sub, const char *const *list, const sg_factor_result *all,
+                                  const char *what)
+{
+    for (size_t i = 0; i < sub->nrows; i++) {
+        const sg_factor_row *a = &sub->rows[i], *b = row_of(all, list[a->sym], a->factor);
+        assert_non_null(b);
+        assert_int_equal(a->observations, b->observations);
+        if (memcmp(&a->beta, &b->beta, sizeof a->beta) || memcmp(&a->r2, &b->r2, sizeof a->r2))
+            fail_msg("%s: %s %s: beta %.17g vs %.17g, r2 %.17g vs %.17g", what, list[a->sym],
+                     sg_factor_defs[a->factor].name, a->beta, b->beta, a->r2, b->r2);
+    }
+}
+
+/* A symbol's rows do not depend on which other symbols share the run: alone,
+ * the whole universe, reversed, random subsets, every pipeline. */
 static void test_symbols_independent(void **state)
 {
     (void)state;
     sg_prices *px = universe(0);
-    sg_factor_result all, alone;
-    compute(px, syms, NSYMS, SG_PIPELINE_V2, 1.0, NULL, &all);
-    static const char *const picks[] = {"FULL", "GAP", "ZERO", "IPO45", "LEV"};
-    for (size_t k = 0; k < sizeof picks / sizeof picks[0]; k++) {
-        const char *const one[] = {picks[k]};
-        compute(px, one, 1, SG_PIPELINE_V2, 1.0, NULL, &alone);
-        assert_int_equal(alone.nrows, count_rows(&all, picks[k], -1));
-        for (size_t i = 0; i < alone.nrows; i++) {
-            const sg_factor_row *a = &alone.rows[i], *b = row_of(&all, picks[k], a->factor);
-            assert_non_null(b);
-            assert_int_equal(a->sym, 0);
-            assert_int_equal(a->observations, b->observations);
-            assert_near(a->beta, b->beta, 1e-14);
-            assert_near(a->r2, b->r2, 1e-14);
+    static const sg_pipeline pipes[] = {SG_PIPELINE_V2, SG_PIPELINE_V1, SG_PIPELINE_ONBOARDING};
+    for (size_t p = 0; p < 3; p++) {
+        sg_factor_result all, sub;
+        compute(px, syms, NSYMS, pipes[p], 1.0, NULL, &all);
+        for (size_t k = 0; k < NSYMS; k++) {
+            const char *const one[] = {syms[k]};
+            compute(px, one, 1, pipes[p], 1.0, NULL, &sub);
+            assert_int_equal(sub.nrows, count_rows(&all, syms[k], -1));
+            assert_rows_identical(&sub, one, &all, "alone");
+            sg_factor_result_free(&sub);
         }
-        sg_factor_result_free(&alone);
+        const char *list[NSYMS];
+        for (size_t i = 0; i < NSYMS; i++)
+            list[i] = syms[NSYMS - 1 - i];
+        compute(px, list, NSYMS, pipes[p], 1.0, NULL, &sub);
+        assert_int_equal(sub.nrows, all.nrows);
+        assert_rows_identical(&sub, list, &all, "reversed");
+        sg_factor_result_free(&sub);
+        uint64_t seed = 8;
+        for (int trial = 0; trial < 25; trial++) { /* random subsets in random order, no repeats */
+            size_t n = 0;
+            for (size_t i = 0; i < NSYMS; i++) {
+                seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+                if ((seed >> 33) & 1)
+                    list[n++] = syms[i];
+            }
+            for (size_t i = n; i > 1; i--) {
+                seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+                size_t j = (size_t)(seed >> 33) % i;
+                const char *t = list[i - 1];
+                list[i - 1] = list[j], list[j] = t;
+            }
+            compute(px, list, n, pipes[p], 1.0, NULL, &sub);
+            assert_rows_identical(&sub, list, &all, "random subset");
+            sg_factor_result_free(&sub);
+        }
+        sg_factor_result_free(&all);
     }
-    /* reversed order: the same rows, re-indexed */
-    const char *rev[NSYMS];
-    for (size_t i = 0; i < NSYMS; i++)
-        rev[i] = syms[NSYMS - 1 - i];
-    compute(px, rev, NSYMS, SG_PIPELINE_V2, 1.0, NULL, &alone);
-    assert_int_equal(alone.nrows, all.nrows);
-    for (size_t i = 0; i < alone.nrows; i++) {
-        const sg_factor_row *a = &alone.rows[i];
-        const sg_factor_row *b = row_of(&all, rev[a->sym], a->factor);
-        assert_non_null(b);
-        assert_near(a->beta, b->beta, 1e-14);
-    }
-    sg_factor_result_free(&alone);
-    sg_factor_result_free(&all);
     sg_prices_free(px);
 }
 

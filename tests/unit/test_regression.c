@@ -204,22 +204,30 @@ static void test_ridge_clip(void **state)
     assert_close(beta, 4.5, 1e-13);
 }
 
-/* Many symbols sharing one design matrix are solved together (one Cholesky,
- * two DGEMMs); each must get what it gets alone. */
+static uint64_t lcg(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
+    return *s >> 11;
+}
+
+static double unit_rand(uint64_t *s)
+{
+    return (double)lcg(s) / 9007199254740992.0 - 0.5;
+}
+
+/* Many symbols sharing one design matrix are solved with one factorization;
+ * each must get what it gets alone, and the definition's values. */
 static void test_ridge_many_rhs(void **state)
 {
     (void)state;
     enum { N = 40, K = 3, M = 7 };
     double X[N * K], Y[N * M], B[K * M], R2[M];
     uint64_t s = 42;
-    for (int i = 0; i < N * K; i++) {
-        s = s * 6364136223846793005ull + 1442695040888963407ull;
-        X[i] = ((double)(s >> 11) / 9007199254740992.0 - 0.5) * 0.04;
-    }
+    for (int i = 0; i < N * K; i++)
+        X[i] = unit_rand(&s) * 0.04;
     for (int c = 0; c < M; c++)
         for (int i = 0; i < N; i++) {
-            s = s * 6364136223846793005ull + 1442695040888963407ull;
-            double noise = ((double)(s >> 11) / 9007199254740992.0 - 0.5) * 0.01;
+            double noise = unit_rand(&s) * 0.01;
             Y[c * N + i] = (c - 3) * 0.7 * X[i] + 0.3 * c * X[N + i] - 0.2 * X[2 * N + i] + noise;
         }
     for (int i = 0; i < N; i++) /* column 5: constant; column 6: clipped */
@@ -229,9 +237,8 @@ static void test_ridge_many_rhs(void **state)
     for (int c = 0; c < M; c++) {
         double b1[K], r1;
         assert_int_equal(sg_ridge_fit_many(N, K, X, 1, Y + c * N, 1.0, b1, &r1, err, sizeof err), 0);
-        for (int j = 0; j < K; j++)
-            assert_near(B[c * K + j], b1[j], 1e-15);
-        assert_near(R2[c], r1, 1e-15);
+        assert_memory_equal(&B[c * K], b1, sizeof b1);
+        assert_memory_equal(&R2[c], &r1, sizeof r1);
         double rb[K], rr2;
         ref_ridge(N, K, X, Y + c * N, 1.0, rb, &rr2);
         for (int j = 0; j < K; j++)
@@ -240,6 +247,59 @@ static void test_ridge_many_rhs(void **state)
     }
     assert_same(R2[5], 0.0);
     assert_same(B[6 * K + 0], 5.0);
+}
+
+/* A symbol's betas and R-squared are the same bits alone, among all the
+ * symbols of its group, in reverse order and in random subsets of any size:
+ * in the pipeline a symbol lands in any worker's batch, and a rerun must
+ * store the same numbers. Failed before (issue 8): the right-hand sides and
+ * residuals were DGEMMs whose summation order depends on the number of
+ * columns (OpenBLAS's blocking, e.g. under OPENBLAS_CORETYPE=Haswell). */
+static void test_ridge_batch_independent(void **state)
+{
+    (void)state;
+    enum { N = 120, K = 6, M = 301 };
+    double *X = malloc(sizeof(double) * N * K), *Y = malloc(sizeof(double) * N * M);
+    double *B = malloc(sizeof(double) * K * M), *R2 = malloc(sizeof(double) * M);
+    double *Ys = malloc(sizeof(double) * N * M), *Bs = malloc(sizeof(double) * K * M);
+    double *R2s = malloc(sizeof(double) * M);
+    int *pick = malloc(sizeof(int) * M);
+    assert_true(X && Y && B && R2 && Ys && Bs && R2s && pick);
+    uint64_t s = 2026;
+    for (int i = 0; i < N * K; i++)
+        X[i] = unit_rand(&s) * 0.03 + (i / N == 3 ? 0.4 * X[i - N] : 0); /* one correlated column */
+    for (int c = 0; c < M; c++) {
+        double w[K];
+        for (int j = 0; j < K; j++)
+            w[j] = unit_rand(&s) * 3;
+        for (int i = 0; i < N; i++) {
+            double v = unit_rand(&s) * 0.02;
+            for (int j = 0; j < K; j++)
+                v += w[j] * X[j * N + i];
+            Y[c * N + i] = v;
+        }
+    }
+    char err[128];
+    assert_int_equal(sg_ridge_fit_many(N, K, X, M, Y, 1.0, B, R2, err, sizeof err), 0);
+    for (int trial = 0; trial < 40; trial++) {
+        /* trial 0: each alone; 1: reversed; then random subsets and orders */
+        int m = trial == 0 ? 1 : trial == 1 ? M : 1 + (int)(lcg(&s) % M);
+        for (int rep = 0; rep < (trial == 0 ? M : 1); rep++) {
+            for (int g = 0; g < m; g++)
+                pick[g] = trial == 0 ? rep : trial == 1 ? M - 1 - g : (int)(lcg(&s) % M);
+            for (int g = 0; g < m; g++)
+                memcpy(Ys + (size_t)g * N, Y + (size_t)pick[g] * N, sizeof(double) * N);
+            assert_int_equal(sg_ridge_fit_many(N, K, X, m, Ys, 1.0, Bs, R2s, err, sizeof err), 0);
+            for (int g = 0; g < m; g++) {
+                if (memcmp(Bs + (size_t)g * K, B + (size_t)pick[g] * K, sizeof(double) * K) ||
+                    memcmp(&R2s[g], &R2[pick[g]], sizeof(double)))
+                    fail_msg("trial %d: symbol %d among %d differs from the whole batch: beta0 %.17g vs %.17g, "
+                             "r2 %.17g vs %.17g",
+                             trial, pick[g], m, Bs[(size_t)g * K], B[(size_t)pick[g] * K], R2s[g], R2[pick[g]]);
+            }
+        }
+    }
+    free(X), free(Y), free(B), free(R2), free(Ys), free(Bs), free(R2s), free(pick);
 }
 
 static void test_ridge_failure(void **state)
@@ -380,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_ridge_constant_y),
         cmocka_unit_test(test_ridge_clip),
         cmocka_unit_test(test_ridge_many_rhs),
+        cmocka_unit_test(test_ridge_batch_independent),
         cmocka_unit_test(test_ridge_failure),
         cmocka_unit_test(test_ols_hand_example),
         cmocka_unit_test(test_ols_degenerate),
