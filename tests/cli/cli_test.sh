@@ -71,7 +71,7 @@ usage.fetch)
     usage_error fetch AAPL --provider bing
     usage_error fetch AAPL --date 2025-02-30
     usage_error fetch aapl --csv "$T/x.csv"
-    err_has "no ticker has"
+    err_has "symbol \"aapl\": lower-case 'a' at position 1 is not allowed"
     usage_error fetch AAPL -X nosuch.setting=1
     err_has "unknown setting"
     usage_error fetch AAPL -X provider.order=yahoo,bing
@@ -187,8 +187,8 @@ input.missing_column)
     ;;
 input.bad_date)
     # line 1 header, line 2 a row, line 3 blank, lines 4-5 a quoted two-line
-    # symbol, line 6 the bad date
-    printf '%s\nA,2025-07-14,1,1,1,1,1\n\n"B\nB",2025-07-14,1,1,1,1,1\nA,2025-02-30,1,1,1,1,1\n' "$HDR" >"$T/f.csv"
+    # volume, line 6 the bad date
+    printf '%s\nA,2025-07-14,1,1,1,1,1\n\nB,2025-07-14,1,1,1,1,"1\n1"\nA,2025-02-30,1,1,1,1,1\n' "$HDR" >"$T/f.csv"
     input_error "$T/f.csv:6: bad date '2025-02-30': day is out of range for month" factors "$T/f.csv" --date $D
     printf '%s\r\nA,2025-07-14,1,1,1,1,1\r\nA,07/15/2025,1,1,1,1,1\r\n' "$HDR" >"$T/g.csv"
     input_error "$T/g.csv:3: bad date '07/15/2025': expected YYYY-MM-DD" factors "$T/g.csv" --date $D

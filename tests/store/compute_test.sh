@@ -54,9 +54,10 @@ bad() { # NAME ROW EXPECTED-MESSAGE
   grep -q "$work/$1.csv:3: $3" "$work/err" || { cat "$work/err"; fail "$1: message"; }
   grep -q "nothing was written" "$work/err" || fail "$1: says nothing was written"
 }
-bad long "ABCDEFGHIJKLMNOPQRSTU,2025-07-14,1,1,1,10,100" "symbol longer than 20"
-bad chars "AB\$C,2025-07-14,1,1,1,10,100" "symbol has a character no ticker has"
-bad lower "aapl,2025-07-14,1,1,1,10,100" "symbol has a character no ticker has"
+bad long "ABCDEFGHIJKLMNOPQRSTU,2025-07-14,1,1,1,10,100" 'symbol "ABCDEFGHIJKLMNOPQRSTU" is 21 characters long; at most 20 fit'
+bad chars "AB\$C,2025-07-14,1,1,1,10,100" "symbol \"AB\$C\": character '\$' at position 3 is not allowed"
+bad lower "aapl,2025-07-14,1,1,1,10,100" "symbol \"aapl\": lower-case 'a' at position 1 is not allowed"
+bad slash "A/B,2025-07-14,1,1,1,10,100" "symbol \"A/B\": character '/' at position 2 is not allowed"
 bad zero "ZERO,2025-07-14,1,1,1,0,100" "close must be positive"
 bad negative "NEG,2025-07-14,1,1,1,-3,100" "close must be positive"
 bad nan "NAN,2025-07-14,1,1,1,NaN,100" "close is not a number"
