@@ -164,8 +164,8 @@ void sg_strings_free(char **v, size_t n)
     free(v);
 }
 
-int sg_store_symbol_list(sg_store *s, sg_day calc, char ***out, size_t *n, char ***refused, size_t *nrefused,
-                         char *err, size_t errlen)
+int sg_store_symbol_list(sg_store *s, sg_day calc, char ***out, size_t *n, char ***refused, size_t *nrefused, char *err,
+                         size_t errlen)
 {
     *out = *refused = NULL;
     *n = *nrefused = 0;

@@ -83,8 +83,10 @@ static void bad_char(const unsigned char *s, size_t n, size_t pos, char *out, si
     char c[16];
     show_char(s, n, c, sizeof c);
     if (is_lower(s[0]))
-        snprintf(out, outlen, "lower-case '%s' at position %zu is not allowed (symbols are upper case, as the app "
-                              "stores them)", c, pos);
+        snprintf(out, outlen,
+                 "lower-case '%s' at position %zu is not allowed (symbols are upper case, as the app "
+                 "stores them)",
+                 c, pos);
     else if (s[0] == ' ')
         snprintf(out, outlen, "a space at position %zu is not allowed (" ALPHABET ")", pos);
     else if (s[0] < 0x20 || s[0] == 0x7F)
@@ -115,12 +117,13 @@ int sg_symbol_checkn(const char *s, size_t len, unsigned flags, char *why, size_
         return -1;
     }
     if (len > SG_SYMBOL_MAX) {
-        snprintf(detail, sizeof detail, "%zu characters long; at most %d fit (the symbol columns are VARCHAR(%d))",
-                 len, SG_SYMBOL_MAX, SG_SYMBOL_MAX);
+        snprintf(detail, sizeof detail, "%zu characters long; at most %d fit (the symbol columns are VARCHAR(%d))", len,
+                 SG_SYMBOL_MAX, SG_SYMBOL_MAX);
         return refuse(s, len, why, whylen, "%s is %s", detail);
     }
     for (size_t i = 0; i < len; i++) {
-        bool ok = is_upper(u[i]) || is_digit(u[i]) || is_punct(u[i]) || ((flags & SG_SYMBOL_LOWER_OK) && is_lower(u[i]));
+        bool ok =
+            is_upper(u[i]) || is_digit(u[i]) || is_punct(u[i]) || ((flags & SG_SYMBOL_LOWER_OK) && is_lower(u[i]));
         if (!ok) {
             bad_char(u + i, len - i, i + 1, detail, sizeof detail);
             return refuse(s, len, why, whylen, "%s: %s", detail);

@@ -143,7 +143,9 @@ int sg_cmd_compute(int argc, char **argv, bool metrics)
         nsym = sg_symbol_list_parse(symbols_arg, SG_SYMBOL_LOWER_OK, symbols, why_sym, sizeof why_sym);
         if (nsym <= 0) {
             free(symbols);
-            return usage_error(metrics, "--symbols: %s", nsym == 0 ? "the list is empty (leave --symbols out for every symbol of the file)" : why_sym);
+            return usage_error(metrics, "--symbols: %s",
+                               nsym == 0 ? "the list is empty (leave --symbols out for every symbol of the file)"
+                                         : why_sym);
         }
     }
 

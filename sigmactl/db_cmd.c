@@ -542,9 +542,10 @@ static size_t drop_unpriced(char **list, size_t *n, const sg_prices *px, sg_day 
             list[kept++] = list[i];
             continue;
         }
-        sg_log(SG_LOG_ERROR, "%s: no stored prices from %s to %s (market_data_cache); not computed and not "
-               "registered (import-prices or fetch it first)", list[i], sg_day_format(calc - SG_LOOKBACK_MAX, from),
-               sg_day_format(calc, to));
+        sg_log(SG_LOG_ERROR,
+               "%s: no stored prices from %s to %s (market_data_cache); not computed and not "
+               "registered (import-prices or fetch it first)",
+               list[i], sg_day_format(calc - SG_LOOKBACK_MAX, from), sg_day_format(calc, to));
         free(list[i]);
         dropped++;
     }

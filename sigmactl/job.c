@@ -7,8 +7,7 @@
 
 #include "log.h"
 
-int sg_job_load(sg_job *j, const char *prices_path, const char *profiles_path, const char *const *symbols,
-                size_t nsym)
+int sg_job_load(sg_job *j, const char *prices_path, const char *profiles_path, const char *const *symbols, size_t nsym)
 {
     char err[512];
     double t0 = sg_clock_ms();

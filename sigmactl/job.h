@@ -23,8 +23,7 @@ typedef struct sg_job {
 
 /* symbols[0..nsym) (sorted, valid: sg_symbol_list_parse), or NULL for every
  * symbol of the file. The array is copied; the strings must outlive the job. */
-int sg_job_load(sg_job *j, const char *prices_path, const char *profiles_path, const char *const *symbols,
-                size_t nsym);
+int sg_job_load(sg_job *j, const char *prices_path, const char *profiles_path, const char *const *symbols, size_t nsym);
 int sg_job_factors(sg_job *j, sg_day calc, const sg_factor_opts *opts);
 int sg_job_metrics(sg_job *j, sg_day calc, sg_metrics_mode mode, sg_pipeline pipeline);
 void sg_job_free(sg_job *j);

@@ -13,10 +13,27 @@ static void test_good(void **state)
 {
     (void)state;
     static const char *const good[] = {
-        "A", "AAPL", "MSFT", "SPY", "BRK.B", "BRK-B", "BF.B", "^VIX", "^GSPC", "EURUSD=X", "GC=F",
-        "PRIV_FUND", "_PRIVATE", "EQ0123ABCD", "AAPL251219C00150000", "AAPL240119C00150000", "S001",
-        "3M", "ABCDEFGHIJKLMNOPQRST", /* 20: exactly fits VARCHAR(20) */
-        "RDS-A", "A.B.C",
+        "A",
+        "AAPL",
+        "MSFT",
+        "SPY",
+        "BRK.B",
+        "BRK-B",
+        "BF.B",
+        "^VIX",
+        "^GSPC",
+        "EURUSD=X",
+        "GC=F",
+        "PRIV_FUND",
+        "_PRIVATE",
+        "EQ0123ABCD",
+        "AAPL251219C00150000",
+        "AAPL240119C00150000",
+        "S001",
+        "3M",
+        "ABCDEFGHIJKLMNOPQRST", /* 20: exactly fits VARCHAR(20) */
+        "RDS-A",
+        "A.B.C",
     };
     char why[SG_SYMBOL_WHY_LEN];
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
@@ -147,8 +164,8 @@ static void test_list(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_good),     cmocka_unit_test(test_bad),  cmocka_unit_test(test_overlong),
-        cmocka_unit_test(test_nul),      cmocka_unit_test(test_lower_ok), cmocka_unit_test(test_list),
+        cmocka_unit_test(test_good), cmocka_unit_test(test_bad),      cmocka_unit_test(test_overlong),
+        cmocka_unit_test(test_nul),  cmocka_unit_test(test_lower_ok), cmocka_unit_test(test_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
