@@ -24,6 +24,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "symbols.h"
 
 #define MAX_BODY (64u << 20) /* a year of daily bars is ~30 KB; anything near this is wrong */
 
@@ -325,8 +326,15 @@ int sg_fetch_run(sg_fetch_job *jobs, size_t n, const sg_provider *order, int nor
         sg_fetch_job *j = &jobs[i];
         memset(&j->status, 0, sizeof *j - offsetof(sg_fetch_job, status));
         j->status = (sg_fetch_status)-1; /* pending */
-        if (norder == 0)
+        /* An invalid symbol never reaches a URL: "../x" or "A/B" would read
+         * files outside a file:// template's directory. */
+        char why[SG_SYMBOL_WHY_LEN];
+        if (sg_symbol_check(j->symbol, why, sizeof why)) {
+            snprintf(j->why, sizeof j->why, "%s", why);
             finish(&r, j, SG_FETCH_NOT_SERVED);
+        } else if (norder == 0) {
+            finish(&r, j, SG_FETCH_NOT_SERVED);
+        }
     }
     if (!(r.multi = curl_multi_init())) {
         snprintf(err, errlen, "fetch: curl_multi_init failed");

@@ -8,7 +8,8 @@
  * connection reuse, Polygon's pagination, and the cascade: a symbol one
  * provider cannot serve is asked of the next.
  * Must not: decide what to fetch, or store anything; never print an API key
- * (URLs in logs go through sg_redact_url).
+ * (URLs in logs go through sg_redact_url); never request an invalid symbol
+ * (sg_symbol_check: such a job ends NOT_SERVED with the reason, no request).
  */
 #ifndef SG_FETCHER_H
 #define SG_FETCHER_H

@@ -15,6 +15,7 @@
 
 #include "csvfile.h"
 #include "log.h"
+#include "symbols.h"
 
 struct raw_row {
     sg_price px;
@@ -309,20 +310,6 @@ size_t sg_prices_skipped(const sg_prices *p)
     return p->skipped;
 }
 
-const char *sg_ticker_problem(const char *sym, size_t len)
-{
-    if (len == 0)
-        return "empty symbol";
-    if (len > 20)
-        return "symbol longer than 20 characters (symbol_universe.symbol is VARCHAR(20))";
-    for (size_t i = 0; i < len; i++) {
-        char c = sym[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || (c && strchr(".-^=/_", c))))
-            return "symbol has a character no ticker has (allowed: A-Z 0-9 . - ^ = / _)";
-    }
-    return NULL;
-}
-
 void sg_price_dec(const sg_price *r, sg_dec *out)
 {
     memset(out, 0, sizeof *out);
@@ -371,6 +358,12 @@ sg_prices *sg_prices_load_csv(const char *path, char *err, size_t errlen)
         if (sym.len == 0 || close.len == 0) {
             skip_row(p, &c, sym.len == 0 ? "empty symbol" : "empty close");
             continue;
+        }
+        char bad[SG_SYMBOL_WHY_LEN];
+        if (sg_symbol_checkn(sym.p, sym.len, SG_SYMBOL_LOWER_OK, bad, sizeof bad)) {
+            snprintf(err, errlen, "%s:%ld: %s", path, c.line, bad);
+            rc = -1;
+            break;
         }
         /* Like the app, take the date part of a timestamp ("2025-07-15T00:00:00"). */
         size_t dlen = date.len > 10 && (date.p[10] == 'T' || date.p[10] == ' ') ? 10 : date.len;

@@ -40,7 +40,9 @@ void sg_prices_free(sg_prices *p);
 /* Loads the CSV format of make_prices.py: a header naming at least symbol,
  * date and close, in any order. Rows with an empty symbol or close are skipped
  * with a counted warning (the app cannot store them); any other bad row
- * rejects the file: NULL, with "path:line: reason" in err. */
+ * rejects the file: NULL, with "path:line: reason" in err. A symbol must pass
+ * sg_symbol_checkn with SG_SYMBOL_LOWER_OK: lower case is computed as written,
+ * as oracle.py does (docs/engine.md). */
 sg_prices *sg_prices_load_csv(const char *path, char *err, size_t errlen);
 
 /* Reading, after finish. Symbols are indexed 0..count-1 in byte order. */
@@ -52,10 +54,6 @@ const sg_price *sg_prices_rows(const sg_prices *p, size_t i, size_t *n);
 const sg_price *sg_prices_on(const sg_prices *p, size_t i, sg_day day);
 size_t sg_prices_skipped(const sg_prices *p); /* rows skipped while loading */
 size_t sg_prices_rows_total(const sg_prices *p);
-
-/* Why a symbol cannot be stored as a ticker, or NULL: 1-20 characters of
- * A-Z 0-9 . - ^ = / _ (upper case, as the app stores symbols). */
-const char *sg_ticker_problem(const char *sym, size_t len);
 
 /* The close's exact decimal value. */
 void sg_price_dec(const sg_price *r, sg_dec *out);

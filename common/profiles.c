@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "csvfile.h"
+#include "symbols.h"
 
 struct sg_profiles {
     sg_profile *v;
@@ -156,9 +157,14 @@ sg_profiles *sg_profiles_load_csv(const char *path, char *err, size_t errlen)
     while (rc == 1 && (rc = sg_csv_next(&c, err, errlen)) == 1) {
         sg_field f[SG_PROFILE_NCOLS];
         const char *why;
+        char bad[SG_SYMBOL_WHY_LEN];
         for (int k = 0; k < SG_PROFILE_NCOLS; k++)
             f[k] = sg_csv_col(&c, idx[k]);
-        if (sg_profiles_add(ps, f, c.line, &why)) {
+        /* As written (pandas does not strip): " AAA" would never match a price. */
+        if (sg_symbol_checkn(f[SG_PROFILE_SYMBOL].p, f[SG_PROFILE_SYMBOL].len, SG_SYMBOL_LOWER_OK, bad, sizeof bad)) {
+            snprintf(err, errlen, "%s:%ld: %s", path, c.line, bad);
+            rc = -1;
+        } else if (sg_profiles_add(ps, f, c.line, &why)) {
             snprintf(err, errlen, "%s:%ld: %s", path, c.line, why);
             rc = -1;
         }

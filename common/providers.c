@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "symbols.h"
 
 static const char *const names[SG_NPROVIDERS] = {"yahoo", "fmp", "polygon"};
 static const char *const sources[SG_NPROVIDERS] = {"yfinance", "fmp", "polygon"};
@@ -393,6 +394,8 @@ char *sg_provider_url(sg_provider p, const char *symbol, sg_day from, sg_day to)
 {
     static const char *const setting[SG_NPROVIDERS] = {"provider.yahoo.url", "provider.fmp.url",
                                                        "provider.polygon.url"};
+    if (sg_symbol_check(symbol, NULL, 0))
+        return NULL; /* never in a URL: '/', '..', '?', '&' would change what is read */
     const char *tpl = sg_config_get(setting[p]);
     const char *key = key_env[p] ? getenv(key_env[p]) : NULL;
     char f[SG_DATE_LEN], t[SG_DATE_LEN], p1[24], p2[24];

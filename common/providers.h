@@ -56,7 +56,8 @@ sg_answer sg_provider_parse_response(sg_provider p, const char *body, size_t len
                                      size_t errlen);
 
 /* The request URL for symbol over [from, to] (malloc'ed), from the provider's
- * template in the settings and its API key from the environment. */
+ * template in the settings and its API key from the environment. NULL when
+ * out of memory or symbol is not valid (sg_symbol_check). */
 char *sg_provider_url(sg_provider p, const char *symbol, sg_day from, sg_day to);
 /* The URL of a page the provider pointed to (Polygon's next_url), with the
  * API key added back only when it points to the same origin (scheme, host,

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "providers.h"
+#include "symbols.h"
 
 /* A statement whose result is not needed: 0, or -1 with err. */
 static int run_sql(sg_store *s, const char *what, const char *sql, int nparams, const char *const *params, char *err,
@@ -163,10 +164,11 @@ void sg_strings_free(char **v, size_t n)
     free(v);
 }
 
-int sg_store_symbol_list(sg_store *s, sg_day calc, char ***out, size_t *n, char *err, size_t errlen)
+int sg_store_symbol_list(sg_store *s, sg_day calc, char ***out, size_t *n, char ***refused, size_t *nrefused, char *err,
+                         size_t errlen)
 {
-    *out = NULL;
-    *n = 0;
+    *out = *refused = NULL;
+    *n = *nrefused = 0;
     PGresult *r = sg_store_query(
         s, "symbol list",
         "WITH candidates AS ("
@@ -180,24 +182,33 @@ int sg_store_symbol_list(sg_store *s, sg_day calc, char ***out, size_t *n, char 
         0, NULL, err, errlen);
     if (!r)
         return -1;
-    char **v = malloc(((size_t)PQntuples(r) + 1) * sizeof *v);
-    for (int i = 0; v && i < PQntuples(r); i++) {
+    char **v = malloc(((size_t)PQntuples(r) + 1) * sizeof *v), **bad = malloc(((size_t)PQntuples(r) + 1) * sizeof *bad);
+    for (int i = 0; v && bad && i < PQntuples(r); i++) {
         const char *sym = PQgetvalue(r, i, 0);
+        char why[SG_SYMBOL_WHY_LEN];
         if (sg_symbol_excluded(sym, calc))
             continue;
-        if (!(v[*n] = strdup(sym))) {
+        bool ok = sg_symbol_check(sym, why, sizeof why) == 0;
+        char *copy = strdup(ok ? sym : why);
+        if (!copy) {
             sg_strings_free(v, *n);
-            v = NULL;
+            sg_strings_free(bad, *nrefused);
+            v = bad = NULL;
+        } else if (ok) {
+            v[(*n)++] = copy;
         } else {
-            (*n)++;
+            bad[(*nrefused)++] = copy;
         }
     }
     PQclear(r);
-    if (!v) {
-        *n = 0;
+    if (!v || !bad) {
+        free(v);
+        free(bad);
+        *n = *nrefused = 0;
         snprintf(err, errlen, "symbol list: out of memory");
         return -1;
     }
+    *refused = bad;
     qsort(v, *n, sizeof *v, cmp_str); /* byte order, whatever the database's collation */
     *out = v;
     return 0;

@@ -25,8 +25,12 @@ sg_profiles *sg_store_load_profiles(sg_store *s, char *err, size_t errlen);
 
 /* The symbols of a run on calc: open PUBLIC positions of live portfolios and
  * the active universe, less inactive and private symbols and expired options,
- * plus SPY TLT GLD USO UUP; upper-cased, sorted. Free with sg_strings_free. */
-int sg_store_symbol_list(sg_store *s, sg_day calc, char ***out, size_t *n, char *err, size_t errlen);
+ * plus SPY TLT GLD USO UUP; upper-cased, sorted. A listed symbol that is not a
+ * valid symbol (sg_symbol_check: positions.symbol is VARCHAR(100), anything
+ * can be in it) is not in out but in refused, as its reason, so that it fails
+ * alone. Free both with sg_strings_free. */
+int sg_store_symbol_list(sg_store *s, sg_day calc, char ***out, size_t *n, char ***refused, size_t *nrefused, char *err,
+                         size_t errlen);
 void sg_strings_free(char **v, size_t n);
 
 /* ensure_symbols_in_universe (FACTOR_SPEC §10): new symbols inserted active

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "job.h"
 #include "report.h"
+#include "symbols.h"
 
 static void usage(FILE *f, bool metrics)
 {
@@ -130,11 +131,28 @@ int sg_cmd_compute(int argc, char **argv, bool metrics)
         pipeline = metrics && mode == SG_METRICS_APP ? SG_PIPELINE_V1 : SG_PIPELINE_V2;
     if (verbose)
         sg_log_init("sigmactl", SG_LOG_INFO);
+    /* Lower case is allowed here, as in the price file: oracle.py computes it as written. */
+    const char **symbols = NULL;
+    long nsym = 0;
+    if (symbols_arg) {
+        char why_sym[SG_SYMBOL_WHY_LEN];
+        if (!(symbols = malloc((strlen(symbols_arg) / 2 + 1) * sizeof *symbols))) {
+            sg_log(SG_LOG_ERROR, "out of memory");
+            return 1;
+        }
+        nsym = sg_symbol_list_parse(symbols_arg, SG_SYMBOL_LOWER_OK, symbols, why_sym, sizeof why_sym);
+        if (nsym <= 0) {
+            free(symbols);
+            return usage_error(metrics, "--symbols: %s",
+                               nsym == 0 ? "the list is empty (leave --symbols out for every symbol of the file)"
+                                         : why_sym);
+        }
+    }
 
     sg_job job;
     sg_factor_opts fo = {.pipeline = pipeline, .alpha = ro.alpha};
     int rc = 1;
-    if (sg_job_load(&job, argv[optind], profiles_path, symbols_arg) || sg_job_factors(&job, calc, &fo) ||
+    if (sg_job_load(&job, argv[optind], profiles_path, symbols, (size_t)nsym) || sg_job_factors(&job, calc, &fo) ||
         (metrics && sg_job_metrics(&job, calc, mode, pipeline)))
         goto out;
     double t0 = sg_clock_ms();
@@ -152,5 +170,6 @@ int sg_cmd_compute(int argc, char **argv, bool metrics)
            metrics ? "metrics and report" : "report", sg_clock_ms() - t0);
 out:
     sg_job_free(&job);
+    free(symbols);
     return rc;
 }

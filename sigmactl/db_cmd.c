@@ -22,6 +22,7 @@
 #include "job.h"
 #include "log.h"
 #include "store_io.h"
+#include "symbols.h"
 
 #define MAX_REPORTED 20
 
@@ -79,9 +80,10 @@ static int parse(int argc, char **argv, const char *cmd, const char *usage, bool
 
 /* ---- validation of imported fields ------------------------------------------- */
 
-static const char *check_symbol(sg_field f)
+/* What goes into the database is upper case (sg_symbol_check's strict rule). */
+static const char *check_symbol(sg_field f, char *why, size_t whylen)
 {
-    return sg_ticker_problem(f.p, f.len);
+    return sg_symbol_checkn(f.p, f.len, 0, why, whylen) ? why : NULL;
 }
 
 /* A price for NUMERIC(12,4): a finite decimal > 0 and below 10^8. */
@@ -150,7 +152,7 @@ static const char *const price_cols[P_NCOLS] = {"symbol", "date", "open", "high"
  * increases, which rules out duplicates. */
 static long prices_to_copy(const char *path, sg_copybuf *b, bool bulk, bool *sorted)
 {
-    char err[512], why[128];
+    char err[512], why[SG_SYMBOL_WHY_LEN];
     sg_csv c;
     static const int order[P_NCOLS] = {P_SYMBOL, P_DATE, P_CLOSE, P_OPEN, P_HIGH, P_LOW, P_VOLUME};
     const char *names[P_NCOLS];
@@ -180,7 +182,7 @@ static long prices_to_copy(const char *path, sg_copybuf *b, bool bulk, bool *sor
             continue;
         }
         sg_day day;
-        const char *bad = check_symbol(f[P_SYMBOL]);
+        const char *bad = check_symbol(f[P_SYMBOL], why, sizeof why);
         if (!bad && (bad = check_date(f[P_DATE], &day)) != NULL) {
             char q[64];
             snprintf(why, sizeof why, "bad date '%s': %s", sg_field_quote(f[P_DATE], q), bad);
@@ -439,7 +441,8 @@ int sg_cmd_import_profiles(int argc, char **argv)
     char line[24];
     while ((rc = sg_csv_next(&c, err, sizeof err)) == 1) {
         sg_field sym = sg_field_trim(sg_csv_col(&c, idx[SG_PROFILE_SYMBOL]));
-        const char *bad = check_symbol(sym);
+        char why[SG_SYMBOL_WHY_LEN];
+        const char *bad = check_symbol(sym, why, sizeof why);
         if (bad) {
             report_bad(o.file, c.line, bad, &nbad);
             continue;
@@ -497,6 +500,59 @@ int sg_cmd_import_profiles(int argc, char **argv)
 
 /* ---- compute -------------------------------------------------------------------- */
 
+/* --symbols of compute: 0 with the valid symbols (strdup'ed, sorted, unique),
+ * 1 with the reason when the list is empty or an item is not a valid symbol
+ * (upper case only: these names go into the database), -1 out of memory. */
+static int parse_symbols_option(char *arg, char ***out, size_t *n, char *why, size_t whylen)
+{
+    const char **names = malloc((strlen(arg) / 2 + 1) * sizeof *names);
+    if (!names)
+        return -1;
+    long k = sg_symbol_list_parse(arg, 0, names, why, whylen);
+    if (k <= 0) {
+        if (k == 0)
+            snprintf(why, whylen, "the list is empty (leave --symbols out for the run's symbol list)");
+        free(names);
+        return 1;
+    }
+    char **v = calloc((size_t)k, sizeof *v);
+    size_t i = 0;
+    while (v && i < (size_t)k && (v[i] = strdup(names[i])))
+        i++;
+    free(names);
+    if (!v || i < (size_t)k) {
+        sg_strings_free(v, i);
+        return -1;
+    }
+    *out = v;
+    *n = i;
+    return 0;
+}
+
+/* Takes the --symbols without a stored price in the loaded window out of the
+ * list, each reported: computing them would only register the name in
+ * symbol_universe for good, with an all-NULL metrics row (and `fetch --all`
+ * would ask providers for it every night). Returns how many were dropped. */
+static size_t drop_unpriced(char **list, size_t *n, const sg_prices *px, sg_day calc)
+{
+    char from[SG_DATE_LEN], to[SG_DATE_LEN];
+    size_t kept = 0, dropped = 0;
+    for (size_t i = 0; i < *n; i++) {
+        if (sg_prices_find(px, list[i]) >= 0) {
+            list[kept++] = list[i];
+            continue;
+        }
+        sg_log(SG_LOG_ERROR,
+               "%s: no stored prices from %s to %s (market_data_cache); not computed and not "
+               "registered (import-prices or fetch it first)",
+               list[i], sg_day_format(calc - SG_LOOKBACK_MAX, from), sg_day_format(calc, to));
+        free(list[i]);
+        dropped++;
+    }
+    *n = kept;
+    return dropped;
+}
+
 int sg_cmd_compute_db(int argc, char **argv)
 {
     const char *usage = "sigmactl compute --date YYYY-MM-DD [--pipeline v2|v1|onboarding] [--symbols A,B]\n"
@@ -518,34 +574,37 @@ int sg_cmd_compute_db(int argc, char **argv)
             return usage_error("compute", usage, "--metrics-mode: '%s' is not one of trading, app", o.metrics_mode);
         mode = SG_METRICS_APP;
     }
+    char **list = NULL;
+    size_t nlist = 0;
+    if (o.symbols) {
+        char why_sym[SG_SYMBOL_WHY_LEN];
+        int urc = parse_symbols_option(o.symbols, &list, &nlist, why_sym, sizeof why_sym);
+        if (urc < 0) {
+            sg_log(SG_LOG_ERROR, "out of memory");
+            return 1;
+        }
+        if (urc > 0)
+            return usage_error("compute", usage, "--symbols: %s", why_sym);
+    }
     char err[1024];
     double t0 = sg_clock_ms();
     sg_store *s = sg_store_connect(o.conninfo, err, sizeof err);
     if (!s) {
         sg_log(SG_LOG_ERROR, "%s", err);
+        sg_strings_free(list, nlist);
         return 1;
     }
     sg_job job;
     memset(&job, 0, sizeof job);
-    char **list = NULL;
-    size_t nlist = 0;
+    char **refused = NULL;
+    size_t nrefused = 0, nmissing = 0;
     int rc = 1;
-    if (o.symbols) {
-        const char **names = malloc((strlen(o.symbols) / 2 + 1) * sizeof *names);
-        size_t n = names ? sg_parse_symbols(o.symbols, names) : 0;
-        list = names ? calloc(n + 1, sizeof *list) : NULL;
-        for (nlist = 0; list && nlist < n; nlist++)
-            if (!(list[nlist] = strdup(names[nlist])))
-                break;
-        free(names);
-        if (!list || nlist < n) {
-            sg_log(SG_LOG_ERROR, "out of memory");
-            goto out;
-        }
-    } else if (sg_store_symbol_list(s, calc, &list, &nlist, err, sizeof err)) {
+    if (!o.symbols && sg_store_symbol_list(s, calc, &list, &nlist, &refused, &nrefused, err, sizeof err)) {
         sg_log(SG_LOG_ERROR, "%s", err);
         goto out;
     }
+    for (size_t i = 0; i < nrefused; i++) /* an invalid symbol in the database fails alone */
+        sg_log(SG_LOG_WARN, "symbol list: %s; not computed", refused[i]);
     /* The symbols, and the factor ETFs every regression needs, over the
      * longest lookback (v1's 366 days, the metrics' 372). */
     const char **want = malloc((nlist + 8) * sizeof *want);
@@ -557,6 +616,10 @@ int sg_cmd_compute_db(int argc, char **argv)
     free(want);
     if (!job.px || !(job.prof = sg_store_load_profiles(s, err, sizeof err))) {
         sg_log(SG_LOG_ERROR, "%s", err);
+        goto out;
+    }
+    if (o.symbols && (nmissing = drop_unpriced(list, &nlist, job.px, calc)) > 0 && nlist == 0) {
+        sg_log(SG_LOG_ERROR, "none of the --symbols has stored prices; nothing was computed or registered");
         goto out;
     }
     job.symbols = (const char **)list;
@@ -583,8 +646,14 @@ int sg_cmd_compute_db(int argc, char **argv)
         rc = 1;
     } else {
         printf("computed %s (%s pipeline): %zu symbols, %zu factor rows, %zu metrics rows, %zu (symbol, step) "
-               "without a row\n",
+               "without a row",
                o.date, sg_pipeline_name(pipeline), job.nsym, job.res.nrows, job.nsym, job.res.nfailures);
+        if (nrefused)
+            printf("; %zu invalid symbol%s in the database not computed", nrefused, nrefused == 1 ? "" : "s");
+        if (nmissing)
+            printf("; %zu of --symbols without stored prices not computed", nmissing);
+        printf("\n");
+        rc = nmissing ? 1 : 0; /* a symbol asked for by name could not be computed */
         double t3 = sg_clock_ms();
         sg_log(SG_LOG_INFO, "timing: read %.0f ms (%zu price rows), compute %.0f ms, write %.0f ms (%.0f factor rows/s)",
                t1 - t0, sg_prices_rows_total(job.px), t2 - t1, t3 - t2, job.res.nrows / ((t3 - t2) / 1e3));
@@ -594,6 +663,7 @@ out_keep_list:
 out:
     sg_job_free(&job);
     sg_strings_free(list, nlist);
+    sg_strings_free(refused, nrefused);
     sg_store_close(s);
     return rc;
 }

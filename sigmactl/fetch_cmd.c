@@ -24,6 +24,7 @@
 #include "fetcher.h"
 #include "log.h"
 #include "store_io.h"
+#include "symbols.h"
 
 static const char usage_text[] =
     "usage: sigmactl fetch SYMBOL... | --all [--date YYYY-MM-DD] [--provider yahoo|fmp|polygon]\n"
@@ -174,9 +175,11 @@ int sg_cmd_fetch(int argc, char **argv)
         rc = usage_error("%s", "--csv and -d do not go together");
     else
         rc = 0;
-    for (int i = optind; rc == 0 && i < argc; i++)
-        if ((why = sg_ticker_problem(argv[i], strlen(argv[i]))))
-            rc = usage_error(why, NULL), fprintf(stderr, "  (symbol '%s')\n", argv[i]);
+    for (int i = optind; rc == 0 && i < argc; i++) {
+        char bad[SG_SYMBOL_WHY_LEN];
+        if (sg_symbol_check(argv[i], bad, sizeof bad))
+            rc = usage_error("%s", bad);
+    }
     if (provider && rc == 0)
         norder = 1;
     if (rc) {
@@ -185,8 +188,8 @@ int sg_cmd_fetch(int argc, char **argv)
     }
 
     const char *const *symbols = (const char *const *)argv + optind;
-    char **listed = NULL;
-    size_t nlisted = 0;
+    char **listed = NULL, **refused = NULL;
+    size_t nlisted = 0, nrefused = 0;
     sg_fetch_job *jobs = NULL;
     sg_fetch_window *win = NULL;
     sg_store *s = NULL;
@@ -194,10 +197,13 @@ int sg_cmd_fetch(int argc, char **argv)
     rc = 1;
     if (all) { /* the run's list, and the factor ETFs every regression needs */
         char **v = NULL;
-        if (!(s = sg_store_connect(conninfo, err, sizeof err)) || sg_store_symbol_list(s, calc, &v, &nlisted, err, sizeof err)) {
+        if (!(s = sg_store_connect(conninfo, err, sizeof err)) ||
+            sg_store_symbol_list(s, calc, &v, &nlisted, &refused, &nrefused, err, sizeof err)) {
             sg_log(SG_LOG_ERROR, "%s", err);
             goto done;
         }
+        for (size_t i = 0; i < nrefused; i++) /* fails alone: no provider is asked for it */
+            printf("not fetched: %s (from the database's symbol list)\n", refused[i]);
         listed = realloc(v, (nlisted + 8) * sizeof *listed);
         if (!listed) {
             sg_strings_free(v, nlisted);
@@ -251,7 +257,7 @@ int sg_cmd_fetch(int argc, char **argv)
     }
     for (size_t i = 0; out && i < m; i++)
         store_one(&jobs[i], &k);
-    rc = k.bad;
+    rc = k.bad || nrefused;
 done:
     if (out && fclose(out) && rc == 0) {
         sg_log(SG_LOG_ERROR, "%s: write failed", csv);
@@ -262,6 +268,7 @@ done:
     free(jobs);
     free(win);
     sg_strings_free(listed, nlisted);
+    sg_strings_free(refused, nrefused);
     sg_store_close(s);
     sg_config_reset();
     return rc;

@@ -7,32 +7,7 @@
 
 #include "log.h"
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-size_t sg_parse_symbols(char *list, const char **out)
-{
-    size_t n = 0;
-    for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
-        while (*tok == ' ' || *tok == '\t')
-            tok++;
-        size_t len = strlen(tok);
-        while (len && (tok[len - 1] == ' ' || tok[len - 1] == '\t'))
-            tok[--len] = '\0';
-        if (len)
-            out[n++] = tok;
-    }
-    qsort(out, n, sizeof *out, cmp_str);
-    size_t u = 0;
-    for (size_t i = 0; i < n; i++)
-        if (u == 0 || strcmp(out[u - 1], out[i]) != 0)
-            out[u++] = out[i];
-    return u;
-}
-
-int sg_job_load(sg_job *j, const char *prices_path, const char *profiles_path, char *symbols_arg)
+int sg_job_load(sg_job *j, const char *prices_path, const char *profiles_path, const char *const *symbols, size_t nsym)
 {
     char err[512];
     double t0 = sg_clock_ms();
@@ -42,13 +17,14 @@ int sg_job_load(sg_job *j, const char *prices_path, const char *profiles_path, c
         sg_log(SG_LOG_ERROR, "%s", err);
         return -1;
     }
-    size_t cap = symbols_arg ? strlen(symbols_arg) / 2 + 1 : sg_prices_count(j->px) + 1;
+    size_t cap = (symbols ? nsym : sg_prices_count(j->px)) + 1;
     if (!(j->symbols = malloc(cap * sizeof *j->symbols))) {
         sg_log(SG_LOG_ERROR, "out of memory");
         return -1;
     }
-    if (symbols_arg) {
-        j->nsym = sg_parse_symbols(symbols_arg, j->symbols);
+    if (symbols) {
+        memcpy(j->symbols, symbols, nsym * sizeof *symbols);
+        j->nsym = nsym;
     } else {
         j->nsym = sg_prices_count(j->px);
         for (size_t i = 0; i < j->nsym; i++)

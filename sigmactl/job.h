@@ -21,14 +21,11 @@ typedef struct sg_job {
     double load_ms, factors_ms;
 } sg_job;
 
-/* symbols_arg ("A,B", modified in place) may be NULL for every symbol of the file. */
-int sg_job_load(sg_job *j, const char *prices_path, const char *profiles_path, char *symbols_arg);
+/* symbols[0..nsym) (sorted, valid: sg_symbol_list_parse), or NULL for every
+ * symbol of the file. The array is copied; the strings must outlive the job. */
+int sg_job_load(sg_job *j, const char *prices_path, const char *profiles_path, const char *const *symbols, size_t nsym);
 int sg_job_factors(sg_job *j, sg_day calc, const sg_factor_opts *opts);
 int sg_job_metrics(sg_job *j, sg_day calc, sg_metrics_mode mode, sg_pipeline pipeline);
 void sg_job_free(sg_job *j);
-
-/* "A, B,A" -> A, B: stripped, de-duplicated and sorted, as oracle.py does.
- * out[] points into list (modified); room for strlen(list)/2+1 entries. */
-size_t sg_parse_symbols(char *list, const char **out);
 
 #endif

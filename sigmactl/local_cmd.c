@@ -121,7 +121,7 @@ int sg_cmd_local(int argc, char **argv)
     sg_job job;
     sg_factor_opts fo = {.pipeline = SG_PIPELINE_V2, .alpha = 1.0};
     int rc = 1;
-    if (sg_job_load(&job, prices, profiles, NULL) || sg_job_factors(&job, calc, &fo) ||
+    if (sg_job_load(&job, prices, profiles, NULL, 0) || sg_job_factors(&job, calc, &fo) ||
         sg_job_metrics(&job, calc, SG_METRICS_TRADING, SG_PIPELINE_V2))
         goto out;
     if (mkdirs(state)) {

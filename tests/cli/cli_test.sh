@@ -71,7 +71,7 @@ usage.fetch)
     usage_error fetch AAPL --provider bing
     usage_error fetch AAPL --date 2025-02-30
     usage_error fetch aapl --csv "$T/x.csv"
-    err_has "no ticker has"
+    err_has "symbol \"aapl\": lower-case 'a' at position 1 is not allowed"
     usage_error fetch AAPL -X nosuch.setting=1
     err_has "unknown setting"
     usage_error fetch AAPL -X provider.order=yahoo,bing
@@ -187,8 +187,8 @@ input.missing_column)
     ;;
 input.bad_date)
     # line 1 header, line 2 a row, line 3 blank, lines 4-5 a quoted two-line
-    # symbol, line 6 the bad date
-    printf '%s\nA,2025-07-14,1,1,1,1,1\n\n"B\nB",2025-07-14,1,1,1,1,1\nA,2025-02-30,1,1,1,1,1\n' "$HDR" >"$T/f.csv"
+    # volume, line 6 the bad date
+    printf '%s\nA,2025-07-14,1,1,1,1,1\n\nB,2025-07-14,1,1,1,1,"1\n1"\nA,2025-02-30,1,1,1,1,1\n' "$HDR" >"$T/f.csv"
     input_error "$T/f.csv:6: bad date '2025-02-30': day is out of range for month" factors "$T/f.csv" --date $D
     printf '%s\r\nA,2025-07-14,1,1,1,1,1\r\nA,07/15/2025,1,1,1,1,1\r\n' "$HDR" >"$T/g.csv"
     input_error "$T/g.csv:3: bad date '07/15/2025': expected YYYY-MM-DD" factors "$T/g.csv" --date $D
@@ -427,6 +427,43 @@ regression.nul_in_symbol)
     run factors "$T/f.csv" --date $D
     expect_rc 1
     err_has "$T/f.csv:3:"
+    ;;
+
+regression.symbols)
+    # issue 8: one validation of symbols (common/symbols.h) at every entry point.
+    # --symbols of factors/metrics: a bad name is a usage error naming it (lower
+    # case stays allowed: the price file may hold it, as oracle.py computes it)
+    usage_error factors "$U" --date $D --symbols "A'B;DROP TABLE x"
+    err_has "--symbols: symbol \"A'B;DROP TABLE x\": character ''' at position 2 is not allowed (A-Z 0-9 . - _ ^ = only)"
+    usage_error metrics "$U" --date $D --symbols "S001,ÄPFEL"
+    err_has "--symbols: symbol \"ÄPFEL\": non-ASCII character 'Ä' at position 1 is not allowed"
+    usage_error factors "$U" --date $D --symbols "S001,..S002"
+    err_has "must start with a letter, a digit, '^' or '_', not '.'"
+    usage_error factors "$U" --date $D --symbols ""
+    err_has "--symbols: the list is empty"
+    # compute: the same, before any database is reached; lower case refused there
+    for s in "A'B;DROP TABLE x" aapl "ÄPFEL" "" "A B" "S001/../X" "$(printf 'A%.0s' $(seq 300))"; do
+        usage_error compute --date $D --symbols "$s" -d "host=/nonexistent"
+        err_has "--symbols: "
+    done
+    err_has "is 300 characters long; at most 20 fit (the symbol columns are VARCHAR(20))"
+    # fetch: symbols shaped like paths or URLs never reach a provider
+    for s in "../etc/passwd" "A/B" "A..B" "A?x=1" "A B" "ÄPFEL"; do
+        usage_error fetch "$s" --csv "$T/x.csv"
+        err_has "sigmactl fetch: symbol \""
+    done
+    [ ! -e "$T/x.csv" ] || fail "fetch wrote a file"
+    # files: a bad symbol is file:line: reason
+    printf 'symbol,date,close\nS001,2025-07-14,1\n../../X,2025-07-14,1\n' >"$T/f.csv"
+    input_error "$T/f.csv:3: symbol \"../../X\": character '/' at position 3 is not allowed" factors "$T/f.csv" --date $D
+    printf 'symbol,beta\nS001,1\nS0 02,1\n' >"$T/p.csv"
+    input_error "$T/p.csv:3: symbol \"S0 02\": a space at position 3 is not allowed" metrics "$U" --date $D --profiles "$T/p.csv"
+    # a lower-case symbol in the file is computed as written (golden edge.dups)
+    make_base
+    sed -n 's/^S001,/s001,/p' "$T/base.csv" >>"$T/base.csv"
+    run factors "$T/base.csv" --date $D --symbols s001
+    expect_rc 0
+    out_has "s001,Market Beta (90D),"
     ;;
 
 *)

@@ -54,9 +54,10 @@ bad() { # NAME ROW EXPECTED-MESSAGE
   grep -q "$work/$1.csv:3: $3" "$work/err" || { cat "$work/err"; fail "$1: message"; }
   grep -q "nothing was written" "$work/err" || fail "$1: says nothing was written"
 }
-bad long "ABCDEFGHIJKLMNOPQRSTU,2025-07-14,1,1,1,10,100" "symbol longer than 20"
-bad chars "AB\$C,2025-07-14,1,1,1,10,100" "symbol has a character no ticker has"
-bad lower "aapl,2025-07-14,1,1,1,10,100" "symbol has a character no ticker has"
+bad long "ABCDEFGHIJKLMNOPQRSTU,2025-07-14,1,1,1,10,100" 'symbol "ABCDEFGHIJKLMNOPQRSTU" is 21 characters long; at most 20 fit'
+bad chars "AB\$C,2025-07-14,1,1,1,10,100" "symbol \"AB\$C\": character '\$' at position 3 is not allowed"
+bad lower "aapl,2025-07-14,1,1,1,10,100" "symbol \"aapl\": lower-case 'a' at position 1 is not allowed"
+bad slash "A/B,2025-07-14,1,1,1,10,100" "symbol \"A/B\": character '/' at position 2 is not allowed"
 bad zero "ZERO,2025-07-14,1,1,1,0,100" "close must be positive"
 bad negative "NEG,2025-07-14,1,1,1,-3,100" "close must be positive"
 bad nan "NAN,2025-07-14,1,1,1,NaN,100" "close is not a number"
@@ -102,4 +103,65 @@ for s in aapl EXITED PRIVCLASS GONE PRIV_FUND EQ0123ABCD AAPL240119C00150000 S04
 done
 [[ $(q "SELECT added_source || ' ' || is_active FROM symbol_universe WHERE symbol = 'AAPL'") == "batch true" ]] || fail "AAPL registered by the batch"
 [[ $(q "SELECT is_active FROM symbol_universe WHERE symbol = 'UUP'") == f ]] || fail "UUP stays inactive (the five macro ETFs are listed anyway)"
+echo "== invalid symbols in the database fail alone, with a reason (issue 8)"
+# positions.symbol is VARCHAR(100): anything can be there. Before the fix the
+# 21-character option failed the whole run with PostgreSQL's "value too long".
+q "INSERT INTO positions (portfolio_id, symbol, investment_class, exit_date) VALUES
+   ('$live', 'ABCDEF251219C00150000', 'PUBLIC', NULL),  -- an open option, 21 characters
+   ('$live', 'A''B;DROP TABLE x', 'PUBLIC', NULL),
+   ('$live', 'ÄPFEL', 'PUBLIC', NULL),
+   ('$live', '../../etc/passwd', 'PUBLIC', NULL)"
+metrics_before=$(q "SELECT count(*) FROM symbol_daily_metrics")
+universe_before=$(q "SELECT count(*) FROM symbol_universe")
+"$sigmactl" compute --date 2025-07-15 -d "$ci" >"$work/out" 2>"$work/err" || { cat "$work/err"; fail "compute with invalid symbols in positions"; }
+for m in 'symbol "ABCDEF251219C00150000" is 21 characters long; at most 20 fit' \
+         "symbol \"A'B;DROP TABLE X\": character ''' at position 2 is not allowed" \
+         'symbol "ÄPFEL": non-ASCII character '"'Ä'"' at position 1 is not allowed' \
+         'symbol "../../ETC/PASSWD": character '"'/'"' at position 3 is not allowed'; do
+  grep -qF -- "$m" "$work/err" || { cat "$work/err"; fail "no reason: $m"; }
+done
+grep -qF "4 invalid symbols in the database not computed" "$work/out" || { cat "$work/out"; fail "summary of refused symbols"; }
+[[ $(q "SELECT count(*) FROM symbol_daily_metrics") == "$metrics_before" ]] || fail "every valid symbol keeps its metrics row"
+[[ $(q "SELECT count(*) FROM symbol_universe") == "$universe_before" ]] || fail "an invalid symbol was registered"
+[[ $(q "SELECT count(*) FROM symbol_daily_metrics WHERE symbol = 'MSFT' AND metrics_date = '2025-07-15'") == 1 ]] || fail "MSFT computed"
+
+echo "== compute --symbols: an invalid name is a usage error; a name without prices is reported, not registered"
+long=$(printf 'A%.0s' $(seq 300))
+usage2() { # EXPECTED-MESSAGE ARG
+  local rc=0
+  "$sigmactl" compute --date 2025-07-15 --symbols "$2" -d "$ci" >"$work/out" 2>"$work/err" || rc=$?
+  [[ $rc == 2 ]] || { cat "$work/err"; fail "--symbols '$2': exit $rc, expected 2"; }
+  grep -qF -- "$1" "$work/err" || { cat "$work/err"; fail "--symbols '$2': message"; }
+  grep -qF "usage: sigmactl compute" "$work/err" || fail "--symbols '$2': usage"
+  if grep -q "character varying" "$work/err"; then fail "--symbols '$2': PostgreSQL's message"; fi
+}
+usage2 "--symbols: symbol \"A'B;DROP TABLE x\": character ''' at position 2 is not allowed (A-Z 0-9 . - _ ^ = only)" "A'B;DROP TABLE x"
+usage2 "--symbols: symbol \"aapl\": lower-case 'a' at position 1 is not allowed" aapl
+usage2 "--symbols: symbol \"ÄPFEL\": non-ASCII character 'Ä' at position 1" "ÄPFEL"
+usage2 "--symbols: symbol \"AAAAAAAAAAAAAAAAAAAAAAAA...\" is 300 characters long; at most 20 fit" "$long"
+usage2 "--symbols: the list is empty" ""
+usage2 "--symbols: the list is empty" " , "
+usage2 "--symbols: symbol \"S001/../X\": character '/' at position 5" "S001,S001/../X"
+[[ $(q "SELECT count(*) FROM symbol_universe") == "$universe_before" ]] || fail "a usage error registered a symbol"
+rc=0
+"$sigmactl" compute --date 2025-07-15 --symbols NOSUCH,S001 -d "$ci" >"$work/out" 2>"$work/err" || rc=$?
+[[ $rc == 1 ]] || { cat "$work/err"; fail "--symbols NOSUCH: exit $rc, expected 1"; }
+grep -qF "NOSUCH: no stored prices from 2024-06-10 to 2025-07-15 (market_data_cache); not computed and not registered" "$work/err" || { cat "$work/err"; fail "NOSUCH: message"; }
+grep -qF "computed 2025-07-15 (v2 pipeline): 1 symbols" "$work/out" || { cat "$work/out"; fail "S001 still computed"; }
+[[ $(q "SELECT count(*) FROM symbol_universe WHERE symbol = 'NOSUCH'") == 0 ]] || fail "NOSUCH registered in symbol_universe"
+[[ $(q "SELECT count(*) FROM symbol_daily_metrics WHERE symbol = 'NOSUCH'") == 0 ]] || fail "NOSUCH has a metrics row"
+rc=0
+"$sigmactl" compute --date 2025-07-15 --symbols NOSUCH -d "$ci" >"$work/out" 2>"$work/err" || rc=$?
+[[ $rc == 1 ]] || fail "--symbols NOSUCH alone: exit $rc, expected 1"
+grep -qF "none of the --symbols has stored prices; nothing was computed or registered" "$work/err" || { cat "$work/err"; fail "NOSUCH alone: message"; }
+
+echo "== fetch --all: refused symbols are reported and never requested"
+rc=0
+"$sigmactl" fetch --all --date 2025-07-15 --provider yahoo -d "$ci" -X "provider.yahoo.url=file://$work/none/{symbol}.json" \
+  -X provider.yahoo.rate=100000 -X provider.yahoo.burst=100000 >"$work/out" 2>"$work/err" || rc=$?
+[[ $rc == 1 ]] || { cat "$work/err"; fail "fetch --all: exit $rc, expected 1 (refused symbols)"; }
+grep -qF 'not fetched: symbol "ABCDEF251219C00150000" is 21 characters long' "$work/out" || { cat "$work/out"; fail "fetch --all: refused symbol not reported"; }
+grep -vF "not fetched: symbol " "$work/out" >"$work/requested" || true
+if grep -qE "NOSUCH|PASSWD|DROP|PFEL|ABCDEF" "$work/requested" "$work/err"; then cat "$work/out"; fail "fetch --all requested a symbol it must not"; fi
+[[ $(grep -c "^not fetched: symbol " "$work/out") == 4 ]] || fail "fetch --all: four refused symbols"
 echo "compute: all checks passed"

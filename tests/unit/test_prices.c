@@ -295,8 +295,16 @@ static void test_load_errors(void **state)
         {"Symbol,Date,Close\n", "e.csv:1: header lacks column 'symbol'"}, /* names are case-sensitive */
         {"symbol,date,close\nA,2025-07-15,1\nA,2025-02-30,1\n",
          "e.csv:3: bad date '2025-02-30': day is out of range for month"},
-        {"symbol,date,close\n\n\"A\nB\",2025-07-15,1\nA,2025-13-01,1\n",
+        {"symbol,date,close,note\n\nA,2025-07-15,1,\"x\ny\"\nA,2025-13-01,1,z\n",
          "e.csv:5: bad date '2025-13-01': month out of range"}, /* blank and quoted lines counted */
+        /* symbols: the one validation (symbols.h), lower case allowed as in oracle.py */
+        {"symbol,date,close\nA,2025-07-15,1\n../B,2025-07-15,1\n",
+         "e.csv:3: symbol \"../B\": character '/' at position 3 is not allowed (A-Z 0-9 . - _ ^ = only)"},
+        {"symbol,date,close\n\"A\nB\",2025-07-15,1\n", "e.csv:2: symbol \"A\\x0AB\": control character \\x0A"},
+        {"symbol,date,close\nA'B;DROP TABLE x,2025-07-15,1\n", "e.csv:2: symbol \"A'B;DROP TABLE x\": character '''"},
+        {"symbol,date,close\nABCDEFGHIJKLMNOPQRSTU,2025-07-15,1\n",
+         "e.csv:2: symbol \"ABCDEFGHIJKLMNOPQRSTU\" is 21 characters long"},
+        {"symbol,date,close\n\xC3\x84PFEL,2025-07-15,1\n", "e.csv:2: symbol \"\xC3\x84PFEL\": non-ASCII character"},
         {"symbol,date,close\nA,,1\n", "e.csv:2: bad date '': expected YYYY-MM-DD"},
         {"symbol,date,close\nA,07/15/2025,1\n", "e.csv:2: bad date '07/15/2025': expected YYYY-MM-DD"},
         {"symbol,date,close\nA,2025-07-15x,1\n", "e.csv:2: bad date '2025-07-15x': expected YYYY-MM-DD"},
