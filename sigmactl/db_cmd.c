@@ -497,6 +497,51 @@ int sg_cmd_import_profiles(int argc, char **argv)
 
 /* ---- compute -------------------------------------------------------------------- */
 
+/* How far back from D a stored close still makes D a date of the data: a week
+ * covers any run of weekends and holidays (the metrics' trading lookups). */
+#define RECENT_CLOSE_DAYS 7
+
+/* Whether any loaded symbol has a close in [calc - 7, calc]. */
+static bool has_recent_close(const sg_prices *px, sg_day calc)
+{
+    for (size_t i = 0; i < sg_prices_count(px); i++) {
+        size_t n;
+        const sg_price *r = sg_prices_rows(px, i, &n);
+        for (size_t k = n; k-- > 0 && r[k].day >= calc - RECENT_CLOSE_DAYS;)
+            if (r[k].day <= calc)
+                return true;
+    }
+    return false;
+}
+
+/* A date outside the data would replace every symbol's metrics with NULLs:
+ * refused, naming the date and the stored range. 0 when D has data. */
+static int refuse_date_without_data(sg_store *s, const sg_prices *px, const char *const *want, size_t nwant,
+                                    sg_day calc)
+{
+    if (has_recent_close(px, calc))
+        return 0;
+    char err[1024], d[SG_DATE_LEN], a[SG_DATE_LEN], b[SG_DATE_LEN];
+    long rows;
+    sg_day first, last;
+    sg_day_format(calc, d);
+    if (sg_store_price_range(s, want, nwant, &rows, &first, &last, err, sizeof err)) {
+        sg_log(SG_LOG_ERROR, "%s", err);
+        return -1;
+    }
+    if (rows == 0)
+        sg_log(SG_LOG_ERROR,
+               "nothing to compute for %s: no stored prices for any of the %zu symbols of the run"
+               " (detail: market_data_cache has no row for them; hint: import-prices or fetch first)",
+               d, nwant);
+    else
+        sg_log(SG_LOG_ERROR,
+               "nothing to compute for %s: no stored close in the %d days up to it for any of the %zu symbols"
+               " of the run (detail: their stored closes run from %s to %s; hint: pick a date in that range)",
+               d, RECENT_CLOSE_DAYS, nwant, sg_day_format(first, a), sg_day_format(last, b));
+    return -1;
+}
+
 int sg_cmd_compute_db(int argc, char **argv)
 {
     const char *usage = "sigmactl compute --date YYYY-MM-DD [--pipeline v2|v1|onboarding] [--symbols A,B]\n"
@@ -546,6 +591,10 @@ int sg_cmd_compute_db(int argc, char **argv)
         sg_log(SG_LOG_ERROR, "%s", err);
         goto out;
     }
+    if (nlist == 0) {
+        sg_log(SG_LOG_ERROR, "nothing to compute: --symbols names no symbol");
+        goto out;
+    }
     /* The symbols, and the factor ETFs every regression needs, over the
      * longest lookback (v1's 366 days, the metrics' 372). */
     const char **want = malloc((nlist + 8) * sizeof *want);
@@ -554,17 +603,32 @@ int sg_cmd_compute_db(int argc, char **argv)
     memcpy(want, list, nlist * sizeof *want);
     memcpy(want + nlist, sg_factor_etfs, 8 * sizeof *want);
     job.px = sg_store_load_prices(s, want, nlist + 8, calc - SG_LOOKBACK_MAX, calc, err, sizeof err);
-    free(want);
     if (!job.px || !(job.prof = sg_store_load_profiles(s, err, sizeof err))) {
         sg_log(SG_LOG_ERROR, "%s", err);
+        free(want);
         goto out;
     }
+    int refused = refuse_date_without_data(s, job.px, want, nlist + 8, calc);
+    free(want);
+    if (refused)
+        goto out;
     job.symbols = (const char **)list;
     job.nsym = nlist;
     double t1 = sg_clock_ms();
     sg_factor_opts fo = {.pipeline = pipeline, .alpha = 1.0};
-    if (sg_job_factors(&job, calc, &fo) || sg_job_metrics(&job, calc, mode, pipeline))
+    /* Values that do not fit their columns: a factor row becomes its symbol's
+     * failure, a metrics value NULL; every other row is written. */
+    long misfits = 0;
+    if (sg_job_factors(&job, calc, &fo) || (misfits = sg_store_screen_factors(&job.res, err, sizeof err)) < 0 ||
+        sg_job_metrics(&job, calc, mode, pipeline)) {
+        if (misfits < 0)
+            sg_log(SG_LOG_ERROR, "%s", err);
         goto out_keep_list;
+    }
+    for (size_t i = job.res.nfailures - (size_t)misfits; i < job.res.nfailures; i++)
+        sg_log(SG_LOG_WARN, "%s %s: %s; no row written", sg_step_name(job.res.failures[i].step),
+               job.symbols[job.res.failures[i].sym], job.res.failures[i].reason);
+    size_t nulled = sg_store_screen_metrics(job.symbols, job.mrows, job.nsym), kept_newer = 0;
     /* One unit of work: the universe bookkeeping, factor rows and metrics commit together. */
     double t2 = sg_clock_ms();
     rc = sg_store_exec(s, "compute", "BEGIN", err, sizeof err);
@@ -573,7 +637,7 @@ int sg_cmd_compute_db(int argc, char **argv)
     if (rc == 0)
         rc = sg_store_write_factors(s, job.symbols, &job.res, calc, fo.alpha, err, sizeof err);
     if (rc == 0)
-        rc = sg_store_write_metrics(s, job.symbols, job.nsym, calc, job.mrows, err, sizeof err);
+        rc = sg_store_write_metrics(s, job.symbols, job.nsym, calc, job.mrows, &kept_newer, err, sizeof err);
     if (rc == 0)
         rc = sg_store_exec(s, "compute", "COMMIT", err, sizeof err);
     if (rc) {
@@ -584,7 +648,15 @@ int sg_cmd_compute_db(int argc, char **argv)
     } else {
         printf("computed %s (%s pipeline): %zu symbols, %zu factor rows, %zu metrics rows, %zu (symbol, step) "
                "without a row\n",
-               o.date, sg_pipeline_name(pipeline), job.nsym, job.res.nrows, job.nsym, job.res.nfailures);
+               o.date, sg_pipeline_name(pipeline), job.nsym, job.res.nrows, job.nsym - kept_newer,
+               job.res.nfailures);
+        if (kept_newer)
+            printf("kept %zu newer metrics rows: symbol_daily_metrics holds each symbol's latest date only\n",
+                   kept_newer);
+        if (misfits || nulled)
+            printf("values that do not fit their columns: %ld factor rows not written, %zu metrics values stored"
+                   " as NULL (see the warnings)\n",
+                   misfits, nulled);
         double t3 = sg_clock_ms();
         sg_log(SG_LOG_INFO, "timing: read %.0f ms (%zu price rows), compute %.0f ms, write %.0f ms (%.0f factor rows/s)",
                t1 - t0, sg_prices_rows_total(job.px), t2 - t1, t3 - t2, job.res.nrows / ((t3 - t2) / 1e3));
