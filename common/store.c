@@ -216,6 +216,13 @@ int sg_store_copy(sg_store *s, const char *what, const char *copy_sql, sg_copybu
     r = PQgetResult(s->conn);
     if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
         sg_store_error(what, r, s->conn, err, errlen);
+        /* "COPY t, line N, column c: "value"": which row and value, for callers
+         * that map COPY lines back to their file's lines. */
+        const char *where = r ? PQresultErrorField(r, PG_DIAG_CONTEXT) : NULL;
+        size_t used = strlen(err);
+        if (where && used + 1 < errlen)
+            snprintf(err + used, errlen - used, " (where: %s)", where);
+        chomp(err);
         ok = 0;
     }
     PQclear(r);
