@@ -50,6 +50,27 @@ for name in Value 'Provider Beta (1Y)' 'Momentum Spread'; do
   [[ $(q "SELECT count(*) FROM symbol_daily_metrics") == 0 ]] || fail "metrics written without '$name'"
 done
 
+run 0 "$sigmactl" compute --date $D -d "$ci"
+
+echo "== dates outside the data are refused and change nothing"
+before=$(fingerprint)
+for d in 9999-12-31 1800-01-01 1900-01-01 2025-08-30 2024-04-01; do
+  run 1 "$sigmactl" compute --date $d -d "$ci"
+  has "nothing to compute for $d: no stored close in the 7 days up to it"
+  has "their stored closes run from 2024-05-02 to 2025-07-15"
+  [[ $(fingerprint) == "$before" ]] || fail "compute --date $d changed rows"
+done
+
+echo "== an older date: its factor rows are added, nothing newer is replaced, no date moves back"
+run 0 "$sigmactl" compute --date 2025-07-01 -d "$ci"
+has "kept 57 newer metrics rows"
+[[ $(q "SELECT count(*) FROM symbol_factor_exposures WHERE calculation_date = '2025-07-01'") -gt 0 ]] || fail "no rows of 2025-07-01"
+[[ $(q "SELECT count(*) FROM symbol_daily_metrics WHERE metrics_date <> '$D'") == 0 ]] || fail "an older date replaced metrics"
+[[ $(q "SELECT count(*) FROM symbol_universe WHERE last_factor_date < '$D' OR last_seen_date < '$D'") == 0 ]] || fail "bookkeeping moved back"
+printf 'symbol,date,open,high,low,close,volume\nS010,2024-06-03,1,1,1,10,100\n' >"$work/old.csv"
+"$sigmactl" import-prices "$work/old.csv" -d "$ci" >/dev/null
+[[ $(q "SELECT last_price_date FROM symbol_universe WHERE symbol = 'S010'") == $D ]] || fail "last_price_date moved back"
+
 echo "== values that do not fit their columns: that symbol's failure or NULL, every other row written"
 # Each fits company_profiles but not the column it is copied to.
 printf '%s\n' symbol,pe_ratio,market_cap,beta S001,1250000,, S002,-999999.99995,, S003,,1e17, \
@@ -57,6 +78,7 @@ printf '%s\n' symbol,pe_ratio,market_cap,beta S001,1250000,, S002,-999999.99995,
 "$sigmactl" import-profiles "$work/absurd.csv" -d "$ci" >/dev/null
 # A previous close of 0.0001: returns of 10^4 and more.
 q "UPDATE market_data_cache SET close = 0.0001 WHERE symbol = 'S007' AND date = '2025-07-14'"
+q "DELETE FROM symbol_factor_exposures WHERE calculation_date = '$D'" # a failed factor keeps an earlier run's row
 q "UPDATE market_data_cache SET close = 0.0001 WHERE symbol = 'S008' AND date = '2025-06-13'"
 run 0 "$sigmactl" compute --date $D -d "$ci"
 has "S004: Provider Beta (1Y): beta 10000.0 does not fit NUMERIC(10,6)"
@@ -77,25 +99,6 @@ for s in S004 S005 S006; do
   [[ $(q "SELECT last_factor_date FROM symbol_universe WHERE symbol = '$s'") == $D ]] || fail "$s last_factor_date"
 done
 [[ $(provider SPY) == 1 ]] || fail "SPY provider beta missing"
-
-echo "== dates outside the data are refused and change nothing"
-before=$(fingerprint)
-for d in 9999-12-31 1800-01-01 1900-01-01 2025-08-30 2024-04-01; do
-  run 1 "$sigmactl" compute --date $d -d "$ci"
-  has "nothing to compute for $d: no stored close in the 7 days up to it"
-  has "their stored closes run from 2024-05-02 to 2025-07-15"
-  [[ $(fingerprint) == "$before" ]] || fail "compute --date $d changed rows"
-done
-
-echo "== an older date: its factor rows are added, nothing newer is replaced, no date moves back"
-run 0 "$sigmactl" compute --date 2025-07-01 -d "$ci"
-has "kept 57 newer metrics rows"
-[[ $(q "SELECT count(*) FROM symbol_factor_exposures WHERE calculation_date = '2025-07-01'") -gt 0 ]] || fail "no rows of 2025-07-01"
-[[ $(q "SELECT count(*) FROM symbol_daily_metrics WHERE metrics_date <> '$D'") == 0 ]] || fail "an older date replaced metrics"
-[[ $(q "SELECT count(*) FROM symbol_universe WHERE last_factor_date < '$D' OR last_seen_date < '$D'") == 0 ]] || fail "bookkeeping moved back"
-printf 'symbol,date,open,high,low,close,volume\nS010,2024-06-03,1,1,1,10,100\n' >"$work/old.csv"
-"$sigmactl" import-prices "$work/old.csv" -d "$ci" >/dev/null
-[[ $(q "SELECT last_price_date FROM symbol_universe WHERE symbol = 'S010'") == $D ]] || fail "last_price_date moved back"
 
 echo "== import-profiles: the wrong file is refused; absent columns keep their values"
 names_before=$(q "SELECT string_agg(symbol || coalesce(company_name, '-') || coalesce(market_cap::text, '-'), ',' ORDER BY symbol) FROM company_profiles")
