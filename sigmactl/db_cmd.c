@@ -9,6 +9,9 @@
  * row is reported (file:line: reason, the first 20), and nothing is written.
  * A valid file goes in as one transaction: COPY into a temporary table, one
  * upsert, and the symbols registered in symbol_universe (added_source 'admin').
+ * compute refuses a date without data (exit 1, "nothing to compute"), and
+ * turns values that do not fit their columns into failures or NULLs, so one
+ * absurd value never sinks the run (docs/store.md).
  */
 #include <getopt.h>
 #include <math.h>
