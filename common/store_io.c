@@ -784,7 +784,17 @@ int sg_store_write_bars(sg_store *s, const char *symbol, const struct sg_bars *b
 {
     enum { ID, DATE, OPEN, HIGH, LOW, CLOSE, VOLUME, NCOLS };
     sg_copybuf col[NCOLS] = {{0}};
-    char d[SG_DATE_LEN], id[37], v[24];
+    char d[SG_DATE_LEN], id[37], v[24], why[256];
+    for (size_t i = 0; i < bars->n; i++) { /* the symbol's error, not PostgreSQL's overflow */
+        const sg_bar *x = &bars->v[i];
+        const double px[4] = {x->open, x->high, x->low, x->close};
+        for (int k = 0; k < 4; k++)
+            if (!isnan(px[k]) && sg_numcol_check_double(SG_COL_PRICE, px[k], why, sizeof why)) {
+                snprintf(err, errlen, "write bars: %s %s %s %s", symbol, day_text(x->day, d),
+                         (const char *const[]){"open", "high", "low", "close"}[k], why);
+                return -1;
+            }
+    }
     for (size_t i = 0; i < bars->n; i++) {
         const sg_bar *x = &bars->v[i];
         sg_store_new_id(id);
