@@ -245,6 +245,50 @@ int sg_dec_format_fixed(const sg_dec *d, int scale, char buf[SG_NUM_LEN])
     return (int)(p - buf);
 }
 
+/* Digits kept by rounding d to scale digits: ndig when nothing is cut,
+ * negative when the value rounds to zero from below half a unit. */
+static int kept_digits(const sg_dec *d, int scale)
+{
+    long keep = (long)d->decpt + scale; /* decpt is bounded by the parser (|e| < 10^5) */
+    return keep >= d->ndig ? d->ndig : (int)(keep < -1 ? -1 : keep);
+}
+
+/* Whether rounding at keep digits carries into a new leading digit (9.99 -> 10.0). */
+static bool rounding_carries(const sg_dec *d, int keep)
+{
+    if (keep < 0 || keep >= d->ndig || d->dig[keep] < '5')
+        return false;
+    for (int i = 0; i < keep; i++)
+        if (d->dig[i] != '9')
+            return false;
+    return true;
+}
+
+bool sg_dec_rounds_to_zero(const sg_dec *d, int scale)
+{
+    if (d->nan)
+        return false;
+    int keep = kept_digits(d, scale);
+    return d->ndig == 0 || keep < 0 || (keep == 0 && d->dig[0] < '5');
+}
+
+bool sg_dec_fits(const sg_dec *d, int precision, int scale)
+{
+    if (d->nan || sg_dec_rounds_to_zero(d, scale))
+        return true;
+    long int_digits = (long)d->decpt + (rounding_carries(d, kept_digits(d, scale)) ? 1 : 0);
+    return int_digits <= precision - scale;
+}
+
+bool sg_double_fits(double x, int precision, int scale)
+{
+    if (isinf(x))
+        return false;
+    sg_dec d;
+    sg_dec_from_double(x, &d);
+    return sg_dec_fits(&d, precision, scale);
+}
+
 int sg_fmt_db(double x, int scale, char buf[SG_NUM_LEN])
 {
     sg_dec d;

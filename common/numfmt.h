@@ -48,6 +48,16 @@ int sg_dec_format_fixed(const sg_dec *d, int scale, char buf[SG_NUM_LEN]);
  * Returns 0, or -1 if b is zero or the operands are too wide to be exact. */
 int sg_dec_return(const sg_dec *a, const sg_dec *b, sg_dec *out);
 
+/* Whether d fits NUMERIC(precision, scale) once PostgreSQL has rounded it to
+ * scale digits (half away from zero): |rounded| < 10^(precision - scale).
+ * NaN fits (NUMERIC holds 'NaN'); 99999999.99995 does not fit NUMERIC(12,4). */
+bool sg_dec_fits(const sg_dec *d, int precision, int scale);
+/* The same for a double as the app sends it (Decimal(str(x))); an infinity
+ * never fits. */
+bool sg_double_fits(double x, int precision, int scale);
+/* Whether d rounds to zero at scale digits (0.00004 at scale 4). */
+bool sg_dec_rounds_to_zero(const sg_dec *d, int scale);
+
 /* Convenience: NUMERIC(.., scale) text of a double, as the app stores it. */
 int sg_fmt_db(double x, int scale, char buf[SG_NUM_LEN]);
 

@@ -1,6 +1,7 @@
 /* store.c - see store.h. */
 #include "store.h"
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,6 +151,42 @@ void sg_copy_eol(sg_copybuf *b)
     put(b, "\n", 1);
 }
 
+void sg_buf_printf(sg_copybuf *b, const char *fmt, ...)
+{
+    char small[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        b->oom = 1;
+        return;
+    }
+    if ((size_t)n < sizeof small) {
+        put(b, small, (size_t)n);
+        return;
+    }
+    char *big = malloc((size_t)n + 1); /* measured first: never cut, never past the end */
+    if (!big) {
+        b->oom = 1;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    put(b, big, (size_t)n);
+    free(big);
+}
+
+const char *sg_buf_str(sg_copybuf *b)
+{
+    put(b, "", 1); /* the NUL, then not counted: more text may follow */
+    if (b->oom)
+        return NULL;
+    b->len--;
+    return b->p;
+}
+
 void sg_copybuf_free(sg_copybuf *b)
 {
     free(b->p);
@@ -179,6 +216,13 @@ int sg_store_copy(sg_store *s, const char *what, const char *copy_sql, sg_copybu
     r = PQgetResult(s->conn);
     if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
         sg_store_error(what, r, s->conn, err, errlen);
+        /* "COPY t, line N, column c: "value"": which row and value, for callers
+         * that map COPY lines back to their file's lines. */
+        const char *where = r ? PQresultErrorField(r, PG_DIAG_CONTEXT) : NULL;
+        size_t used = strlen(err);
+        if (where && used + 1 < errlen)
+            snprintf(err + used, errlen - used, " (where: %s)", where);
+        chomp(err);
         ok = 0;
     }
     PQclear(r);

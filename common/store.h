@@ -50,6 +50,14 @@ void sg_copy_eol(sg_copybuf *b);                  /* newline */
 /* Starts `copy_sql` (COPY ... FROM STDIN), sends b, ends the COPY. */
 int sg_store_copy(sg_store *s, const char *what, const char *copy_sql, sg_copybuf *b, char *err, size_t errlen);
 void sg_copybuf_free(sg_copybuf *b);
+/* The same buffer as text (SQL being built): printf-style appends that grow
+ * it, so a builder cannot cut or overrun; sg_buf_str gives the NUL-terminated
+ * text, or NULL after an allocation failure. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+void sg_buf_printf(sg_copybuf *b, const char *fmt, ...);
+const char *sg_buf_str(sg_copybuf *b);
 
 /* A new row id for a UUID primary key: UUIDv7 layout (the millisecond the
  * process made its first id, then a counter from a random start), so ids a

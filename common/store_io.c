@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "providers.h"
 #include "symbols.h"
 
@@ -214,6 +215,193 @@ int sg_store_symbol_list(sg_store *s, sg_day calc, char ***out, size_t *n, char 
     return 0;
 }
 
+/* ---- what fits the columns ----------------------------------------------------- */
+
+const sg_numcol_def sg_numcols[SG_NUMCOLS] = {
+    [SG_COL_EXPOSURE_BETA] = {"symbol_factor_exposures", "beta_value", 10, 6},
+    [SG_COL_EXPOSURE_R2] = {"symbol_factor_exposures", "r_squared", 6, 4},
+    [SG_COL_EXPOSURE_ALPHA] = {"symbol_factor_exposures", "regularization_alpha", 6, 4},
+    [SG_COL_METRICS_PRICE] = {"symbol_daily_metrics", "current_price", 12, 4},
+    [SG_COL_METRICS_RETURN] = {"symbol_daily_metrics", "return_1d", 10, 6}, /* every return_* */
+    [SG_COL_METRICS_MARKET_CAP] = {"symbol_daily_metrics", "market_cap", 18, 2},
+    [SG_COL_METRICS_PE] = {"symbol_daily_metrics", "pe_ratio", 10, 4},
+    [SG_COL_METRICS_FACTOR] = {"symbol_daily_metrics", "factor_value", 10, 6}, /* every factor_* */
+    [SG_COL_METRICS_QUALITY] = {"symbol_daily_metrics", "data_quality_score", 5, 2},
+    [SG_COL_PROFILE_MARKET_CAP] = {"company_profiles", "market_cap", 20, 2},
+    [SG_COL_PROFILE_PE] = {"company_profiles", "pe_ratio", 12, 4},
+    [SG_COL_PROFILE_BETA] = {"company_profiles", "beta", 12, 6},
+    [SG_COL_PRICE] = {"market_data_cache", "close", 12, 4}, /* and open, high, low */
+};
+
+/* A decimal for a message: plain when short, else d.ddde+N. */
+static const char *dec_text(const sg_dec *d, char buf[SG_NUM_LEN])
+{
+    if (!d->nan && d->ndig > 0 && (d->decpt > 21 || d->decpt < -6)) {
+        snprintf(buf, SG_NUM_LEN, "%s%c%s%.*se%+d", d->neg ? "-" : "", d->dig[0], d->ndig > 1 ? "." : "",
+                 d->ndig - 1, d->dig + 1, d->decpt - 1);
+        return buf;
+    }
+    int scale = d->ndig - d->decpt;
+    sg_dec_format_fixed(d, scale > 0 ? scale : 0, buf); /* exact: nothing is cut */
+    return buf;
+}
+
+static const char *misfit(sg_numcol col, const char *text, char *why, size_t whylen)
+{
+    const sg_numcol_def *c = &sg_numcols[col];
+    snprintf(why, whylen, "%s does not fit %s.%s NUMERIC(%d,%d) (|value| < 10^%d)", text, c->table, c->column,
+             c->precision, c->scale, c->precision - c->scale);
+    return why;
+}
+
+const char *sg_numcol_check_dec(sg_numcol col, const sg_dec *v, char *why, size_t whylen)
+{
+    char buf[SG_NUM_LEN];
+    if (sg_dec_fits(v, sg_numcols[col].precision, sg_numcols[col].scale))
+        return NULL;
+    return misfit(col, dec_text(v, buf), why, whylen);
+}
+
+const char *sg_numcol_check_double(sg_numcol col, double v, char *why, size_t whylen)
+{
+    char buf[SG_NUM_LEN];
+    if (sg_double_fits(v, sg_numcols[col].precision, sg_numcols[col].scale))
+        return NULL;
+    sg_fmt_repr(v, buf);
+    return misfit(col, buf, why, whylen);
+}
+
+/* What the factor writer sends for a row's R-squared: NULL for 0.0 or none. */
+static bool r2_stored(const sg_factor_row *r)
+{
+    return !r->r2_null && r->r2 != 0; /* `Decimal(str(r2)) if r2 else None` */
+}
+
+/* The first value of a factor row that does not fit, as a reason; NULL if none. */
+static const char *factor_row_misfit(const sg_factor_row *r, char *why, size_t whylen)
+{
+    const sg_numcol_def *beta = &sg_numcols[SG_COL_EXPOSURE_BETA], *r2 = &sg_numcols[SG_COL_EXPOSURE_R2];
+    const char *name = sg_factor_defs[r->factor].name;
+    char v[SG_NUM_LEN];
+    if (!sg_double_fits(r->beta, beta->precision, beta->scale)) {
+        sg_fmt_repr(r->beta, v);
+        snprintf(why, whylen, "%s: beta %.32s does not fit NUMERIC(%d,%d) (|beta| < 10^%d)", name, v,
+                 beta->precision, beta->scale, beta->precision - beta->scale);
+        return why;
+    }
+    if (r2_stored(r) && !sg_double_fits(r->r2, r2->precision, r2->scale)) {
+        sg_fmt_repr(r->r2, v);
+        snprintf(why, whylen, "%s: R-squared %.32s does not fit NUMERIC(%d,%d)", name, v, r2->precision, r2->scale);
+        return why;
+    }
+    return NULL;
+}
+
+long sg_store_screen_factors(sg_factor_result *res, char *err, size_t errlen)
+{
+    char why[sizeof res->failures[0].reason];
+    size_t bad = 0;
+    for (size_t i = 0; i < res->nrows; i++)
+        bad += factor_row_misfit(&res->rows[i], why, sizeof why) != NULL;
+    if (bad == 0)
+        return 0;
+    sg_factor_failure *f = realloc(res->failures, (res->nfailures + bad) * sizeof *f);
+    if (!f) {
+        snprintf(err, errlen, "screen factor rows: out of memory");
+        return -1;
+    }
+    res->failures = f;
+    size_t kept = 0;
+    for (size_t i = 0; i < res->nrows; i++) {
+        const sg_factor_row *r = &res->rows[i];
+        if (!factor_row_misfit(r, why, sizeof why)) {
+            res->rows[kept++] = *r; /* order kept: by symbol, then factor name */
+            continue;
+        }
+        sg_factor_failure *x = &res->failures[res->nfailures++];
+        x->sym = r->sym;
+        x->step = (uint8_t)sg_factor_defs[r->factor].step;
+        snprintf(x->reason, sizeof x->reason, "%s", why);
+    }
+    res->nrows = kept;
+    return (long)bad;
+}
+
+/* Whether a metrics value fits col; NULL always does. */
+static const char *num_misfit(sg_numcol col, const sg_num *v, char *why, size_t whylen)
+{
+    if (v->kind == SG_NUM_NULL)
+        return NULL;
+    return v->kind == SG_NUM_FLOAT ? sg_numcol_check_double(col, v->f, why, whylen)
+                                   : sg_numcol_check_dec(col, &v->d, why, whylen);
+}
+
+/* Every NUMERIC value of a metrics row with its column, in one list. */
+typedef struct metric_value {
+    sg_num *v;
+    sg_numcol col;
+    const char *name;
+} metric_value;
+
+static size_t metric_values(sg_metrics_row *m, metric_value out[3 + SG_NRETURNS + SG_METRIC_FACTORS])
+{
+    size_t n = 0;
+    out[n++] = (metric_value){&m->current_price, SG_COL_METRICS_PRICE, "current_price"};
+    for (int k = 0; k < SG_NRETURNS; k++)
+        out[n++] = (metric_value){&m->ret[k], SG_COL_METRICS_RETURN, sg_metric_return_columns[k]};
+    out[n++] = (metric_value){&m->market_cap, SG_COL_METRICS_MARKET_CAP, "market_cap"};
+    out[n++] = (metric_value){&m->pe_ratio, SG_COL_METRICS_PE, "pe_ratio"};
+    for (int k = 0; k < SG_METRIC_FACTORS; k++)
+        out[n++] = (metric_value){&m->factor[k], SG_COL_METRICS_FACTOR, sg_metric_factor_columns[k]};
+    return n;
+}
+
+size_t sg_store_screen_metrics(const char *const *symbols, sg_metrics_row *rows, size_t n)
+{
+    size_t nulled = 0;
+    for (size_t i = 0; i < n; i++) {
+        metric_value mv[3 + SG_NRETURNS + SG_METRIC_FACTORS];
+        size_t nv = metric_values(&rows[i], mv);
+        for (size_t k = 0; k < nv; k++) {
+            char why[256];
+            if (!num_misfit(mv[k].col, mv[k].v, why, sizeof why))
+                continue;
+            sg_log(SG_LOG_WARN, "%s: %s: %s; stored as NULL", symbols[rows[i].sym], mv[k].name, why);
+            if (mv[k].v == &rows[i].ret[SG_RET_1D])
+                rows[i].data_quality_score -= 30; /* the score counts a stored return_1d */
+            *mv[k].v = (sg_num){.kind = SG_NUM_NULL};
+            nulled++;
+        }
+    }
+    return nulled;
+}
+
+int sg_store_price_range(sg_store *s, const char *const *symbols, size_t n, long *rows, sg_day *first, sg_day *last,
+                         char *err, size_t errlen)
+{
+    char *arr = sg_store_text_array(symbols, n);
+    if (!arr) {
+        snprintf(err, errlen, "stored price range: out of memory");
+        return -1;
+    }
+    const char *params[1] = {arr};
+    PGresult *r = sg_store_query(s, "stored price range",
+                                 "SELECT count(*), coalesce(to_char(min(date), 'YYYY-MM-DD'), ''),"
+                                 " coalesce(to_char(max(date), 'YYYY-MM-DD'), '')"
+                                 " FROM market_data_cache WHERE symbol = ANY($1::text[])",
+                                 1, params, err, errlen);
+    free(arr);
+    if (!r)
+        return -1;
+    const char *a = PQgetvalue(r, 0, 1), *b = PQgetvalue(r, 0, 2), *why;
+    *rows = atol(PQgetvalue(r, 0, 0));
+    *first = *last = 0;
+    if (*rows > 0 && (sg_day_parse(a, strlen(a), first, &why) || sg_day_parse(b, strlen(b), last, &why)))
+        *rows = 0;
+    PQclear(r);
+    return 0;
+}
+
 /* ---- writing ----------------------------------------------------------------- */
 
 int sg_store_ensure_symbols(sg_store *s, const char *const *symbols, size_t n, sg_day calc, const char *added_source,
@@ -230,9 +418,10 @@ int sg_store_ensure_symbols(sg_store *s, const char *const *symbols, size_t n, s
                                  "INSERT INTO symbol_universe (symbol, asset_type, first_seen_date, last_seen_date,"
                                  " is_active, added_source)"
                                  " SELECT DISTINCT unnest($1::text[]), 'equity', $2::date, $2::date, true, $3"
-                                 " ON CONFLICT (symbol) DO UPDATE SET last_seen_date = EXCLUDED.last_seen_date,"
-                                 " updated_at = now()"
-                                 " WHERE symbol_universe.last_seen_date IS DISTINCT FROM EXCLUDED.last_seen_date",
+                                 " ON CONFLICT (symbol) DO UPDATE SET last_seen_date ="
+                                 " GREATEST(symbol_universe.last_seen_date, EXCLUDED.last_seen_date), updated_at = now()"
+                                 " WHERE symbol_universe.last_seen_date IS DISTINCT FROM"
+                                 " GREATEST(symbol_universe.last_seen_date, EXCLUDED.last_seen_date)",
                                  3, params, err, errlen);
     free(arr);
     PQclear(r);
@@ -253,23 +442,83 @@ static void copy_int(sg_copybuf *b, long v)
     sg_copy_field(b, buf);
 }
 
+/* factor_definitions ids of the factors that have rows, by sg_factor; a name
+ * the table lacks is an error: its rows would be lost (the app skips them). */
+static int factor_ids(sg_store *s, const sg_factor_result *res, char ids[SG_NFACTORS][37], char *err, size_t errlen)
+{
+    const char *names[SG_NFACTORS];
+    size_t rows[SG_NFACTORS] = {0}, n = 0;
+    for (size_t i = 0; i < res->nrows; i++)
+        rows[res->rows[i].factor]++;
+    for (int f = 0; f < SG_NFACTORS; f++)
+        if (rows[f])
+            names[n++] = sg_factor_defs[f].name;
+    char *arr = sg_store_text_array(names, n);
+    if (!arr) {
+        snprintf(err, errlen, "write factor rows: out of memory");
+        return -1;
+    }
+    const char *params[1] = {arr};
+    PGresult *r = sg_store_query(s, "write factor rows: read factor_definitions",
+                                 "SELECT n.name, coalesce(f.id::text, '') FROM unnest($1::text[]) AS n(name)"
+                                 " LEFT JOIN factor_definitions f ON f.name = n.name",
+                                 1, params, err, errlen);
+    free(arr);
+    if (!r)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
+        const char *name = PQgetvalue(r, i, 0), *id = PQgetvalue(r, i, 1);
+        for (int f = 0; f < SG_NFACTORS; f++) {
+            if (strcmp(sg_factor_defs[f].name, name) != 0)
+                continue;
+            if (!*id || strlen(id) != 36) {
+                snprintf(err, errlen,
+                         "write factor rows: factor_definitions has no row named '%s' (detail: its %zu rows"
+                         " would be lost; rows are joined to their definition by name; hint: `sigmactl migrate"
+                         " up` seeds the app's definitions; a renamed definition must get its name back)",
+                         name, rows[f]);
+                rc = -1;
+            } else {
+                memcpy(ids[f], id, 37);
+            }
+        }
+    }
+    PQclear(r);
+    return rc;
+}
+
 int sg_store_write_factors(sg_store *s, const char *const *symbols, const sg_factor_result *res, sg_day calc,
                            double alpha, char *err, size_t errlen)
 {
+    char ids[SG_NFACTORS][37], why[256];
+    if (res->nrows == 0)
+        return 0;
+    if (factor_ids(s, res, ids, err, errlen))
+        return -1;
+    if (sg_numcol_check_double(SG_COL_EXPOSURE_ALPHA, alpha, why, sizeof why)) {
+        snprintf(err, errlen, "write factor rows: alpha %s", why);
+        return -1;
+    }
     sg_copybuf b = {0};
     for (size_t i = 0; i < res->nrows; i++) {
         const sg_factor_row *r = &res->rows[i];
         const sg_factor_def *def = &sg_factor_defs[r->factor];
+        if (factor_row_misfit(r, why, sizeof why)) { /* sg_store_screen_factors drops these */
+            snprintf(err, errlen, "write factor rows: %s %s", symbols[r->sym], why);
+            sg_copybuf_free(&b);
+            return -1;
+        }
         sg_copy_field(&b, symbols[r->sym]);
         sg_copy_sep(&b);
-        sg_copy_field(&b, def->name);
+        sg_copy_field(&b, ids[r->factor]);
         sg_copy_sep(&b);
         copy_double(&b, r->beta);
         sg_copy_sep(&b);
-        if (r->r2_null || r->r2 == 0) /* `Decimal(str(r2)) if r2 else None` */
-            sg_copy_field(&b, NULL);
-        else
+        if (r2_stored(r))
             copy_double(&b, r->r2);
+        else
+            sg_copy_field(&b, NULL);
         sg_copy_sep(&b);
         copy_int(&b, r->observations);
         sg_copy_sep(&b);
@@ -286,19 +535,19 @@ int sg_store_write_factors(sg_store *s, const char *const *symbols, const sg_fac
     char d[SG_DATE_LEN];
     const char *params[1] = {day_text(calc, d)};
     int rc = sg_store_exec(s, "write factor rows",
-                           "CREATE TEMP TABLE IF NOT EXISTS sg_factor_in (symbol text, factor_name text,"
+                           "CREATE TEMP TABLE IF NOT EXISTS sg_factor_rows (symbol text, factor_id uuid,"
                            " beta numeric, r_squared numeric, observations int, method text, alpha numeric,"
                            " window_days int) ON COMMIT DELETE ROWS",
                            err, errlen);
     if (rc == 0)
-        rc = sg_store_copy(s, "write factor rows", "COPY sg_factor_in FROM STDIN", &b, err, errlen);
+        rc = sg_store_copy(s, "write factor rows", "COPY sg_factor_rows FROM STDIN", &b, err, errlen);
     if (rc == 0)
         rc = run_sql(
             s, "write factor rows",
             "INSERT INTO symbol_factor_exposures AS e (symbol, factor_id, calculation_date, beta_value, r_squared,"
             " observations, quality_flag, calculation_method, regularization_alpha, regression_window_days)"
-            " SELECT i.symbol, f.id, $1::date, i.beta, i.r_squared, i.observations, 'full_history', i.method,"
-            " i.alpha, i.window_days FROM sg_factor_in i JOIN factor_definitions f ON f.name = i.factor_name"
+            " SELECT i.symbol, i.factor_id, $1::date, i.beta, i.r_squared, i.observations, 'full_history', i.method,"
+            " i.alpha, i.window_days FROM sg_factor_rows i"
             " ON CONFLICT (symbol, factor_id, calculation_date) DO UPDATE SET"
             " beta_value = EXCLUDED.beta_value, r_squared = EXCLUDED.r_squared,"
             " observations = EXCLUDED.observations, quality_flag = EXCLUDED.quality_flag,"
@@ -311,11 +560,27 @@ int sg_store_write_factors(sg_store *s, const char *const *symbols, const sg_fac
             "        EXCLUDED.quality_flag, EXCLUDED.calculation_method, EXCLUDED.regularization_alpha,"
             "        EXCLUDED.regression_window_days)",
             1, params, err, errlen);
+    /* Rows reported written are rows that are there: counted back, not assumed. */
+    PGresult *r = rc ? NULL
+                     : sg_store_query(s, "write factor rows: count",
+                                      "SELECT count(*) FROM sg_factor_rows i JOIN symbol_factor_exposures e"
+                                      " ON e.symbol = i.symbol AND e.factor_id = i.factor_id"
+                                      " AND e.calculation_date = $1::date",
+                                      1, params, err, errlen);
+    if (rc == 0 && !r)
+        rc = -1;
+    if (r && strtoul(PQgetvalue(r, 0, 0), NULL, 10) != res->nrows) {
+        snprintf(err, errlen, "write factor rows: %s of %zu rows found after the upsert", PQgetvalue(r, 0, 0),
+                 res->nrows);
+        rc = -1;
+    }
+    PQclear(r);
     if (rc == 0)
         rc = run_sql(s, "set last_factor_date",
-                     "UPDATE symbol_universe u SET last_factor_date = $1::date, updated_at = now()"
-                     " WHERE u.symbol IN (SELECT DISTINCT symbol FROM sg_factor_in)"
-                     " AND u.last_factor_date IS DISTINCT FROM $1::date",
+                     "UPDATE symbol_universe u SET last_factor_date = GREATEST(u.last_factor_date, $1::date),"
+                     " updated_at = now()"
+                     " WHERE u.symbol IN (SELECT DISTINCT symbol FROM sg_factor_rows)"
+                     " AND u.last_factor_date IS DISTINCT FROM GREATEST(u.last_factor_date, $1::date)",
                      1, params, err, errlen);
     sg_copybuf_free(&b);
     return rc;
@@ -340,84 +605,125 @@ static void copy_num(sg_copybuf *b, const sg_num *v)
 
 /* Appends open, then fmt for each column of the comma-separated list (fmt
  * may use the name twice; items after the first are joined by ", " unless fmt
- * starts with its own separator), then close. Returns the new length. */
-static int append_each(char *sql, size_t cap, int len, const char *cols, const char *fmt, const char *open,
-                       const char *close)
+ * starts with its own separator), then close. The buffer grows: a longer list
+ * can never overrun it. */
+static void append_each(sg_copybuf *sql, const char *cols, const char *fmt, const char *open, const char *close)
 {
     char col[64];
     bool first = true;
-    len += snprintf(sql + len, cap - (size_t)len, "%s", open);
-    for (const char *c = cols; c && (size_t)len < cap; c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL) {
+    sg_buf_printf(sql, "%s", open);
+    for (const char *c = cols; c; c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL) {
         if (sscanf(c, " %63[a-z0-9_]", col) != 1)
             continue;
         if (!first && fmt[0] != ',')
-            len += snprintf(sql + len, cap - (size_t)len, ", ");
-        len += snprintf(sql + len, cap - (size_t)len, fmt, col, col);
+            sg_buf_printf(sql, ", ");
+        sg_buf_printf(sql, fmt, col, col);
         first = false;
     }
-    return len + snprintf(sql + len, cap - (size_t)len, "%s", close);
+    sg_buf_printf(sql, "%s", close);
+}
+
+/* The COPY text of one metrics row; -1 with err when a value does not fit
+ * (sg_store_screen_metrics makes those NULL first). */
+static int copy_metrics_row(sg_copybuf *b, const char *symbol, const char *date, const sg_metrics_row *row,
+                            char *err, size_t errlen)
+{
+    sg_metrics_row m = *row;
+    metric_value mv[3 + SG_NRETURNS + SG_METRIC_FACTORS];
+    size_t nv = metric_values(&m, mv);
+    char why[256];
+    for (size_t k = 0; k < nv; k++)
+        if (num_misfit(mv[k].col, mv[k].v, why, sizeof why)) {
+            snprintf(err, errlen, "write metrics: %s %s: %s", symbol, mv[k].name, why);
+            return -1;
+        }
+    sg_copy_field(b, symbol);
+    sg_copy_sep(b);
+    sg_copy_field(b, date);
+    sg_copy_sep(b);
+    copy_num(b, &m.current_price);
+    for (int k = 0; k < SG_NRETURNS; k++) {
+        sg_copy_sep(b);
+        copy_num(b, &m.ret[k]);
+    }
+    sg_copy_sep(b);
+    copy_num(b, &m.market_cap);
+    sg_copy_sep(b);
+    copy_num(b, &m.pe_ratio);
+    const char *text[3] = {m.sector, m.industry, m.company_name};
+    for (int k = 0; k < 3; k++) {
+        sg_copy_sep(b);
+        sg_copy_field(b, text[k]);
+    }
+    for (int k = 0; k < SG_METRIC_FACTORS; k++) {
+        sg_copy_sep(b);
+        copy_num(b, &m.factor[k]);
+    }
+    sg_copy_sep(b);
+    copy_int(b, m.data_quality_score);
+    sg_copy_eol(b);
+    return 0;
 }
 
 int sg_store_write_metrics(sg_store *s, const char *const *symbols, size_t n, sg_day calc, const sg_metrics_row *rows,
-                           char *err, size_t errlen)
+                           size_t *kept_newer, char *err, size_t errlen)
 {
-    sg_copybuf b = {0};
+    sg_copybuf b = {0}, sql = {0};
     char d[SG_DATE_LEN];
     day_text(calc, d);
-    for (size_t i = 0; i < n; i++) {
-        const sg_metrics_row *m = &rows[i];
-        sg_copy_field(&b, symbols[m->sym]);
-        sg_copy_sep(&b);
-        sg_copy_field(&b, d);
-        sg_copy_sep(&b);
-        copy_num(&b, &m->current_price);
-        for (int k = 0; k < SG_NRETURNS; k++) {
-            sg_copy_sep(&b);
-            copy_num(&b, &m->ret[k]);
-        }
-        sg_copy_sep(&b);
-        copy_num(&b, &m->market_cap);
-        sg_copy_sep(&b);
-        copy_num(&b, &m->pe_ratio);
-        const char *text[3] = {m->sector, m->industry, m->company_name};
-        for (int k = 0; k < 3; k++) {
-            sg_copy_sep(&b);
-            sg_copy_field(&b, text[k]);
-        }
-        for (int k = 0; k < SG_METRIC_FACTORS; k++) {
-            sg_copy_sep(&b);
-            copy_num(&b, &m->factor[k]);
-        }
-        sg_copy_sep(&b);
-        copy_int(&b, m->data_quality_score);
-        sg_copy_eol(&b);
-    }
+    if (kept_newer)
+        *kept_newer = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = copy_metrics_row(&b, symbols[rows[i].sym], d, &rows[i], err, errlen);
     static const char cols[] =
         "symbol, metrics_date, current_price, return_1d, return_mtd, return_ytd, return_1m, return_3m, return_1y,"
         " market_cap, pe_ratio, sector, industry, company_name, factor_value, factor_growth, factor_momentum,"
         " factor_quality, factor_size, factor_low_vol, factor_growth_value_spread, factor_momentum_spread,"
         " factor_size_spread, factor_quality_spread, data_quality_score";
-    char sql[4096];
-    int rc = sg_store_exec(s, "write metrics",
+    if (rc == 0)
+        rc = sg_store_exec(s, "write metrics",
                            "CREATE TEMP TABLE IF NOT EXISTS sg_metrics_in"
                            " (LIKE symbol_daily_metrics INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
                            err, errlen);
-    snprintf(sql, sizeof sql, "COPY sg_metrics_in (%s) FROM STDIN", cols);
+    sg_buf_printf(&sql, "COPY sg_metrics_in (%s) FROM STDIN", cols);
+    const char *text = sg_buf_str(&sql);
+    if (rc == 0 && !text) {
+        snprintf(err, errlen, "write metrics: out of memory");
+        rc = -1;
+    }
     if (rc == 0)
-        rc = sg_store_copy(s, "write metrics", sql, &b, err, errlen);
+        rc = sg_store_copy(s, "write metrics", text, &b, err, errlen);
+    PGresult *r = NULL;
+    if (rc == 0 && !(r = sg_store_query(s, "write metrics",
+                                        "SELECT count(*) FROM symbol_daily_metrics m JOIN sg_metrics_in i"
+                                        " USING (symbol) WHERE m.metrics_date > i.metrics_date",
+                                        0, NULL, err, errlen)))
+        rc = -1;
+    if (r && kept_newer)
+        *kept_newer = strtoul(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
     if (rc == 0) {
         /* Every column but the key is updated (the table holds the latest run
-         * only), and only when a value changed, so a re-run leaves rows alone. */
+         * only), never by an older date, and only when a value changed, so a
+         * re-run leaves rows alone. */
         const char *values = strchr(cols, ',') + 1;
-        int len = snprintf(sql, sizeof sql,
-                           "INSERT INTO symbol_daily_metrics AS m (%s, updated_at) SELECT %s, now() FROM sg_metrics_in"
-                           " ON CONFLICT (symbol) DO UPDATE SET updated_at = now()",
-                           cols, cols);
-        len = append_each(sql, sizeof sql, len, values, ", %s = EXCLUDED.%s", "", "");
-        len = append_each(sql, sizeof sql, len, values, "m.%s", " WHERE (", ")");
-        append_each(sql, sizeof sql, len, values, "EXCLUDED.%s", " IS DISTINCT FROM (", ")");
-        rc = sg_store_exec(s, "write metrics", sql, err, errlen);
+        sql.len = 0;
+        sg_buf_printf(&sql,
+                      "INSERT INTO symbol_daily_metrics AS m (%s, updated_at) SELECT %s, now() FROM sg_metrics_in"
+                      " ON CONFLICT (symbol) DO UPDATE SET updated_at = now()",
+                      cols, cols);
+        append_each(&sql, values, ", %s = EXCLUDED.%s", "", "");
+        append_each(&sql, values, "m.%s", " WHERE m.metrics_date <= EXCLUDED.metrics_date AND (", ")");
+        append_each(&sql, values, "EXCLUDED.%s", " IS DISTINCT FROM (", ")");
+        if (!(text = sg_buf_str(&sql))) {
+            snprintf(err, errlen, "write metrics: out of memory");
+            rc = -1;
+        } else {
+            rc = sg_store_exec(s, "write metrics", text, err, errlen);
+        }
     }
+    sg_copybuf_free(&sql);
     sg_copybuf_free(&b);
     return rc;
 }
@@ -489,7 +795,17 @@ int sg_store_write_bars(sg_store *s, const char *symbol, const struct sg_bars *b
 {
     enum { ID, DATE, OPEN, HIGH, LOW, CLOSE, VOLUME, NCOLS };
     sg_copybuf col[NCOLS] = {{0}};
-    char d[SG_DATE_LEN], id[37], v[24];
+    char d[SG_DATE_LEN], id[37], v[24], why[256];
+    for (size_t i = 0; i < bars->n; i++) { /* the symbol's error, not PostgreSQL's overflow */
+        const sg_bar *x = &bars->v[i];
+        const double px[4] = {x->open, x->high, x->low, x->close};
+        for (int k = 0; k < 4; k++)
+            if (!isnan(px[k]) && sg_numcol_check_double(SG_COL_PRICE, px[k], why, sizeof why)) {
+                snprintf(err, errlen, "write bars: %s %s %s %s", symbol, day_text(x->day, d),
+                         (const char *const[]){"open", "high", "low", "close"}[k], why);
+                return -1;
+            }
+    }
     for (size_t i = 0; i < bars->n; i++) {
         const sg_bar *x = &bars->v[i];
         sg_store_new_id(id);

@@ -35,16 +35,23 @@ void sg_strings_free(char **v, size_t n);
 
 /* ensure_symbols_in_universe (FACTOR_SPEC §10): new symbols inserted active
  * with first/last_seen_date = calc and added_source (NULL keeps the app's
- * NULL); existing ones get last_seen_date = calc. */
+ * NULL); existing ones get last_seen_date = calc unless it is newer already
+ * (bookkeeping dates never move back). */
 int sg_store_ensure_symbols(sg_store *s, const char *const *symbols, size_t n, sg_day calc,
                             const char *added_source, char *err, size_t errlen);
 /* Factor rows of calc, upserted on (symbol, factor_id, calculation_date);
- * last_factor_date = calc for the symbols that got a row. */
+ * last_factor_date = calc for the symbols that got a row, unless newer. The
+ * factor names are looked up in factor_definitions first: a missing name is
+ * an error (nothing of it is written), never a silent drop; the rows are
+ * counted back after the upsert. Values must fit (sg_store_screen_factors):
+ * one that does not is an error naming it, not PostgreSQL's overflow. */
 int sg_store_write_factors(sg_store *s, const char *const *symbols, const sg_factor_result *res, sg_day calc,
                            double alpha, char *err, size_t errlen);
-/* Metrics rows, upserted on symbol (one row per symbol, the latest). */
+/* Metrics rows, upserted on symbol (one row per symbol, the latest): a stored
+ * row of a later metrics_date is kept, and *kept_newer (may be NULL) counts
+ * those. Values must fit (sg_store_screen_metrics). */
 int sg_store_write_metrics(sg_store *s, const char *const *symbols, size_t n, sg_day calc,
-                           const sg_metrics_row *rows, char *err, size_t errlen);
+                           const sg_metrics_row *rows, size_t *kept_newer, char *err, size_t errlen);
 
 /* ---- prices from providers ---- */
 
@@ -65,6 +72,48 @@ int sg_store_fetch_windows(sg_store *s, const char *const *symbols, size_t n, sg
 struct sg_bars;
 int sg_store_write_bars(sg_store *s, const char *symbol, const struct sg_bars *bars, const char *data_source,
                         char *err, size_t errlen);
+
+/* ---- what fits the columns ---- */
+
+/* The NUMERIC(p,s) columns the batch writes: the one place their limits live
+ * (schemas/tables.sql; tests/store/values_test.sh compares them with the
+ * catalog). A value fits when |value rounded to s digits| < 10^(p-s). */
+typedef enum sg_numcol {
+    SG_COL_EXPOSURE_BETA, SG_COL_EXPOSURE_R2, SG_COL_EXPOSURE_ALPHA,
+    SG_COL_METRICS_PRICE, SG_COL_METRICS_RETURN, SG_COL_METRICS_MARKET_CAP, SG_COL_METRICS_PE,
+    SG_COL_METRICS_FACTOR, SG_COL_METRICS_QUALITY,
+    SG_COL_PROFILE_MARKET_CAP, SG_COL_PROFILE_PE, SG_COL_PROFILE_BETA,
+    SG_COL_PRICE,
+    SG_NUMCOLS
+} sg_numcol;
+
+typedef struct sg_numcol_def {
+    const char *table, *column;
+    int precision, scale;
+} sg_numcol_def;
+
+extern const sg_numcol_def sg_numcols[SG_NUMCOLS];
+
+/* NULL when v fits col; otherwise why, for example "1250000 does not fit
+ * symbol_daily_metrics.pe_ratio NUMERIC(10,4) (|value| < 10^6)". */
+const char *sg_numcol_check_dec(sg_numcol col, const sg_dec *v, char *why, size_t whylen);
+const char *sg_numcol_check_double(sg_numcol col, double v, char *why, size_t whylen);
+
+/* Factor rows whose beta or R-squared does not fit symbol_factor_exposures
+ * leave the result and become failures of their (symbol, step), the reason
+ * naming factor, value and column: one absurd value never sinks the others.
+ * Returns the number of rows dropped, or -1 with err (out of memory). */
+long sg_store_screen_factors(sg_factor_result *res, char *err, size_t errlen);
+/* Metrics values that do not fit symbol_daily_metrics become NULL (the
+ * column's "unknown", as for a missing reference close), each logged as a
+ * warning naming symbol, column and value; a return_1d made NULL no longer
+ * counts in data_quality_score. Returns the number of values made NULL. */
+size_t sg_store_screen_metrics(const char *const *symbols, sg_metrics_row *rows, size_t n);
+
+/* The stored closes of symbols[0..n): count, first and last date (NULL days
+ * as 0 when none). For messages about dates outside the data. */
+int sg_store_price_range(sg_store *s, const char *const *symbols, size_t n, long *rows, sg_day *first,
+                         sg_day *last, char *err, size_t errlen);
 
 /* Private ("_", ^EQ[A-F0-9]{8,}$) or an OCC option that expired before calc. */
 bool sg_symbol_excluded(const char *symbol, sg_day calc);

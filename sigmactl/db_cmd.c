@@ -9,6 +9,9 @@
  * row is reported (file:line: reason, the first 20), and nothing is written.
  * A valid file goes in as one transaction: COPY into a temporary table, one
  * upsert, and the symbols registered in symbol_universe (added_source 'admin').
+ * compute refuses a date without data (exit 1, "nothing to compute"), and
+ * turns values that do not fit their columns into failures or NULLs, so one
+ * absurd value never sinks the run (docs/store.md).
  */
 #include <getopt.h>
 #include <math.h>
@@ -86,9 +89,12 @@ static const char *check_symbol(sg_field f, char *why, size_t whylen)
     return sg_symbol_checkn(f.p, f.len, 0, why, whylen) ? why : NULL;
 }
 
-/* A price for NUMERIC(12,4): a finite decimal > 0 and below 10^8. */
+/* A price for market_data_cache (NUMERIC(12,4)): a finite decimal that is
+ * still > 0 once rounded to the column's scale, and fits the column. */
 static const char *check_price(sg_field f, const char *name, bool required, char *why, size_t whylen)
 {
+    const sg_numcol_def *col = &sg_numcols[SG_COL_PRICE];
+    char inner[200];
     sg_dec d;
     if (f.len == 0) {
         if (!required)
@@ -100,8 +106,11 @@ static const char *check_price(sg_field f, const char *name, bool required, char
         snprintf(why, whylen, "%s is not a number", name);
     else if (d.neg || d.ndig == 0)
         snprintf(why, whylen, "%s must be positive", name);
-    else if (d.decpt > 8)
-        snprintf(why, whylen, "%s is too large for NUMERIC(12,4)", name);
+    else if (sg_dec_rounds_to_zero(&d, col->scale))
+        snprintf(why, whylen, "%s must be positive: %.*s rounds to 0 at NUMERIC(%d,%d)", name, (int)f.len, f.p,
+                 col->precision, col->scale);
+    else if (sg_numcol_check_dec(SG_COL_PRICE, &d, inner, sizeof inner))
+        snprintf(why, whylen, "%s is too large: %.200s", name, inner);
     else
         return NULL;
     return why;
@@ -152,7 +161,7 @@ static const char *const price_cols[P_NCOLS] = {"symbol", "date", "open", "high"
  * increases, which rules out duplicates. */
 static long prices_to_copy(const char *path, sg_copybuf *b, bool bulk, bool *sorted)
 {
-    char err[512], why[SG_SYMBOL_WHY_LEN];
+    char err[512], why[320];
     sg_csv c;
     static const int order[P_NCOLS] = {P_SYMBOL, P_DATE, P_CLOSE, P_OPEN, P_HIGH, P_LOW, P_VOLUME};
     const char *names[P_NCOLS];
@@ -235,7 +244,7 @@ static long prices_to_copy(const char *path, sg_copybuf *b, bool bulk, bool *sor
 }
 
 /* One transaction: the statements before, the COPY of b, the statements
- * after, COMMIT; on any error the message is logged and all of it rolled back. */
+ * after, COMMIT; on any error all of it is rolled back and err says why. */
 static int copy_tx(sg_store *s, const char *const *before, int nbefore, const char *copy_sql, sg_copybuf *b,
                    const char *const *after, int nafter, char *err, size_t errlen)
 {
@@ -250,7 +259,6 @@ static int copy_tx(sg_store *s, const char *const *before, int nbefore, const ch
         rc = sg_store_exec(s, "import", "COMMIT", err, errlen);
     if (rc) {
         char ignored[64];
-        sg_log(SG_LOG_ERROR, "%s", err);
         (void)sg_store_exec(s, "rollback", "ROLLBACK", ignored, sizeof ignored);
     }
     return rc;
@@ -412,6 +420,164 @@ int sg_cmd_import_prices(int argc, char **argv)
 
 /* ---- import-profiles ------------------------------------------------------------ */
 
+/* company_profiles' limits: characters of the text columns, NUMERIC columns. */
+static const int profile_text_max[SG_PROFILE_NCOLS] = {
+    [SG_PROFILE_COMPANY_NAME] = 255, [SG_PROFILE_SECTOR] = 100, [SG_PROFILE_INDUSTRY] = 100};
+static const sg_numcol profile_numcol[SG_PROFILE_NCOLS] = {[SG_PROFILE_MARKET_CAP] = SG_COL_PROFILE_MARKET_CAP,
+                                                           [SG_PROFILE_PE_RATIO] = SG_COL_PROFILE_PE,
+                                                           [SG_PROFILE_BETA] = SG_COL_PROFILE_BETA};
+
+static size_t utf8_chars(sg_field f)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < f.len; i++)
+        n += ((unsigned char)f.p[i] & 0xC0) != 0x80;
+    return n;
+}
+
+/* NULL when field k fits its company_profiles column (an empty one is NULL). */
+static const char *check_profile_field(int k, sg_field f, char *why, size_t whylen)
+{
+    sg_dec d;
+    if (f.len == 0)
+        return NULL;
+    if (profile_text_max[k] && utf8_chars(f) > (size_t)profile_text_max[k]) {
+        snprintf(why, whylen, "%s has %zu characters; company_profiles.%s holds %d", sg_profile_columns[k],
+                 utf8_chars(f), sg_profile_columns[k], profile_text_max[k]);
+        return why;
+    }
+    if (k < SG_PROFILE_MARKET_CAP)
+        return NULL;
+    if (sg_dec_parse(f.p, f.len, &d)) { /* sg_profiles_load_csv has refused it already */
+        snprintf(why, whylen, "%s is not a finite number", sg_profile_columns[k]);
+        return why;
+    }
+    char inner[200];
+    if (!sg_numcol_check_dec(profile_numcol[k], &d, inner, sizeof inner))
+        return NULL;
+    snprintf(why, whylen, "%s %s", sg_profile_columns[k], inner);
+    return why;
+}
+
+/* The file's profile columns (idx >= 0) as "a, b, c" built by fmt (may use the
+ * name twice); the builder grows, so it cannot overrun. */
+static void profile_cols(sg_copybuf *sql, const int *idx, const char *fmt)
+{
+    bool first = true;
+    for (int k = SG_PROFILE_COMPANY_NAME; k < SG_PROFILE_NCOLS; k++) {
+        if (idx[k] < 0)
+            continue;
+        sg_buf_printf(sql, "%s", first ? "" : ", ");
+        sg_buf_printf(sql, fmt, sg_profile_columns[k], sg_profile_columns[k]);
+        first = false;
+    }
+}
+
+/* The upsert of the columns the file has: a column absent from the file keeps
+ * its stored values (an empty field in a present column stores NULL). */
+static const char *profiles_upsert_sql(sg_copybuf *sql, const int *idx)
+{
+    sg_buf_printf(sql, "INSERT INTO company_profiles AS p (symbol, ");
+    profile_cols(sql, idx, "%s");
+    sg_buf_printf(sql, ") SELECT DISTINCT ON (symbol) symbol, ");
+    profile_cols(sql, idx, "%s");
+    sg_buf_printf(sql, " FROM sg_profiles_in ORDER BY symbol, line DESC ON CONFLICT (symbol) DO UPDATE SET ");
+    profile_cols(sql, idx, "%s = EXCLUDED.%s");
+    sg_buf_printf(sql, ", updated_at = now() WHERE (");
+    profile_cols(sql, idx, "p.%s");
+    sg_buf_printf(sql, ") IS DISTINCT FROM (");
+    profile_cols(sql, idx, "EXCLUDED.%s");
+    sg_buf_printf(sql, ")");
+    return sg_buf_str(sql);
+}
+
+/* A database error of the COPY names the file's line: "COPY sg_profiles_in,
+ * line K" is the K-th row sent, lines[K-1] in the file. */
+static void log_import_error(const char *path, const char *err, const long *lines, long nrows)
+{
+    const char *at = strstr(err, "COPY sg_profiles_in, line ");
+    long k = at ? strtol(at + strlen("COPY sg_profiles_in, line "), NULL, 10) : 0;
+    if (k >= 1 && k <= nrows)
+        sg_log(SG_LOG_ERROR, "%s:%ld: %s; nothing was written", path, lines[k - 1], err);
+    else
+        sg_log(SG_LOG_ERROR, "%s: %s; nothing was written", path, err);
+}
+
+/* Validates the file into COPY text (line, symbol, the present columns) and
+ * the file line of each row; the row count, or -1 when rejected. */
+static long profiles_to_copy(const char *path, const int *idx, sg_csv *c, sg_copybuf *b, long **lines)
+{
+    char err[512], why[320], num[24];
+    size_t nbad = 0, cap = 0;
+    long rows = 0;
+    int rc;
+    while ((rc = sg_csv_next(c, err, sizeof err)) == 1) {
+        sg_field f[SG_PROFILE_NCOLS];
+        f[SG_PROFILE_SYMBOL] = sg_field_trim(sg_csv_col(c, idx[SG_PROFILE_SYMBOL]));
+        const char *bad = check_symbol(f[SG_PROFILE_SYMBOL], why, sizeof why);
+        for (int k = SG_PROFILE_COMPANY_NAME; k < SG_PROFILE_NCOLS; k++) {
+            f[k] = sg_csv_col(c, idx[k]);
+            if (k >= SG_PROFILE_MARKET_CAP)
+                f[k] = sg_field_trim(f[k]);
+            if (!bad && idx[k] >= 0)
+                bad = check_profile_field(k, f[k], why, sizeof why);
+        }
+        if (bad) {
+            report_bad(path, c->line, bad, &nbad);
+            continue;
+        }
+        if ((size_t)rows == cap) {
+            long *nl = realloc(*lines, (cap = cap ? 2 * cap : 1024) * sizeof *nl);
+            if (!nl) {
+                sg_log(SG_LOG_ERROR, "%s: out of memory", path);
+                return -1;
+            }
+            *lines = nl;
+        }
+        (*lines)[rows++] = c->line;
+        snprintf(num, sizeof num, "%ld", c->line);
+        sg_copy_field(b, num);
+        for (int k = 0; k < SG_PROFILE_NCOLS; k++) {
+            if (k != SG_PROFILE_SYMBOL && idx[k] < 0)
+                continue;
+            sg_copy_sep(b);
+            if (f[k].len)
+                sg_copy_fieldn(b, f[k].p, f[k].len);
+            else
+                sg_copy_field(b, NULL);
+        }
+        sg_copy_eol(b);
+    }
+    if (rc < 0)
+        report_bad(path, c->line, strchr(err, ' ') ? strchr(err, ' ') + 1 : err, &nbad);
+    if (nbad) {
+        sg_log(SG_LOG_ERROR, "%s: rejected (%zu bad rows); nothing was written", path, nbad);
+        return -1;
+    }
+    return rows;
+}
+
+/* symbol and at least one profile column; idx as sg_csv_header gives it. */
+static int profiles_header(const char *path, sg_csv *c, int *idx)
+{
+    char err[512];
+    if (sg_csv_open(c, path, err, sizeof err) ||
+        sg_csv_header(c, sg_profile_columns, SG_PROFILE_NCOLS, 1, idx,
+                      "symbol,company_name,sector,industry,market_cap,pe_ratio,beta", err, sizeof err)) {
+        sg_log(SG_LOG_ERROR, "%s; nothing was written", err);
+        return -1;
+    }
+    for (int k = SG_PROFILE_COMPANY_NAME; k < SG_PROFILE_NCOLS; k++)
+        if (idx[k] >= 0)
+            return 0;
+    sg_log(SG_LOG_ERROR,
+           "%s:1: no profile column; nothing was written (detail: a profiles file has symbol and at least one"
+           " of company_name, sector, industry, market_cap, pe_ratio, beta; hint: is this a prices file?"
+           " Use import-prices)",
+           path);
+    return -1;
+}
+
 int sg_cmd_import_profiles(int argc, char **argv)
 {
     const char *usage = "sigmactl import-profiles FILE.csv [-d CONNINFO]";
@@ -420,82 +586,60 @@ int sg_cmd_import_profiles(int argc, char **argv)
     if (prc)
         return prc < 0 ? 0 : prc;
     char err[1024];
-    sg_profiles *ps = sg_profiles_load_csv(o.file, err, sizeof err);
+    sg_csv c;
+    int idx[SG_PROFILE_NCOLS];
+    if (profiles_header(o.file, &c, idx)) {
+        sg_csv_close(&c);
+        return 1;
+    }
+    sg_csv_close(&c);
+    sg_profiles *ps = sg_profiles_load_csv(o.file, err, sizeof err); /* the engine's own checks first */
     if (!ps) {
         sg_log(SG_LOG_ERROR, "%s; nothing was written", err);
         return 1;
     }
-    /* Re-read as text for COPY: the values go in as the file spells them. */
-    sg_csv c;
-    int idx[SG_PROFILE_NCOLS], rc;
-    sg_copybuf b = {0};
-    size_t nbad = 0;
-    long rows = 0;
-    if (sg_csv_open(&c, o.file, err, sizeof err) ||
-        sg_csv_header(&c, sg_profile_columns, SG_PROFILE_NCOLS, 1, idx, "symbol,...", err, sizeof err)) {
-        sg_log(SG_LOG_ERROR, "%s", err);
-        sg_csv_close(&c);
-        sg_profiles_free(ps);
-        return 1;
-    }
-    char line[24];
-    while ((rc = sg_csv_next(&c, err, sizeof err)) == 1) {
-        sg_field sym = sg_field_trim(sg_csv_col(&c, idx[SG_PROFILE_SYMBOL]));
-        char why[SG_SYMBOL_WHY_LEN];
-        const char *bad = check_symbol(sym, why, sizeof why);
-        if (bad) {
-            report_bad(o.file, c.line, bad, &nbad);
-            continue;
-        }
-        snprintf(line, sizeof line, "%ld", c.line);
-        sg_copy_field(&b, line);
-        for (int k = 0; k < SG_PROFILE_NCOLS; k++) {
-            sg_field f = k == SG_PROFILE_SYMBOL ? sym : sg_csv_col(&c, idx[k]);
-            sg_copy_sep(&b);
-            if (k >= SG_PROFILE_MARKET_CAP)
-                f = sg_field_trim(f);
-            if (f.len)
-                sg_copy_fieldn(&b, f.p, f.len);
-            else
-                sg_copy_field(&b, NULL);
-        }
-        sg_copy_eol(&b);
-        rows++;
-    }
-    sg_csv_close(&c);
     sg_profiles_free(ps);
-    if (nbad) {
-        sg_log(SG_LOG_ERROR, "%s: rejected (%zu bad rows); nothing was written", o.file, nbad);
-        sg_copybuf_free(&b);
-        return 1;
-    }
-    sg_store *s = sg_store_connect(o.conninfo, err, sizeof err);
-    if (!s) {
+    /* Re-read as text for COPY: the values go in as the file spells them. */
+    sg_copybuf b = {0}, copy = {0}, upsert = {0};
+    long *lines = NULL, rows = -1;
+    if (profiles_header(o.file, &c, idx) == 0)
+        rows = profiles_to_copy(o.file, idx, &c, &b, &lines);
+    sg_csv_close(&c);
+    sg_store *s = rows < 0 ? NULL : sg_store_connect(o.conninfo, err, sizeof err);
+    if (rows >= 0 && !s)
         sg_log(SG_LOG_ERROR, "%s", err);
-        sg_copybuf_free(&b);
-        return 1;
+    int rc = 1;
+    if (s) {
+        /* The temporary table has company_profiles' own types: a value the
+         * database refuses fails in the COPY, which names the row. */
+        static const char *const before[] = {
+            "CREATE TEMP TABLE sg_profiles_in (LIKE company_profiles) ON COMMIT DROP",
+            "ALTER TABLE sg_profiles_in ADD COLUMN line bigint"};
+        sg_buf_printf(&copy, "COPY sg_profiles_in (line, symbol%s", "");
+        for (int k = SG_PROFILE_COMPANY_NAME; k < SG_PROFILE_NCOLS; k++)
+            if (idx[k] >= 0)
+                sg_buf_printf(&copy, ", %s", sg_profile_columns[k]);
+        sg_buf_printf(&copy, ") FROM STDIN");
+        const char *after[2] = {
+            profiles_upsert_sql(&upsert, idx),
+            "INSERT INTO symbol_universe (symbol, asset_type, is_active, added_source)"
+            " SELECT DISTINCT symbol, 'equity', true, 'admin' FROM sg_profiles_in ON CONFLICT (symbol) DO NOTHING"};
+        const char *copy_sql = sg_buf_str(&copy);
+        if (!after[0] || !copy_sql)
+            sg_log(SG_LOG_ERROR, "import-profiles: out of memory");
+        else if (copy_tx(s, before, 2, copy_sql, &b, after, 2, err, sizeof err))
+            log_import_error(o.file, err, lines, rows);
+        else
+            rc = 0;
     }
-    static const char *const before[] = {
-        "CREATE TEMP TABLE sg_profiles_in (line bigint, symbol text, company_name text, sector text,"
-        " industry text, market_cap numeric, pe_ratio numeric, beta numeric) ON COMMIT DROP"};
-    static const char *const after[] = {
-        "INSERT INTO company_profiles AS p (symbol, company_name, sector, industry, market_cap, pe_ratio, beta)"
-        " SELECT DISTINCT ON (symbol) symbol, company_name, sector, industry, market_cap, pe_ratio, beta"
-        " FROM sg_profiles_in ORDER BY symbol, line DESC"
-        " ON CONFLICT (symbol) DO UPDATE SET company_name = EXCLUDED.company_name, sector = EXCLUDED.sector,"
-        " industry = EXCLUDED.industry, market_cap = EXCLUDED.market_cap, pe_ratio = EXCLUDED.pe_ratio,"
-        " beta = EXCLUDED.beta, updated_at = now()"
-        " WHERE (p.company_name, p.sector, p.industry, p.market_cap, p.pe_ratio, p.beta) IS DISTINCT FROM"
-        " (EXCLUDED.company_name, EXCLUDED.sector, EXCLUDED.industry, EXCLUDED.market_cap, EXCLUDED.pe_ratio,"
-        " EXCLUDED.beta)",
-        "INSERT INTO symbol_universe (symbol, asset_type, is_active, added_source)"
-        " SELECT DISTINCT symbol, 'equity', true, 'admin' FROM sg_profiles_in ON CONFLICT (symbol) DO NOTHING"};
-    rc = copy_tx(s, before, 1, "COPY sg_profiles_in FROM STDIN", &b, after, 2, err, sizeof err);
     if (rc == 0)
         printf("imported %ld profiles from %s\n", rows, o.file);
     sg_store_close(s);
+    free(lines);
     sg_copybuf_free(&b);
-    return rc ? 1 : 0;
+    sg_copybuf_free(&copy);
+    sg_copybuf_free(&upsert);
+    return rc;
 }
 
 /* ---- compute -------------------------------------------------------------------- */
@@ -553,6 +697,51 @@ static size_t drop_unpriced(char **list, size_t *n, const sg_prices *px, sg_day 
     return dropped;
 }
 
+/* How far back from D a stored close still makes D a date of the data: a week
+ * covers any run of weekends and holidays (the metrics' trading lookups). */
+#define RECENT_CLOSE_DAYS 7
+
+/* Whether any loaded symbol has a close in [calc - 7, calc]. */
+static bool has_recent_close(const sg_prices *px, sg_day calc)
+{
+    for (size_t i = 0; i < sg_prices_count(px); i++) {
+        size_t n;
+        const sg_price *r = sg_prices_rows(px, i, &n);
+        for (size_t k = n; k-- > 0 && r[k].day >= calc - RECENT_CLOSE_DAYS;)
+            if (r[k].day <= calc)
+                return true;
+    }
+    return false;
+}
+
+/* A date outside the data would replace every symbol's metrics with NULLs:
+ * refused, naming the date and the stored range. 0 when D has data. */
+static int refuse_date_without_data(sg_store *s, const sg_prices *px, const char *const *want, size_t nwant,
+                                    sg_day calc)
+{
+    if (has_recent_close(px, calc))
+        return 0;
+    char err[1024], d[SG_DATE_LEN], a[SG_DATE_LEN], b[SG_DATE_LEN];
+    long rows;
+    sg_day first, last;
+    sg_day_format(calc, d);
+    if (sg_store_price_range(s, want, nwant, &rows, &first, &last, err, sizeof err)) {
+        sg_log(SG_LOG_ERROR, "%s", err);
+        return -1;
+    }
+    if (rows == 0)
+        sg_log(SG_LOG_ERROR,
+               "nothing to compute for %s: no stored prices for any of the %zu symbols of the run"
+               " (detail: market_data_cache has no row for them; hint: import-prices or fetch first)",
+               d, nwant);
+    else
+        sg_log(SG_LOG_ERROR,
+               "nothing to compute for %s: no stored close in the %d days up to it for any of the %zu symbols"
+               " of the run (detail: their stored closes run from %s to %s; hint: pick a date in that range)",
+               d, RECENT_CLOSE_DAYS, nwant, sg_day_format(first, a), sg_day_format(last, b));
+    return -1;
+}
+
 int sg_cmd_compute_db(int argc, char **argv)
 {
     const char *usage = "sigmactl compute --date YYYY-MM-DD [--pipeline v2|v1|onboarding] [--symbols A,B]\n"
@@ -605,6 +794,10 @@ int sg_cmd_compute_db(int argc, char **argv)
     }
     for (size_t i = 0; i < nrefused; i++) /* an invalid symbol in the database fails alone */
         sg_log(SG_LOG_WARN, "symbol list: %s; not computed", refused[i]);
+    if (nlist == 0) {
+        sg_log(SG_LOG_ERROR, "nothing to compute: the run's symbol list is empty");
+        goto out;
+    }
     /* The symbols, and the factor ETFs every regression needs, over the
      * longest lookback (v1's 366 days, the metrics' 372). */
     const char **want = malloc((nlist + 8) * sizeof *want);
@@ -613,21 +806,37 @@ int sg_cmd_compute_db(int argc, char **argv)
     memcpy(want, list, nlist * sizeof *want);
     memcpy(want + nlist, sg_factor_etfs, 8 * sizeof *want);
     job.px = sg_store_load_prices(s, want, nlist + 8, calc - SG_LOOKBACK_MAX, calc, err, sizeof err);
-    free(want);
     if (!job.px || !(job.prof = sg_store_load_profiles(s, err, sizeof err))) {
         sg_log(SG_LOG_ERROR, "%s", err);
+        free(want);
         goto out;
     }
     if (o.symbols && (nmissing = drop_unpriced(list, &nlist, job.px, calc)) > 0 && nlist == 0) {
         sg_log(SG_LOG_ERROR, "none of the --symbols has stored prices; nothing was computed or registered");
+        free(want);
         goto out;
     }
+    int no_data = refuse_date_without_data(s, job.px, want, nlist + 8, calc);
+    free(want);
+    if (no_data)
+        goto out;
     job.symbols = (const char **)list;
     job.nsym = nlist;
     double t1 = sg_clock_ms();
     sg_factor_opts fo = {.pipeline = pipeline, .alpha = 1.0};
-    if (sg_job_factors(&job, calc, &fo) || sg_job_metrics(&job, calc, mode, pipeline))
+    /* Values that do not fit their columns: a factor row becomes its symbol's
+     * failure, a metrics value NULL; every other row is written. */
+    long misfits = 0;
+    if (sg_job_factors(&job, calc, &fo) || (misfits = sg_store_screen_factors(&job.res, err, sizeof err)) < 0 ||
+        sg_job_metrics(&job, calc, mode, pipeline)) {
+        if (misfits < 0)
+            sg_log(SG_LOG_ERROR, "%s", err);
         goto out_keep_list;
+    }
+    for (size_t i = job.res.nfailures - (size_t)misfits; i < job.res.nfailures; i++)
+        sg_log(SG_LOG_WARN, "%s %s: %s; no row written", sg_step_name(job.res.failures[i].step),
+               job.symbols[job.res.failures[i].sym], job.res.failures[i].reason);
+    size_t nulled = sg_store_screen_metrics(job.symbols, job.mrows, job.nsym), kept_newer = 0;
     /* One unit of work: the universe bookkeeping, factor rows and metrics commit together. */
     double t2 = sg_clock_ms();
     rc = sg_store_exec(s, "compute", "BEGIN", err, sizeof err);
@@ -636,7 +845,7 @@ int sg_cmd_compute_db(int argc, char **argv)
     if (rc == 0)
         rc = sg_store_write_factors(s, job.symbols, &job.res, calc, fo.alpha, err, sizeof err);
     if (rc == 0)
-        rc = sg_store_write_metrics(s, job.symbols, job.nsym, calc, job.mrows, err, sizeof err);
+        rc = sg_store_write_metrics(s, job.symbols, job.nsym, calc, job.mrows, &kept_newer, err, sizeof err);
     if (rc == 0)
         rc = sg_store_exec(s, "compute", "COMMIT", err, sizeof err);
     if (rc) {
@@ -647,12 +856,20 @@ int sg_cmd_compute_db(int argc, char **argv)
     } else {
         printf("computed %s (%s pipeline): %zu symbols, %zu factor rows, %zu metrics rows, %zu (symbol, step) "
                "without a row",
-               o.date, sg_pipeline_name(pipeline), job.nsym, job.res.nrows, job.nsym, job.res.nfailures);
+               o.date, sg_pipeline_name(pipeline), job.nsym, job.res.nrows, job.nsym - kept_newer,
+               job.res.nfailures);
         if (nrefused)
             printf("; %zu invalid symbol%s in the database not computed", nrefused, nrefused == 1 ? "" : "s");
         if (nmissing)
             printf("; %zu of --symbols without stored prices not computed", nmissing);
         printf("\n");
+        if (kept_newer)
+            printf("kept %zu newer metrics rows: symbol_daily_metrics holds each symbol's latest date only\n",
+                   kept_newer);
+        if (misfits || nulled)
+            printf("values that do not fit their columns: %ld factor rows not written, %zu metrics values stored"
+                   " as NULL (see the warnings)\n",
+                   misfits, nulled);
         rc = nmissing ? 1 : 0; /* a symbol asked for by name could not be computed */
         double t3 = sg_clock_ms();
         sg_log(SG_LOG_INFO, "timing: read %.0f ms (%zu price rows), compute %.0f ms, write %.0f ms (%.0f factor rows/s)",

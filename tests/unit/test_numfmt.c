@@ -428,6 +428,64 @@ static void bug_fmt_db_overflows_num_len(void **state)
         fail_msg("wrote %zu and %zu bytes (+NUL) for a buffer of SG_NUM_LEN = %d", n1, n2, SG_NUM_LEN);
 }
 
+/* NUMERIC(p,s) holds |value rounded to s digits| < 10^(p-s): the limits every
+ * writer checks before a row goes to PostgreSQL (issue 8). */
+static bool fits(const char *text, int p, int s)
+{
+    sg_dec d;
+    assert_int_equal(parse(text, &d), 0);
+    return sg_dec_fits(&d, p, s);
+}
+
+static void test_numeric_fits(void **state)
+{
+    (void)state;
+    /* symbol_daily_metrics.pe_ratio NUMERIC(10,4): below 10^6 */
+    assert_true(fits("999999.9999", 10, 4));
+    assert_true(fits("-999999.99994", 10, 4));
+    assert_false(fits("999999.99995", 10, 4)); /* rounds up to 1000000.0000 */
+    assert_false(fits("1250000", 10, 4));
+    assert_false(fits("-1000000", 10, 4));
+    /* returns NUMERIC(10,6): a return of 10^4 or more does not fit */
+    assert_true(fits("9999.9999994", 10, 6));
+    assert_false(fits("9999.9999995", 10, 6));
+    assert_false(fits("10000", 10, 6));
+    assert_false(fits("99999", 10, 6));
+    /* prices NUMERIC(12,4): 99999999.99995 passes a digit count, not the column */
+    assert_true(fits("99999999.9999", 12, 4));
+    assert_false(fits("99999999.99995", 12, 4));
+    /* market caps: NUMERIC(18,2) and NUMERIC(20,2) */
+    assert_true(fits("9999999999999999.99", 18, 2));
+    assert_false(fits("1e16", 18, 2));
+    assert_true(fits("1e16", 20, 2));
+    assert_false(fits("1e300", 20, 2));
+    assert_false(fits("1e99999", 20, 2)); /* no text is built: no overflow */
+    /* tiny values round to zero and fit; zero and NaN fit */
+    assert_true(fits("1e-99999", 6, 4));
+    assert_true(fits("0", 6, 4));
+    sg_dec n = {.nan = true};
+    assert_true(sg_dec_fits(&n, 6, 4));
+    /* doubles as the app sends them, Decimal(str(x)) */
+    assert_true(sg_double_fits(5.0, 10, 6));
+    assert_true(sg_double_fits(9999.9999994, 10, 6));
+    assert_false(sg_double_fits(1e4, 10, 6));
+    assert_false(sg_double_fits(-1e4, 10, 6));
+    assert_false(sg_double_fits(1.0, 6, 4) && sg_double_fits(100.0, 6, 4));
+    assert_false(sg_double_fits(INFINITY, 10, 6));
+    assert_false(sg_double_fits(-INFINITY, 10, 6));
+    assert_true(sg_double_fits(NAN, 10, 6));
+    /* rounding to zero at a scale: close > 0 after rounding */
+    sg_dec d;
+    parse("0.00004", &d);
+    assert_true(sg_dec_rounds_to_zero(&d, 4));
+    parse("0.00005", &d);
+    assert_false(sg_dec_rounds_to_zero(&d, 4));
+    parse("0.0001", &d);
+    assert_false(sg_dec_rounds_to_zero(&d, 4));
+    parse("0", &d);
+    assert_true(sg_dec_rounds_to_zero(&d, 4));
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -441,6 +499,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_dec_to_double),
         cmocka_unit_test(test_dec_format_fixed),
         cmocka_unit_test(test_dec_return),
+        cmocka_unit_test(test_numeric_fits),
     };
     const struct CMUnitTest bugs[] = {
         cmocka_unit_test(bug_repr_15_digits),
