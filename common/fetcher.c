@@ -308,6 +308,8 @@ int sg_fetch_run(sg_fetch_job *jobs, size_t n, const sg_provider *order, int nor
         }
         curl_ready = 1;
     }
+    if (sg_config_check(err, errlen))
+        return -1; /* never a silent default for a bad setting */
     run r = {.jobs = jobs, .n = n, .order = order, .norder = norder, .last_ms = sg_clock_ms(), .on_done = on_done, .ctx = ctx,
              .rng = (unsigned long long)time(NULL) * 2654435761u | 1};
     r.parallel = (int)fmax(1, sg_config_number("http.parallel"));

@@ -718,7 +718,7 @@ static void test_url_templates_and_escaping(void **state)
     static char longkey[600];
     memset(longkey, '/', sizeof longkey - 1);
     setenv("POLYGON_API_KEY", longkey, 1);
-    assert_int_equal(sg_config_set("provider.polygon.url={apikey}{apikey}{symbol}{symbol}{symbol}{symbol}", err,
+    assert_int_equal(sg_config_set("provider.polygon.url=http://h/{apikey}{apikey}{symbol}{symbol}{symbol}{symbol}", err,
                                    sizeof err),
                      0);
     u = sg_provider_url(SG_PROV_POLYGON, "^^^^^^^^^^^^^^^^^^^^", DAY(2025, 1, 2), DAY(2025, 1, 2));
