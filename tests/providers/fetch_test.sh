@@ -194,6 +194,12 @@ if [[ $case == guards ]]; then
       fail "slow fetch: exit $?"
     grep -q "warning: fetch: [0-9]* of 14 symbols done, [0-9]* waiting for a rate limit" "$work/err" ||
       { cat "$work/err"; fail "no progress line (without -v) during a wait of about 3 s"; }
+    echo "== a retry 2 s or more ahead is shown without -v"
+    fpreset
+    "$sigmactl" fetch E500 "${urls[@]}" --date $D --provider yahoo --csv "$work/e500.csv" -X http.backoff_ms=4000 \
+      >"$work/out" 2>"$work/err" || fail "E500: exit $?"
+    grep -q "warning: yahoo E500: HTTP 500, retry 1 in [2-6]\.[0-9] s (http://" "$work/err" ||
+      { cat "$work/err"; fail "no warning for a retry in 2 s or more"; }
   }
   failed=()
   for g in settings pages symbols prices times secrets filerate; do
