@@ -1,42 +1,75 @@
 /*
  * config.c - see config.h. The table is small and read rarely: linear search.
+ *
+ * Every setting has a kind and a range, checked wherever a value comes from,
+ * because a value that silently falls back to its default (or a rate of 0
+ * that never refills) is worse than a refusal at start-up.
  */
 #include "config.h"
 
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+typedef enum kind {
+    K_INT,      /* an integer in [lo, hi] */
+    K_POSITIVE, /* a number > 0 and <= hi */
+    K_URL,      /* an http(s) or file URL template with {symbol} */
+    K_LIST,     /* a comma-separated list of distinct names from `allowed` */
+} kind;
 
 typedef struct setting {
     const char *name, *env, *def, *doc;
-    char *override; /* from -X; owned */
+    kind kind;
+    double lo, hi;
+    const char *allowed; /* K_LIST */
+    char *override;      /* from -X; owned */
 } setting;
 
+#define URL_DOC(what) what " URL template (http, https or file; {symbol} required)"
+#define INT(lo, hi) K_INT, lo, hi, NULL
+#define POSITIVE(hi) K_POSITIVE, 0, hi, NULL
+
 static setting settings[] = {
-    {"provider.order", "SIGMA_PROVIDERS", "yahoo,fmp,polygon", "price providers to ask, in order", NULL},
+    {"provider.order", "SIGMA_PROVIDERS", "yahoo,fmp,polygon", "price providers to ask, in order", K_LIST, 0, 0,
+     "yahoo,fmp,polygon", NULL},
     {"provider.yahoo.url", "SIGMA_YAHOO_URL",
      "https://query1.finance.yahoo.com/v8/finance/chart/{symbol}?period1={period1}&period2={period2}"
      "&interval=1d&events=history",
-     "Yahoo chart API v8 URL template ({symbol} {period1} {period2})", NULL},
+     URL_DOC("Yahoo chart API v8") " ({symbol} {period1} {period2})", K_URL, 0, 0, NULL, NULL},
     {"provider.fmp.url", "SIGMA_FMP_URL",
      "https://financialmodelingprep.com/api/v3/historical-price-full/{symbol}?from={from}&to={to}&apikey={apikey}",
-     "FMP historical-price-full URL template ({symbol} {from} {to} {apikey}; key from FMP_API_KEY)", NULL},
+     URL_DOC("FMP historical-price-full") " ({symbol} {from} {to} {apikey}; key from FMP_API_KEY)", K_URL, 0, 0,
+     NULL, NULL},
     {"provider.polygon.url", "SIGMA_POLYGON_URL",
      "https://api.polygon.io/v2/aggs/ticker/{symbol}/range/1/day/{from}/{to}?adjusted=false&sort=asc&limit=50000"
      "&apiKey={apikey}",
-     "Polygon aggregates v2 URL template ({symbol} {from} {to} {apikey}; key from POLYGON_API_KEY)", NULL},
-    {"provider.yahoo.rate", "SIGMA_YAHOO_RATE", "5", "Yahoo requests per second (no published limit)", NULL},
-    {"provider.yahoo.burst", "SIGMA_YAHOO_BURST", "10", "Yahoo requests allowed at once after a pause", NULL},
-    {"provider.fmp.rate", "SIGMA_FMP_RATE", "5", "FMP requests per second (300 per minute, Starter plan)", NULL},
-    {"provider.fmp.burst", "SIGMA_FMP_BURST", "10", "FMP burst", NULL},
-    {"provider.polygon.rate", "SIGMA_POLYGON_RATE", "0.0833",
-     "Polygon requests per second (5 per minute, free plan)", NULL},
-    {"provider.polygon.burst", "SIGMA_POLYGON_BURST", "5", "Polygon burst", NULL},
-    {"http.parallel", "SIGMA_HTTP_PARALLEL", "16", "transfers in flight at once", NULL},
-    {"http.connect_timeout_ms", "SIGMA_HTTP_CONNECT_TIMEOUT_MS", "5000", "connect timeout", NULL},
-    {"http.timeout_ms", "SIGMA_HTTP_TIMEOUT_MS", "30000", "whole-transfer timeout", NULL},
-    {"http.retries", "SIGMA_HTTP_RETRIES", "4", "retries of a 429, 5xx or timeout, per provider", NULL},
-    {"http.backoff_ms", "SIGMA_HTTP_BACKOFF_MS", "500", "first retry delay; doubles, with jitter", NULL},
-    {"http.retry_after_max_ms", "SIGMA_HTTP_RETRY_AFTER_MAX_MS", "60000", "longest Retry-After honored", NULL},
+     URL_DOC("Polygon aggregates v2") " ({symbol} {from} {to} {apikey}; key from POLYGON_API_KEY)", K_URL, 0, 0,
+     NULL, NULL},
+    {"provider.yahoo.rate", "SIGMA_YAHOO_RATE", "5", "Yahoo requests per second over the network (no published limit)",
+     POSITIVE(1000000), NULL},
+    {"provider.yahoo.burst", "SIGMA_YAHOO_BURST", "10", "Yahoo requests allowed at once after a pause",
+     INT(1, 1000000), NULL},
+    {"provider.fmp.rate", "SIGMA_FMP_RATE", "5", "FMP requests per second (300 per minute, Starter plan)",
+     POSITIVE(1000000), NULL},
+    {"provider.fmp.burst", "SIGMA_FMP_BURST", "10", "FMP burst", INT(1, 1000000), NULL},
+    {"provider.polygon.rate", "SIGMA_POLYGON_RATE", "0.0833", "Polygon requests per second (5 per minute, free plan)",
+     POSITIVE(1000000), NULL},
+    {"provider.polygon.burst", "SIGMA_POLYGON_BURST", "5", "Polygon burst", INT(1, 1000000), NULL},
+    {"provider.polygon.max_pages", "SIGMA_POLYGON_MAX_PAGES", "100",
+     "most Polygon pages (next_url) followed for one symbol", INT(1, 100000), NULL},
+    {"http.parallel", "SIGMA_HTTP_PARALLEL", "16", "transfers in flight at once", INT(1, 1024), NULL},
+    {"http.connect_timeout_ms", "SIGMA_HTTP_CONNECT_TIMEOUT_MS", "5000", "connect timeout", INT(1, 600000), NULL},
+    {"http.timeout_ms", "SIGMA_HTTP_TIMEOUT_MS", "30000", "whole-transfer timeout", INT(1, 3600000), NULL},
+    {"http.retries", "SIGMA_HTTP_RETRIES", "4", "retries of a 429, 5xx or timeout, per provider", INT(0, 100), NULL},
+    {"http.backoff_ms", "SIGMA_HTTP_BACKOFF_MS", "500", "first retry delay; doubles, with jitter", INT(0, 600000),
+     NULL},
+    {"http.retry_after_max_ms", "SIGMA_HTTP_RETRY_AFTER_MAX_MS", "60000", "longest Retry-After honored",
+     INT(0, 3600000), NULL},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -48,6 +81,114 @@ static setting *find(const char *name, size_t len)
     return NULL;
 }
 
+/* What a setting may be, for messages and -X list. */
+static const char *allowed_text(const setting *s, char *buf, size_t len)
+{
+    switch (s->kind) {
+    case K_INT: snprintf(buf, len, "an integer from %.0f to %.0f", s->lo, s->hi); break;
+    case K_POSITIVE: snprintf(buf, len, "a number > 0 and <= %g", s->hi); break;
+    case K_URL: snprintf(buf, len, "an http://, https:// or file:// URL template containing {symbol}"); break;
+    case K_LIST: snprintf(buf, len, "a comma-separated list of distinct names from %s", s->allowed); break;
+    }
+    return buf;
+}
+
+static bool parse_number(const char *v, double *out)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (end == v || *end || errno || !isfinite(d) || isspace((unsigned char)*v))
+        return false;
+    *out = d;
+    return true;
+}
+
+static bool parse_int(const char *v, double *out)
+{
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (end == v || *end || errno || isspace((unsigned char)*v))
+        return false;
+    *out = (double)x;
+    return true;
+}
+
+/* Does the list name only allowed names, each once? */
+static const char *list_problem(const char *v, const char *allowed)
+{
+    const char *p = v;
+    if (!*v)
+        return "an empty list";
+    for (;;) {
+        size_t n = strcspn(p, ",");
+        bool known = false, twice = false;
+        for (const char *a = allowed; *a; a += strcspn(a, ","), a += *a == ',')
+            known |= n && strcspn(a, ",") == n && strncmp(a, p, n) == 0;
+        for (const char *q = v; q < p && !twice; q += strcspn(q, ","), q += *q == ',')
+            twice = strcspn(q, ",") == n && strncmp(q, p, n) == 0;
+        if (!known)
+            return n ? "an unknown name" : "an empty name";
+        if (twice)
+            return "a name twice";
+        if (!p[n])
+            return NULL;
+        p += n + 1;
+    }
+}
+
+static const char *url_problem(const char *v)
+{
+    static const char *const schemes[] = {"http://", "https://", "file://"};
+    bool scheme = false;
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++)
+        scheme |= strncasecmp(v, schemes[i], strlen(schemes[i])) == 0;
+    if (!scheme)
+        return "not an http://, https:// or file:// URL";
+    if (!strstr(v, "{symbol}"))
+        return "no {symbol}: every symbol would get the same bars";
+    return NULL;
+}
+
+/* Why v is not a valid value of s, or NULL. */
+static const char *value_problem(const setting *s, const char *v)
+{
+    double d;
+    switch (s->kind) {
+    case K_INT:
+        if (!parse_int(v, &d))
+            return "not an integer";
+        return d < s->lo || d > s->hi ? "out of range" : NULL;
+    case K_POSITIVE:
+        if (!parse_number(v, &d))
+            return "not a number";
+        return d <= 0 || d > s->hi ? "out of range" : NULL;
+    case K_URL: return url_problem(v);
+    case K_LIST: return list_problem(v, s->allowed);
+    }
+    return "unknown kind";
+}
+
+/* "-X name=value: why (allowed: ...)"; a URL template is not echoed (it may
+ * hold a key someone pasted into it). */
+static void describe(const setting *s, const char *source, const char *v, const char *why, char *err, size_t errlen)
+{
+    char allowed[160];
+    const char *shown = s->kind == K_URL ? "..." : v;
+    if (strcmp(source, "-X") == 0)
+        snprintf(err, errlen, "-X %s=%.40s: %s (allowed: %s)", s->name, shown, why, allowed_text(s, allowed, sizeof allowed));
+    else
+        snprintf(err, errlen, "%s (environment %s=%.40s): %s (allowed: %s)", s->name, source, shown, why,
+                 allowed_text(s, allowed, sizeof allowed));
+}
+
+static const char *env_value(const setting *s)
+{
+    const char *e = getenv(s->env);
+    return e && *e ? e : NULL;
+}
+
 const char *sg_config_get(const char *name)
 {
     setting *s = find(name, strlen(name));
@@ -55,19 +196,19 @@ const char *sg_config_get(const char *name)
         return NULL;
     if (s->override)
         return s->override;
-    const char *e = getenv(s->env);
-    return e && *e ? e : s->def;
+    const char *e = env_value(s);
+    return e ? e : s->def;
 }
 
 double sg_config_number(const char *name)
 {
+    const setting *s = find(name, strlen(name));
+    double d;
+    if (!s)
+        return 0;
     const char *v = sg_config_get(name);
-    char *end;
-    double d = v ? strtod(v, &end) : 0;
-    if (!v || *end || end == v) {
-        setting *s = find(name, strlen(name));
-        d = s ? strtod(s->def, NULL) : 0;
-    }
+    if (value_problem(s, v) || !parse_number(v, &d))
+        parse_number(s->def, &d);
     return d;
 }
 
@@ -83,6 +224,11 @@ int sg_config_set(const char *assignment, char *err, size_t errlen)
         snprintf(err, errlen, "-X %.*s: unknown setting (-X list shows them)", (int)(eq - assignment), assignment);
         return -1;
     }
+    const char *why = value_problem(s, eq + 1);
+    if (why) {
+        describe(s, "-X", eq + 1, why, err, errlen);
+        return -1;
+    }
     char *v = strdup(eq + 1);
     if (!v) {
         snprintf(err, errlen, "-X: out of memory");
@@ -93,14 +239,39 @@ int sg_config_set(const char *assignment, char *err, size_t errlen)
     return 0;
 }
 
-void sg_config_list(FILE *out)
+static const char *source_of(const setting *s)
+{
+    return s->override ? "-X" : env_value(s) ? s->env : "default";
+}
+
+int sg_config_check(char *err, size_t errlen)
 {
     for (size_t i = 0; i < NSETTINGS; i++) {
         const setting *s = &settings[i];
-        const char *e = getenv(s->env);
-        const char *from = s->override ? "-X" : e && *e ? s->env : "default";
-        fprintf(out, "%s=%s\n    %s (%s; environment %s)\n", s->name, sg_config_get(s->name), s->doc, from, s->env);
+        const char *v = sg_config_get(s->name), *why = value_problem(s, v);
+        if (why) {
+            describe(s, source_of(s), v, why, err, errlen);
+            return -1;
+        }
     }
+    return 0;
+}
+
+int sg_config_list(FILE *out)
+{
+    int bad = 0;
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        const setting *s = &settings[i];
+        const char *v = sg_config_get(s->name), *why = value_problem(s, v);
+        char allowed[160];
+        fprintf(out, "%s=%s\n    %s (%s; environment %s; %s)\n", s->name, v, s->doc, source_of(s), s->env,
+                allowed_text(s, allowed, sizeof allowed));
+        if (why) {
+            fprintf(out, "    INVALID: %s\n", why);
+            bad++;
+        }
+    }
+    return bad;
 }
 
 void sg_config_reset(void)

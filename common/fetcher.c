@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "config.h"
@@ -32,12 +33,18 @@ typedef struct bucket {
     double tokens, rate, burst;
 } bucket;
 
+/* A progress line once waiting has lasted this long, then at most every PROGRESS_EVERY_MS. */
+#define PROGRESS_AFTER_MS 2000.0
+#define PROGRESS_EVERY_MS 10000.0
+
 typedef struct run {
     CURLM *multi;
     sg_fetch_job *jobs;
     size_t n, done;
     const sg_provider *order;
-    int norder, in_flight, parallel, retries;
+    int norder, in_flight, parallel, retries, max_pages;
+    int requests, network_requests, rate_waits; /* for the summary line */
+    double waiting_since_ms, last_progress_ms;
     long connect_ms, timeout_ms;
     double backoff_ms, retry_after_max_ms, last_ms;
     bucket buckets[SG_NPROVIDERS];
@@ -80,13 +87,20 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
  * so the text is cleared of API keys before anyone can print it. */
 static void note(sg_fetch_job *j, const char *fmt, const char *a, const char *b)
 {
+    char piece[1024]; /* a provider's name and a reason of at most a few hundred bytes: no cut */
     size_t used = strlen(j->why);
-    if (used + 4 >= sizeof j->why)
-        return;
-    snprintf(j->why + used, sizeof j->why - used, "%s", used ? "; " : "");
-    used = strlen(j->why);
-    snprintf(j->why + used, sizeof j->why - used, fmt, a, b);
-    sg_redact_secrets(j->why, sizeof j->why);
+    snprintf(piece, sizeof piece, fmt, a, b);
+    sg_redact_secrets(piece, sizeof piece); /* redact, then cut into why */
+    snprintf(j->why + used, sizeof j->why - used, "%s%s", used ? "; " : "", piece);
+}
+
+static void forget_pages(sg_fetch_job *j)
+{
+    for (int i = 0; i < j->npages; i++)
+        free(j->pages[i]);
+    free(j->pages);
+    j->pages = NULL;
+    j->npages = 0;
 }
 
 static sg_provider provider_of(const run *r, const sg_fetch_job *j)
@@ -101,6 +115,7 @@ static void finish(run *r, sg_fetch_job *j, sg_fetch_status st)
         j->served_by = provider_of(r, j);
     else
         sg_bars_free(&j->bars);
+    forget_pages(j);
     free(j->url);
     free(j->body); /* a finished job keeps its bars, not its last response */
     j->url = j->body = NULL;
@@ -116,6 +131,7 @@ static void next_provider(run *r, sg_fetch_job *j, bool transient, const char *w
     note(j, "%s: %s", sg_provider_name(provider_of(r, j)), why);
     j->transient |= transient;
     sg_bars_free(&j->bars); /* pages of a provider that failed midway are not kept */
+    forget_pages(j);
     free(j->url);
     j->url = NULL;
     j->retries = 0;
@@ -130,10 +146,14 @@ static void next_provider(run *r, sg_fetch_job *j, bool transient, const char *w
             rc = curl_easy_setopt((h), (opt), (val));                                                        \
     } while (0)
 
+/* Rate limits protect providers' servers: only http(s) requests take a token. */
+static bool is_network(const char *url)
+{
+    return strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0;
+}
+
 static int start(run *r, sg_fetch_job *j)
 {
-    if (!j->url && !(j->url = sg_provider_url(provider_of(r, j), j->symbol, j->from, j->to)))
-        return -1;
     CURL *h = curl_easy_init();
     if (!h)
         return -1;
@@ -160,6 +180,10 @@ static int start(run *r, sg_fetch_job *j)
     j->in_flight = 1;
     j->requests++;
     r->in_flight++;
+    r->requests++;
+    r->network_requests += is_network(j->url);
+    r->rate_waits += j->token_wait;
+    j->token_wait = false;
     return 0;
 }
 
@@ -183,8 +207,10 @@ static void retry_later(run *r, sg_fetch_job *j, const char *what, double retry_
         delay = retry_after_ms < r->retry_after_max_ms ? retry_after_ms : r->retry_after_max_ms;
     j->retries++;
     j->not_before_ms = sg_clock_ms() + delay;
-    sg_log(SG_LOG_INFO, "%s %s: %s, retry %d in %.1f s (%s)", sg_provider_name(provider_of(r, j)), j->symbol,
-           what, j->retries, delay / 1e3, sg_redact_url(j->url, redacted, sizeof redacted));
+    /* a long wait is shown without -v too, so a quiet run is never a mystery */
+    sg_log(delay >= PROGRESS_AFTER_MS ? SG_LOG_WARN : SG_LOG_INFO, "%s %s: %s, retry %d in %.1f s (%s)",
+           sg_provider_name(provider_of(r, j)), j->symbol, what, j->retries, delay / 1e3,
+           sg_redact_url(j->url, redacted, sizeof redacted));
 }
 
 /* Takes a finished or abandoned transfer out of the multi handle and frees it. */
@@ -201,6 +227,45 @@ static void close_multi(CURLM *multi)
     CURLMcode mc = curl_multi_cleanup(multi);
     if (mc != CURLM_OK)
         sg_log(SG_LOG_WARN, "fetch: curl_multi_cleanup: %s", curl_multi_strerror(mc));
+}
+
+/* Why the page at url must not be fetched (NULL: it may); remembers it. A
+ * next_url that points to a page seen before would be followed forever. */
+static const char *page_problem(run *r, sg_fetch_job *j, const char *url, char *why, size_t len)
+{
+    for (int i = 0; i < j->npages; i++)
+        if (strcmp(j->pages[i], url) == 0) {
+            snprintf(why, len, "next_url repeats page %d (a loop)", i + 1);
+            return why;
+        }
+    if (j->npages >= r->max_pages) {
+        snprintf(why, len, "more than %d pages (provider.polygon.max_pages)", r->max_pages);
+        return why;
+    }
+    char **nv = realloc(j->pages, (size_t)(j->npages + 1) * sizeof *nv);
+    if (nv)
+        j->pages = nv;
+    if (!nv || !(j->pages[j->npages] = strdup(url)))
+        return "out of memory";
+    j->npages++;
+    return NULL;
+}
+
+/* Points the job at the provider's next page, or gives up on the provider. */
+static void follow(run *r, sg_fetch_job *j, char *next)
+{
+    char why[96];
+    const char *problem;
+    char *url = sg_provider_follow_url(provider_of(r, j), j->url, next);
+    free(next);
+    if (!url) {
+        next_provider(r, j, false, "next_url is not an http(s) URL");
+        return;
+    }
+    free(j->url);
+    j->url = url;
+    if ((problem = page_problem(r, j, url, why, sizeof why)))
+        next_provider(r, j, false, problem);
 }
 
 static void judge(run *r, sg_fetch_job *j, CURLcode result)
@@ -247,16 +312,10 @@ static void judge(run *r, sg_fetch_job *j, CURLcode result)
         return;
     }
     j->retries = 0;
-    if (next) { /* Polygon's next page: the same job, another request */
-        char *url = sg_provider_follow_url(p, j->url, next);
-        free(next);
-        free(j->url);
-        j->url = url;
-        if (!j->url)
-            next_provider(r, j, false, "next_url is not an http(s) URL");
-        return;
-    }
-    finish(r, j, SG_FETCH_OK);
+    if (next) /* Polygon's next page: the same job, another request */
+        follow(r, j, next);
+    else
+        finish(r, j, SG_FETCH_OK);
 }
 
 static void refill(run *r)
@@ -267,6 +326,20 @@ static void refill(run *r)
         bucket *b = &r->buckets[p];
         b->tokens = fmin(b->burst, b->tokens + dt * b->rate);
     }
+}
+
+/* The provider's first URL for the job, remembered as its first page. */
+static bool first_page(run *r, sg_fetch_job *j)
+{
+    char why[96];
+    const char *problem;
+    if (!(j->url = sg_provider_url(provider_of(r, j), j->symbol, j->from, j->to)))
+        problem = "cannot build the URL (out of memory)";
+    else
+        problem = page_problem(r, j, j->url, why, sizeof why);
+    if (problem)
+        next_provider(r, j, false, problem);
+    return !problem;
 }
 
 /* Starts what may start; returns how long to wait for the next due retry or token. */
@@ -281,16 +354,53 @@ static long dispatch(run *r)
             wait = fmin(wait, j->not_before_ms - t);
             continue;
         }
-        bucket *b = &r->buckets[provider_of(r, j)];
-        if (b->tokens < 1) {
-            wait = fmin(wait, (1 - b->tokens) / b->rate * 1e3);
+        if (!j->url && !first_page(r, j))
             continue;
+        bucket *b = &r->buckets[provider_of(r, j)];
+        if (is_network(j->url)) {
+            if (b->tokens < 1) {
+                j->token_wait = true;
+                wait = fmin(wait, (1 - b->tokens) / b->rate * 1e3);
+                continue;
+            }
+            b->tokens -= 1;
         }
-        b->tokens -= 1;
         if (start(r, j))
             next_provider(r, j, false, "cannot start a transfer (out of memory)");
     }
     return (long)ceil(fmax(wait, 1));
+}
+
+/* While requests wait (for a token or a retry) for long, one line now and
+ * then says how far the run is and what it waits for: a quiet run of minutes
+ * looks hung. */
+static void progress(run *r)
+{
+    double t = sg_clock_ms(), rate_s = 0;
+    size_t on_token = 0, on_retry = 0, queued[SG_NPROVIDERS] = {0};
+    for (size_t i = 0; i < r->n; i++) {
+        const sg_fetch_job *j = &r->jobs[i];
+        if (j->in_flight || j->status != (sg_fetch_status)-1 || j->idx >= r->norder)
+            continue;
+        if (j->not_before_ms > t)
+            on_retry++;
+        else if (j->token_wait)
+            on_token++, queued[provider_of(r, j)]++;
+    }
+    if (!on_token && !on_retry) {
+        r->waiting_since_ms = 0;
+        return;
+    }
+    if (r->waiting_since_ms == 0)
+        r->waiting_since_ms = t;
+    if (t - r->waiting_since_ms < PROGRESS_AFTER_MS ||
+        (r->last_progress_ms && t - r->last_progress_ms < PROGRESS_EVERY_MS))
+        return;
+    r->last_progress_ms = t;
+    for (int p = 0; p < SG_NPROVIDERS; p++)
+        rate_s = fmax(rate_s, (double)queued[p] / r->buckets[p].rate);
+    sg_log(SG_LOG_WARN, "fetch: %zu of %zu symbols done, %zu waiting for a rate limit (about %.0f s more), %zu for a retry",
+           r->done, r->n, on_token, rate_s, on_retry);
 }
 
 static const char *const rate_setting[SG_NPROVIDERS][2] = {
@@ -309,8 +419,11 @@ int sg_fetch_run(sg_fetch_job *jobs, size_t n, const sg_provider *order, int nor
         }
         curl_ready = 1;
     }
+    if (sg_config_check(err, errlen))
+        return -1; /* never a silent default for a bad setting */
     run r = {.jobs = jobs, .n = n, .order = order, .norder = norder, .last_ms = sg_clock_ms(), .on_done = on_done, .ctx = ctx,
              .rng = (unsigned long long)time(NULL) * 2654435761u | 1};
+    r.max_pages = (int)sg_config_number("provider.polygon.max_pages");
     r.parallel = (int)fmax(1, sg_config_number("http.parallel"));
     r.retries = (int)fmax(0, sg_config_number("http.retries"));
     r.connect_ms = (long)sg_config_number("http.connect_timeout_ms");
@@ -350,6 +463,7 @@ int sg_fetch_run(sg_fetch_job *jobs, size_t n, const sg_provider *order, int nor
     while (r.done < n) {
         refill(&r);
         long wait = dispatch(&r);
+        progress(&r);
         int running, finished = 0;
         CURLMcode mc = curl_multi_perform(r.multi, &running);
         CURLMsg *msg;
@@ -372,6 +486,8 @@ int sg_fetch_run(sg_fetch_job *jobs, size_t n, const sg_provider *order, int nor
             break;
         }
     }
+    sg_log(SG_LOG_INFO, "fetch: %zu symbols, %d requests (%d over the network), %d waited for a rate limit", n,
+           r.requests, r.network_requests, r.rate_waits);
     for (size_t i = 0; i < n; i++) /* after an error: nothing left in flight */
         if (jobs[i].easy) {
             detach(r.multi, jobs[i].easy);
@@ -384,6 +500,7 @@ int sg_fetch_run(sg_fetch_job *jobs, size_t n, const sg_provider *order, int nor
 void sg_fetch_job_free(sg_fetch_job *job)
 {
     sg_bars_free(&job->bars);
+    forget_pages(job);
     free(job->url);
     free(job->body);
     job->url = job->body = NULL;

@@ -3,9 +3,10 @@
  * with the curl multi interface.
  *
  * Owns: concurrency (transfers in flight), politeness (a token bucket per
- * provider), retries of 429, 5xx, timeouts and connection errors with
+ * provider, for network requests only: file:// reads are not rate-limited), retries of 429, 5xx, timeouts and connection errors with
  * exponential backoff and jitter, honoring Retry-After, timeouts, gzip,
- * connection reuse, Polygon's pagination, and the cascade: a symbol one
+ * connection reuse, Polygon's pagination (a page limit and a check for pages
+ * seen before), progress lines during long waits, and the cascade: a symbol one
  * provider cannot serve is asked of the next.
  * Must not: decide what to fetch, or store anything; never print an API key
  * (URLs in logs go through sg_redact_url); never request an invalid symbol
@@ -34,6 +35,9 @@ typedef struct sg_fetch_job {
     int requests;   /* HTTP requests made for this symbol */
     /* private */
     int idx, retries, in_flight;
+    bool token_wait;  /* this request waited for its provider's rate limit */
+    char **pages;     /* URLs of this provider's pages so far (Polygon's next_url loops) */
+    int npages;
     double not_before_ms;
     char *url, *body;
     size_t len, cap;

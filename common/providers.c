@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "symbols.h"
+#include "numfmt.h"
 
 static const char *const names[SG_NPROVIDERS] = {"yahoo", "fmp", "polygon"};
 static const char *const sources[SG_NPROVIDERS] = {"yfinance", "fmp", "polygon"};
@@ -89,12 +90,24 @@ int sg_new_york_offset(sg_day day)
     return day >= start && day < end ? -4 * 3600 : -5 * 3600;
 }
 
-/* The New York date of a Unix time. */
+/* Timestamps a provider may give, in seconds: 1900-01-01 to 2100-01-01.
+ * Anything else is a broken answer; checking before any arithmetic keeps
+ * the sums below far from overflow (and UBSan quiet). */
+#define UNIX_MIN (-2208988800LL)
+#define UNIX_MAX 4102444800LL
+/* A UTC offset: at most 18 hours either way (ISO 8601). */
+#define OFFSET_MAX (18 * 3600LL)
+
+static long long floor_div(long long a, long long b)
+{
+    return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+/* The New York date of a Unix time in [UNIX_MIN, UNIX_MAX]. */
 static sg_day ny_day(long long unix_s)
 {
-    long long utc_day = unix_s >= 0 ? unix_s / 86400 : -((-unix_s + 86399) / 86400);
-    long long local = unix_s + sg_new_york_offset((sg_day)utc_day);
-    return (sg_day)(local >= 0 ? local / 86400 : -((-local + 86399) / 86400));
+    long long local = unix_s + sg_new_york_offset((sg_day)floor_div(unix_s, 86400));
+    return (sg_day)floor_div(local, 86400);
 }
 
 /* ---- validation ------------------------------------------------------------------- */
@@ -107,21 +120,59 @@ static void drop(sg_bars *out, sg_day day, const char *why)
     }
 }
 
-/* NUMERIC(12,4) holds below 10^8 after rounding to 4 places. */
-#define PRICE_MAX 99999999.99995
+/* A bar whose timestamp cannot be a date: counted, with its index. */
+static void drop_undated(sg_bars *out, size_t i, const char *what, const char *value)
+{
+    if (out->dropped++ == 0)
+        snprintf(out->drop_reason, sizeof out->drop_reason, "bar %zu: %s %.40s is out of range", i, what, value);
+}
 
-static const char *price_problem(double v, bool required, const char *name)
+/* The value market_data_cache's NUMERIC(12,4) will hold: the store sends the
+ * shortest decimal of the double and PostgreSQL rounds it to 4 places, half
+ * away from zero. Validation judges that value, not the double: 0.00004 is
+ * stored as 0.0000 and 99999999.99995 does not fit. */
+static double numeric_12_4(double v, bool *fits)
+{
+    char text[SG_NUM_LEN];
+    sg_fmt_db(v, 4, text);
+    *fits = strcspn(text, ".") <= 8; /* 12 digits, 4 after the point (v > 0 here: no sign) */
+    return strtod(text, NULL);
+}
+
+/* Why a price is not storable (NULL: it is); *rounded receives its NUMERIC value. */
+static const char *price_problem(double v, bool required, const char *name, double *rounded)
 {
     static char why[64];
+    bool fits;
+    *rounded = v;
     if (isnan(v))
         return required ? "close is missing" : NULL;
     if (!isfinite(v) || v <= 0)
         snprintf(why, sizeof why, "%s is not a finite price > 0", name);
-    else if (v >= PRICE_MAX)
+    else if ((*rounded = numeric_12_4(v, &fits)), !fits)
         snprintf(why, sizeof why, "%s is too large for NUMERIC(12,4)", name);
+    else if (*rounded <= 0)
+        snprintf(why, sizeof why, "%s rounds to 0 in NUMERIC(12,4)", name);
     else
         return NULL;
     return why;
+}
+
+/* The first problem of a bar's prices, checked as they will be stored. */
+static const char *bar_problem(const sg_bar *b)
+{
+    double c, o, h, l;
+    const char *why;
+    if ((why = price_problem(b->close, true, "close", &c)) || (why = price_problem(b->open, false, "open", &o)) ||
+        (why = price_problem(b->high, false, "high", &h)) || (why = price_problem(b->low, false, "low", &l)))
+        return why;
+    if (!isnan(h) && !isnan(l) && h < l)
+        return "high below low";
+    if (b->volume < -1)
+        return "volume is negative";
+    if (b->volume > INT_MAX)
+        return "volume does not fit market_data_cache.volume (INTEGER)";
+    return NULL;
 }
 
 /* Keeps a bar that passes validation; bars outside [from, to] are ignored. */
@@ -129,18 +180,7 @@ static int add_bar(sg_bars *out, sg_bar b, sg_day from, sg_day to)
 {
     if (b.day < from || b.day > to)
         return 0;
-    const char *why = NULL;
-    if (!sg_nyse_is_trading_day(b.day))
-        why = "not an NYSE trading day";
-    else if ((why = price_problem(b.close, true, "close")) || (why = price_problem(b.open, false, "open")) ||
-             (why = price_problem(b.high, false, "high")) || (why = price_problem(b.low, false, "low")))
-        ;
-    else if (!isnan(b.high) && !isnan(b.low) && b.high < b.low)
-        why = "high below low";
-    else if (b.volume < -1)
-        why = "volume is negative";
-    else if (b.volume > INT_MAX)
-        why = "volume does not fit market_data_cache.volume (INTEGER)";
+    const char *why = sg_nyse_is_trading_day(b.day) ? bar_problem(&b) : "not an NYSE trading day";
     if (why) {
         drop(out, b.day, why);
         return 0;
@@ -197,7 +237,32 @@ static long long volume_of(json_t *v)
     return d < 0 ? -2 : d < 9e18 ? (long long)llround(d) : LLONG_MAX;
 }
 
+/* ---- server text in messages ------------------------------------------------------------ */
+
+/* A string from a response, safe to print: keys redacted in the whole string
+ * first, then cut to max characters (a key cut in two would not be found). */
+static const char *server_text(const char *s, size_t max, char *buf, size_t buflen)
+{
+    size_t n = strlen(s), cap = n + 4;
+    char *full = malloc(cap);
+    if (!full) {
+        snprintf(buf, buflen, "?");
+        return buf;
+    }
+    memcpy(full, s, n + 1);
+    sg_redact_secrets(full, cap);
+    snprintf(buf, buflen, "%.*s", (int)(max < buflen ? max : buflen - 1), full);
+    free(full);
+    return buf;
+}
+
 /* ---- Yahoo chart v8 ------------------------------------------------------------------ */
+
+/* Yahoo's timestamps and gmtoffset, checked before any arithmetic. */
+static bool unix_in_range(long long t)
+{
+    return t >= UNIX_MIN && t <= UNIX_MAX;
+}
 
 static sg_answer parse_yahoo(json_t *root, const char *symbol, sg_day from, sg_day to, sg_bars *out, char *err,
                              size_t errlen)
@@ -211,7 +276,9 @@ static sg_answer parse_yahoo(json_t *root, const char *symbol, sg_day from, sg_d
     if (json_is_object(error)) {
         const char *code = json_string_value(json_object_get(error, "code"));
         const char *desc = json_string_value(json_object_get(error, "description"));
-        snprintf(err, errlen, "%s: %s", code ? code : "error", desc ? desc : "");
+        char c[64], d[256];
+        snprintf(err, errlen, "%s: %s", server_text(code ? code : "error", 60, c, sizeof c),
+                 server_text(desc ? desc : "", 250, d, sizeof d));
         return code && strcmp(code, "Not Found") == 0 ? SG_ANSWER_UNKNOWN : SG_ANSWER_BAD;
     }
     json_t *res = json_array_get(json_object_get(chart, "result"), 0);
@@ -221,13 +288,19 @@ static sg_answer parse_yahoo(json_t *root, const char *symbol, sg_day from, sg_d
         snprintf(err, errlen, "no chart result");
         return SG_ANSWER_BAD;
     }
+    char quoted[32];
     if (strcasecmp(sym, symbol) != 0) {
-        snprintf(err, errlen, "answer is for symbol '%.20s'", sym);
+        snprintf(err, errlen, "answer is for symbol '%s'", server_text(sym, 20, quoted, sizeof quoted));
         return SG_ANSWER_BAD;
     }
     const char *tz = json_string_value(json_object_get(meta, "exchangeTimezoneName"));
     json_t *gmt = json_object_get(meta, "gmtoffset");
     bool new_york = !tz || strcmp(tz, "America/New_York") == 0 || !json_is_integer(gmt);
+    long long offset = json_is_integer(gmt) ? json_integer_value(gmt) : 0;
+    if (offset < -OFFSET_MAX || offset > OFFSET_MAX) { /* every bar's date depends on it */
+        snprintf(err, errlen, "gmtoffset %lld is out of range (|offset| <= %lld s)", offset, OFFSET_MAX);
+        return SG_ANSWER_BAD;
+    }
     json_t *ts = json_object_get(res, "timestamp");
     json_t *quote = json_array_get(json_object_get(json_object_get(res, "indicators"), "quote"), 0);
     if (!ts) /* no trading in the range: a valid, empty answer */
@@ -249,7 +322,13 @@ static sg_answer parse_yahoo(json_t *root, const char *symbol, sg_day from, sg_d
             return SG_ANSWER_BAD;
         }
         long long unix_s = json_integer_value(t);
-        sg_bar b = {.day = new_york ? ny_day(unix_s) : (sg_day)((unix_s + json_integer_value(gmt)) / 86400)};
+        if (!unix_in_range(unix_s)) {
+            char v[24];
+            snprintf(v, sizeof v, "%lld", unix_s);
+            drop_undated(out, i, "timestamp", v);
+            continue;
+        }
+        sg_bar b = {.day = new_york ? ny_day(unix_s) : (sg_day)floor_div(unix_s + offset, 86400)};
         if (json_is_null(json_array_get(col[3], i))) { /* Yahoo's gaps are nulls */
             if (b.day >= from && b.day <= to)
                 drop(out, b.day, "null close");
@@ -276,12 +355,20 @@ static sg_answer parse_polygon(json_t *root, const char *symbol, sg_day from, sg
         const char *e = json_string_value(json_object_get(root, "error"));
         if (!e)
             e = json_string_value(json_object_get(root, "message"));
-        snprintf(err, errlen, "status %s%s%s", status ? status : "missing", e ? ": " : "", e ? e : "");
+        char st[40], text[256];
+        snprintf(err, errlen, "status %s%s%s", status ? server_text(status, 30, st, sizeof st) : "missing",
+                 e ? ": " : "", e ? server_text(e, 250, text, sizeof text) : "");
         return SG_ANSWER_BAD;
     }
+    /* Every page names its ticker: an answer that does not cannot be trusted to be ours. */
     const char *ticker = json_string_value(json_object_get(root, "ticker"));
-    if (ticker && strcasecmp(ticker, symbol) != 0) {
-        snprintf(err, errlen, "answer is for ticker '%.20s'", ticker);
+    char quoted[32];
+    if (!ticker) {
+        snprintf(err, errlen, "answer names no ticker");
+        return SG_ANSWER_BAD;
+    }
+    if (strcasecmp(ticker, symbol) != 0) {
+        snprintf(err, errlen, "answer is for ticker '%s'", server_text(ticker, 20, quoted, sizeof quoted));
         return SG_ANSWER_BAD;
     }
     json_t *results = json_object_get(root, "results");
@@ -293,7 +380,14 @@ static sg_answer parse_polygon(json_t *root, const char *symbol, sg_day from, sg
             snprintf(err, errlen, "result %zu has no timestamp", i);
             return SG_ANSWER_BAD;
         }
-        sg_bar b = {.day = ny_day((long long)(json_number_value(t) / 1000)),
+        double ms = json_number_value(t); /* checked as a double: converting 1e300 to an integer is undefined */
+        if (!(ms >= UNIX_MIN * 1000.0 && ms <= UNIX_MAX * 1000.0)) {
+            char v[32];
+            snprintf(v, sizeof v, "%.15g", ms);
+            drop_undated(out, i, "t", v);
+            continue;
+        }
+        sg_bar b = {.day = ny_day((long long)floor(ms / 1000)),
                     .open = num_or_nan(json_object_get(r, "o")),
                     .high = num_or_nan(json_object_get(r, "h")),
                     .low = num_or_nan(json_object_get(r, "l")),
@@ -319,7 +413,8 @@ static sg_answer parse_fmp(json_t *root, const char *symbol, sg_day from, sg_day
 {
     if (json_is_object(root) && json_object_get(root, "Error Message")) {
         const char *m = json_string_value(json_object_get(root, "Error Message"));
-        snprintf(err, errlen, "%s", m ? m : "error");
+        char text[256];
+        snprintf(err, errlen, "%s", server_text(m ? m : "error", 250, text, sizeof text));
         return SG_ANSWER_BAD;
     }
     json_t *hist = json_object_get(root, "historical");
@@ -328,8 +423,13 @@ static sg_answer parse_fmp(json_t *root, const char *symbol, sg_day from, sg_day
         return SG_ANSWER_UNKNOWN;
     }
     const char *sym = json_string_value(json_object_get(root, "symbol"));
-    if (sym && strcasecmp(sym, symbol) != 0) {
-        snprintf(err, errlen, "answer is for symbol '%.20s'", sym);
+    char quoted[32];
+    if (!sym) { /* without it, one symbol's bars could be stored under another */
+        snprintf(err, errlen, "answer names no symbol");
+        return SG_ANSWER_BAD;
+    }
+    if (strcasecmp(sym, symbol) != 0) {
+        snprintf(err, errlen, "answer is for symbol '%s'", server_text(sym, 20, quoted, sizeof quoted));
         return SG_ANSWER_BAD;
     }
     size_t n = json_array_size(hist);
@@ -482,38 +582,59 @@ void sg_redact_secrets(char *text, size_t cap)
         if (!key || !*key)
             continue;
         replace_all(text, cap, key);
-        char esc[512], *w = esc;
-        append_escaped(&w, esc + sizeof esc, key);
+        /* the escaped form, whole: a prefix of it would leave the rest printed */
+        size_t ecap = strlen(key) * 3 + 4;
+        char *esc = malloc(ecap), *w = esc;
+        if (!esc) { /* cannot check the escaped form: print nothing rather than risk it */
+            snprintf(text, cap, "***");
+            return;
+        }
+        append_escaped(&w, esc + ecap, key);
         *w = '\0';
         if (strcmp(esc, key) != 0)
             replace_all(text, cap, esc);
+        free(esc);
     }
 }
 
-const char *sg_redact_url(const char *url, char *buf, size_t len)
+/* Redacts secret parameters' values of the whole URL into out (at least
+ * strlen(url) + 4 bytes per parameter; "apikey=" may grow to "apikey=***"). */
+static void redact_params(const char *url, char *out)
 {
-    if (len == 0)
-        return "";
     static const char *const secret[] = {"apikey=", "apiKey=", "api_key=", "token=", "key="};
-    size_t o = 0;
-    for (const char *c = url; *c && o + 1 < len;) {
+    for (const char *c = url; *c;) {
         bool hit = false;
         if (c > url && (c[-1] == '?' || c[-1] == '&'))
             for (size_t k = 0; k < sizeof secret / sizeof secret[0] && !hit; k++) {
                 size_t n = strlen(secret[k]);
                 if (strncasecmp(c, secret[k], n) == 0) {
-                    o += (size_t)snprintf(buf + o, len - o, "%.*s***", (int)n, c);
+                    out += sprintf(out, "%.*s***", (int)n, c);
                     c += n;
                     c += strcspn(c, "&#");
                     hit = true;
                 }
             }
-        if (!hit && o + 1 < len)
-            buf[o++] = *c++;
-        if (o >= len)
-            o = len - 1;
+        if (!hit)
+            *out++ = *c++;
     }
-    buf[o < len ? o : len - 1] = '\0';
-    sg_redact_secrets(buf, len); /* keys in the path or under other names */
+    *out = '\0';
+}
+
+/* Redact the whole URL first, then cut it to the buffer: cutting first could
+ * leave the start of a key that no longer matches the whole key. */
+const char *sg_redact_url(const char *url, char *buf, size_t len)
+{
+    if (len == 0)
+        return "";
+    size_t cap = strlen(url) * 2 + 8; /* each secret parameter grows by at most 3 bytes */
+    char *full = malloc(cap);
+    if (!full) {
+        snprintf(buf, len, "(URL not shown)");
+        return buf;
+    }
+    redact_params(url, full);
+    sg_redact_secrets(full, cap); /* keys in the path or under other names */
+    snprintf(buf, len, "%s", full);
+    free(full);
     return buf;
 }

@@ -141,9 +141,9 @@ int sg_cmd_fetch(int argc, char **argv)
         case 'h': fputs(usage_text, stdout); return 0;
         case 'X':
             if (strcmp(optarg, "list") == 0) {
-                sg_config_list(stdout);
+                int bad = sg_config_list(stdout);
                 sg_config_reset();
-                return 0;
+                return bad ? usage_error("%s", "-X list: a setting above is INVALID") : 0;
             }
             if (sg_config_set(optarg, err, sizeof err)) {
                 sg_config_reset();
@@ -159,7 +159,9 @@ int sg_cmd_fetch(int argc, char **argv)
     sg_provider order[SG_NPROVIDERS];
     int norder = 0;
     size_t n = (size_t)(argc - optind);
-    if (date && sg_day_parse(date, strlen(date), &calc, &why))
+    if (sg_config_check(err, sizeof err)) /* environment values and defaults: -X ones were checked as set */
+        rc = usage_error("%s", err);
+    else if (date && sg_day_parse(date, strlen(date), &calc, &why))
         rc = usage_error("--date: '%s' is not a date (expected YYYY-MM-DD)", date);
     else if (provider && sg_provider_parse(provider, &order[0]))
         rc = usage_error("--provider: '%s' is not one of yahoo, fmp, polygon", provider);

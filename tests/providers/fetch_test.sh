@@ -10,6 +10,9 @@
 #   csv   --csv without a database: the three formats give the same rows, escaping, the token bucket
 #   regressions  the bugs these tests found in common/, now fixed: secrets in server text and
 #         under other parameter names, a price rounding past NUMERIC(12,4), retries >= 32
+#   guards  (issue 8, no database) settings checked at start-up, Polygon's next_url loops and
+#         page limit, answers that do not name the symbol, prices that round to 0, timestamps
+#         and offsets out of range, a key in a long URL under -v, no rate limit for file://
 # The fixture's special symbols are documented at the top of fakeprov.c.
 set -euo pipefail
 sigmactl=$1
@@ -25,7 +28,7 @@ secret='sk_live.Zq8+Wp3/Kf9=Lm2'
 secret_escaped='sk_live.Zq8%2BWp3%2FKf9%3DLm2'
 export FMP_API_KEY=$secret POLYGON_API_KEY=$secret
 
-if [[ $case != csv ]]; then
+if [[ $case != csv && $case != guards ]]; then
   . "$src/tests/store/lib.sh" "$sigmactl" "$src"
   trap 'fakeprov_stop || true; "$src/scripts/pg.sh" stop "$work/pg"; rm -rf "$work"' EXIT
 else
@@ -45,7 +48,7 @@ fetch() {
   local t0 t1
   t0=$(date +%s.%N)
   rc=0
-  "$sigmactl" fetch "${urls[@]}" "${common[@]}" "$@" -v >"$work/out" 2>"$work/err" || rc=$?
+  timeout 60 "$sigmactl" fetch "${urls[@]}" "${common[@]}" "$@" -v >"$work/out" 2>"$work/err" || rc=$?
   t1=$(date +%s.%N)
   elapsed=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
   cat "$work/out" "$work/err" >>"$work/all-output"
@@ -61,6 +64,153 @@ fpreset() { fp_get /_reset >/dev/null; }
 requests_for() { # PROVIDER SYMBOL: requests the fixture saw
   fplog | awk -v p="$1" -v s="$2" '$1 == p && $2 == s' | wc -l
 }
+
+if [[ $case == guards ]]; then
+  # Independent sections: each runs in a subshell, so one failing (as all did before
+  # the fixes of issue 8) does not hide the others.
+  g_settings() {
+    echo "== settings: a bad value is a usage error (exit 2) naming it and what is allowed"
+    bad_setting() { # EXPECTED-TEXT ARGS...: exit 2, the text on stderr, no request made
+      local want=$1
+      shift
+      fpreset
+      fetch AAPL --date $D --csv "$work/s.csv" "$@"
+      expect_rc 2
+      grep -qF -- "$want" "$work/err" || { show; fail "no '$want' on stderr"; }
+      [[ $(fp_get /_stats) == '{"requests":0,'* ]] || fail "requests made despite a bad setting"
+    }
+    bad_setting "-X http.retries=abc: not an integer (allowed: an integer from 0 to 100)" -X http.retries=abc
+    bad_setting "-X http.retries=-1: out of range" -X http.retries=-1
+    bad_setting "-X provider.yahoo.rate=0: out of range (allowed: a number > 0" -X provider.yahoo.rate=0
+    bad_setting "-X provider.fmp.rate=fast: not a number" -X provider.fmp.rate=fast
+    bad_setting "-X http.parallel=0: out of range" -X http.parallel=0
+    bad_setting "-X http.timeout_ms=1.5: not an integer" -X http.timeout_ms=1.5
+    bad_setting "-X provider.polygon.burst=0: out of range" -X provider.polygon.burst=0
+    bad_setting "-X provider.order=yahoo,bing: an unknown name" -X provider.order=yahoo,bing
+    SIGMA_HTTP_RETRIES=abc bad_setting "http.retries (environment SIGMA_HTTP_RETRIES=abc): not an integer"
+    SIGMA_HTTP_PARALLEL=0 bad_setting "http.parallel (environment SIGMA_HTTP_PARALLEL=0): out of range"
+    SIGMA_POLYGON_MAX_PAGES=0 bad_setting "provider.polygon.max_pages (environment SIGMA_POLYGON_MAX_PAGES=0)"
+    echo "== a URL template without {symbol} is refused at start-up"
+    bad_setting "-X provider.yahoo.url=...: no {symbol}" -X "provider.yahoo.url=$fp_url/v8/finance/chart/AAPL?period1={period1}&period2={period2}"
+    bad_setting "-X provider.fmp.url=...: no {symbol}" -X "provider.fmp.url=file:///tmp/fmp.json"
+    rc=0
+    SIGMA_POLYGON_URL="$fp_url/v2/aggs/ticker/AAPL/range/1/day/{from}/{to}" "$sigmactl" fetch AAPL --date $D \
+      --csv "$work/s.csv" >"$work/out" 2>"$work/err" || rc=$?
+    expect_rc 2
+    grep -qF "provider.polygon.url (environment SIGMA_POLYGON_URL=...): no {symbol}" "$work/err" || { show; fail "env URL"; }
+    "$sigmactl" fetch -X http.retries=abc -X list >"$work/out" 2>"$work/err" && fail "-X list with a bad value: exit 0"
+    SIGMA_HTTP_RETRIES=abc "$sigmactl" fetch -X list >"$work/out" 2>"$work/err" && fail "-X list: exit 0 with a bad value"
+    grep -q "INVALID: not an integer" "$work/out" || fail "-X list does not mark the bad value"
+
+  }
+  g_pages() {
+    echo "== Polygon's next_url: a page seen before, and the page limit"
+    fpreset
+    fetch LOOP --date $D --provider polygon --csv "$work/loop.csv"
+    expect_rc 1
+    expect_line LOOP "not fetched \(no provider has it\): polygon: next_url repeats page 2 \(a loop\)$"
+    [[ $(requests_for polygon LOOP) == 2 ]] || { fplog; fail "LOOP: $(requests_for polygon LOOP) requests, expected 2"; }
+    fpreset
+    fetch ENDLESS --date $D --provider polygon --csv "$work/endless.csv" -X provider.polygon.max_pages=5
+    expect_rc 1
+    expect_line ENDLESS "not fetched \(no provider has it\): polygon: more than 5 pages \(provider.polygon.max_pages\)$"
+    [[ $(requests_for polygon ENDLESS) == 5 ]] || { fplog; fail "ENDLESS: $(requests_for polygon ENDLESS) requests, expected 5"; }
+    fpreset
+    fetch ENDLESS AAPL --date $D --csv "$work/endless.csv" -X provider.order=polygon,yahoo -X provider.polygon.rate=1000 \
+      -X provider.polygon.burst=100
+    expect_rc 0
+    expect_line ENDLESS "251 rows .* from yfinance \[after polygon: more than 100 pages"
+    [[ $(requests_for polygon ENDLESS) == 100 ]] || fail "ENDLESS: $(requests_for polygon ENDLESS) requests, expected 100"
+    [[ $(requests_for polygon AAPL) == 3 ]] || fail "AAPL: 3 pages"
+    fetch AAPL --date $D --provider polygon --csv "$work/p2.csv" -X provider.polygon.max_pages=2
+    expect_rc 1
+    expect_line AAPL "polygon: more than 2 pages"
+
+  }
+  g_symbols() {
+    echo "== answers that do not name the requested symbol are rejected by every provider"
+    fetch NOSYM WRONGALL WRONG --date $D --csv "$work/nosym.csv"
+    expect_rc 1
+    expect_line NOSYM "not fetched \(no provider has it\): yahoo: no chart result; fmp: answer names no symbol; polygon: answer names no ticker$"
+    expect_line WRONGALL "not fetched \(no provider has it\): yahoo: answer is for symbol 'AAPL'; fmp: answer is for symbol 'AAPL'; polygon: answer is for ticker 'AAPL'$"
+    expect_line WRONG "251 rows .* from polygon"
+    if grep -q "^NOSYM,\|^WRONGALL," "$work/nosym.csv"; then fail "bars written for an answer without the symbol"; fi
+
+  }
+  g_prices() {
+    echo "== prices are checked as NUMERIC(12,4) will hold them (rounded), in every provider's format"
+    for p in yahoo fmp polygon; do
+      fetch TINY NEARMAX --date $D --provider $p --csv "$work/tiny-$p.csv"
+      expect_rc 0
+      expect_line TINY "250 rows .*\(1 bars dropped, first $D: close rounds to 0 in NUMERIC\(12,4\)\)"
+      expect_line NEARMAX "250 rows .*\(1 bars dropped, first $D: close is too large for NUMERIC\(12,4\)\)"
+      if grep -q ",0\.0000," "$work/tiny-$p.csv"; then fail "$p: a price stored as 0.0000"; fi
+      if grep -q "^TINY,$D," "$work/tiny-$p.csv"; then fail "$p: TINY's last bar written"; fi
+    done
+
+  }
+  g_times() {
+    echo "== timestamps and offsets out of range: that bar (or that answer) is dropped with the reason"
+    fetch BADTIME --date $D --provider yahoo --csv "$work/bt-y.csv"
+    expect_rc 0
+    expect_line BADTIME "250 rows .*\(1 bars dropped, first bar 2: timestamp 9223372036854775807 is out of range\)"
+    fetch BADTIME --date $D --provider polygon --csv "$work/bt-p.csv"
+    expect_rc 0
+    expect_line BADTIME "248 rows .*\(3 bars dropped, first bar 2: t 1e\+300 is out of range\)" # one a page
+    fetch BADOFFSET --date $D --csv "$work/bo.csv"
+    expect_rc 0
+    expect_line BADOFFSET "251 rows .* from fmp \[after yahoo: gmtoffset 9223372036854775807 is out of range"
+    if grep -q "runtime error" "$work/err"; then fail "undefined behaviour"; fi
+
+  }
+  g_secrets() {
+    echo "== secrets: a key in the path and the query of a long URL, under -v, is never printed"
+    pad=$(printf 'p%.0s' $(seq 475)) # the key starts at byte 495: the old 511-byte cut fell inside it
+    fetch AAPL --date $D --provider fmp --csv "$work/long.csv" -X http.retries=1 \
+      -X "provider.fmp.url=http://127.0.0.1:1/$pad/{apikey}/{symbol}?from={from}&apikey={apikey}"
+    expect_rc 1
+    grep -q "fmp AAPL: .*retry 1 in" "$work/err" || { show; fail "no retry line"; }
+    if grep -F -e "$secret" -e "$secret_escaped" -e "Zq8" "$work/out" "$work/err"; then fail "the API key was printed"; fi
+
+  }
+  g_filerate() {
+    echo "== rate limits apply to the network, not to file:// (208 symbols, Yahoo's default 5/s)"
+    "$sigmactl" synth --symbols 200 --days 300 --end $D --out "$work/synth" >/dev/null
+    mapfile -t synth < <(ls "$work/synth/yahoo" | sed 's/\.json$//')
+    [[ ${#synth[@]} -ge 200 ]] || fail "synth wrote ${#synth[@]} files"
+    fetch "${synth[@]}" --date $D --provider yahoo --csv "$work/synth.csv" -X provider.yahoo.rate=5 \
+      -X provider.yahoo.burst=10 -X "provider.yahoo.url=file://$work/synth/yahoo/{symbol}.json"
+    expect_rc 0
+    grep -q "fetch: ${#synth[@]} symbols, ${#synth[@]} requests (0 over the network), 0 waited for a rate limit" "$work/err" ||
+      { tail -5 "$work/err"; fail "file:// requests waited for the rate limit"; }
+    echo "== ... but http(s) requests do: 11 at 20/s, burst 1: 10 wait; a long wait shows progress"
+    fetch R01 R02 R03 R04 R05 R06 R07 R08 R09 R10 R11 --date $D --provider yahoo --csv "$work/rate.csv" \
+      -X provider.yahoo.rate=20 -X provider.yahoo.burst=1
+    expect_rc 0
+    grep -q "fetch: 11 symbols, 11 requests (11 over the network), 10 waited for a rate limit" "$work/err" ||
+      { tail -5 "$work/err"; fail "the token bucket was not counted"; }
+    "$sigmactl" fetch R01 R02 R03 R04 R05 R06 R07 R08 R09 R10 R11 R12 R13 R14 "${urls[@]}" --date $D --provider yahoo \
+      --csv "$work/rate.csv" -X provider.yahoo.rate=4 -X provider.yahoo.burst=1 >"$work/out" 2>"$work/err" ||
+      fail "slow fetch: exit $?"
+    grep -q "warning: fetch: [0-9]* of 14 symbols done, [0-9]* waiting for a rate limit" "$work/err" ||
+      { cat "$work/err"; fail "no progress line (without -v) during a wait of about 3 s"; }
+    echo "== a retry 2 s or more ahead is shown without -v"
+    fpreset
+    "$sigmactl" fetch E500 "${urls[@]}" --date $D --provider yahoo --csv "$work/e500.csv" -X http.backoff_ms=4000 \
+      >"$work/out" 2>"$work/err" || fail "E500: exit $?"
+    grep -q "warning: yahoo E500: HTTP 500, retry 1 in [2-6]\.[0-9] s (http://" "$work/err" ||
+      { cat "$work/err"; fail "no warning for a retry in 2 s or more"; }
+  }
+  failed=()
+  for g in settings pages symbols prices times secrets filerate; do
+    ( "g_$g" ) || failed+=("$g")
+  done
+  if grep -qF -e "$secret" -e "$secret_escaped" "$work/all-output"; then fail "the API key was printed"; fi
+  fakeprov_stop || fail "fakeprov did not exit cleanly"
+  ((${#failed[@]} == 0)) || fail "sections failed: ${failed[*]}"
+  echo "providers guards: all checks passed"
+  exit 0
+fi
 
 if [[ $case == csv ]]; then
   echo "== --csv: no database; each provider's format gives the same rows"

@@ -12,6 +12,7 @@
  *
  * The "regressions" group keeps the bugs these tests found in common/, now fixed.
  */
+#include <ctype.h>
 #include <limits.h>
 
 #include "config.h"
@@ -718,7 +719,7 @@ static void test_url_templates_and_escaping(void **state)
     static char longkey[600];
     memset(longkey, '/', sizeof longkey - 1);
     setenv("POLYGON_API_KEY", longkey, 1);
-    assert_int_equal(sg_config_set("provider.polygon.url={apikey}{apikey}{symbol}{symbol}{symbol}{symbol}", err,
+    assert_int_equal(sg_config_set("provider.polygon.url=http://h/{apikey}{apikey}{symbol}{symbol}{symbol}{symbol}", err,
                                    sizeof err),
                      0);
     u = sg_provider_url(SG_PROV_POLYGON, "^^^^^^^^^^^^^^^^^^^^", DAY(2025, 1, 2), DAY(2025, 1, 2));
@@ -873,6 +874,205 @@ static void bug_price_rounds_past_numeric(void **state)
     assert_contains(why, "2025-07-14: ");
 }
 
+/* ---- issue 8: the classes, each with several values ------------------------------------------------ */
+
+/* Prices are judged as NUMERIC(12,4) will hold them: rounded half away from zero to 4 places. */
+static void issue8_prices_as_stored(void **state)
+{
+    (void)state;
+    size_t kept;
+#define BAR(o, h, l, c) "{\"date\":\"2025-07-14\",\"open\":" #o ",\"high\":" #h ",\"low\":" #l ",\"close\":" #c ",\"volume\":1}"
+    static const struct {
+        const char *bar, *why;
+    } cases[] = {
+        {BAR(1, 1, 1, 0.00004), "2025-07-14: close rounds to 0 in NUMERIC(12,4)"},
+        {BAR(1, 1, 1, 0.000049999), "2025-07-14: close rounds to 0 in NUMERIC(12,4)"},
+        {BAR(1, 1, 1, 1e-300), "2025-07-14: close rounds to 0 in NUMERIC(12,4)"},
+        {BAR(1, 1, 1, 0.00005), ""}, /* 0.0001 */
+        {BAR(1, 1, 1, 0.0001), ""},
+        {BAR(0.00001, 1, 1, 1), "2025-07-14: open rounds to 0 in NUMERIC(12,4)"},
+        {BAR(1, 0.00004, 1, 1), "2025-07-14: high rounds to 0 in NUMERIC(12,4)"},
+        {BAR(1, 1, 0.00004999, 1), "2025-07-14: low rounds to 0 in NUMERIC(12,4)"},
+        {BAR(1, 1, 1, 99999999.99995), "2025-07-14: close is too large for NUMERIC(12,4)"},
+        {BAR(1, 1, 1, 99999999.99996), "2025-07-14: close is too large for NUMERIC(12,4)"},
+        {BAR(1, 99999999.99995, 1, 1), "2025-07-14: high is too large for NUMERIC(12,4)"},
+        {BAR(99999999.99995, 1, 1, 1), "2025-07-14: open is too large for NUMERIC(12,4)"},
+        {BAR(1, 1, 1e300, 1), "2025-07-14: low is too large for NUMERIC(12,4)"},
+        {BAR(1, 1, 1, 99999999.9999), ""},
+        {BAR(1, 1, 1, 99999999.99994999), ""}, /* rounds down to 99999999.9999 */
+        /* high and low compared as stored: 10.00005 and 10.00006 both hold 10.0001 */
+        {BAR(10, 10.00005, 10.00006, 10), ""},
+        {BAR(10, 10.00004, 10.00005, 10), "2025-07-14: high below low"}, /* 10.0000 < 10.0001 */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *why = drop_reason_of(cases[i].bar, &kept);
+        if (strcmp(why, cases[i].why) != 0)
+            fail_msg("%s: reason '%s', expected '%s'", cases[i].bar, why, cases[i].why);
+    }
+#undef BAR
+}
+
+static const char *yahoo_with(const char *meta, const char *timestamps, char *buf, size_t len)
+{
+    snprintf(buf, len,
+             "{\"chart\":{\"result\":[{\"meta\":{\"symbol\":\"X\"%s},\"timestamp\":[%s],"
+             "\"indicators\":{\"quote\":[{\"open\":[1,1],\"high\":[1,1],\"low\":[1,1],\"close\":[1,1],"
+             "\"volume\":[1,1]}]}}],\"error\":null}}",
+             meta, timestamps);
+    return buf;
+}
+
+/* Timestamps and offsets out of range, before any arithmetic (UBSan aborts on the overflow). */
+static void issue8_yahoo_times(void **state)
+{
+    (void)state;
+    char body[1024];
+    static const char *const bad_ts[] = {"9223372036854775807", "-9223372036854775808", "4102444801",
+                                         "-2208988801", "1752240600000" /* milliseconds given as seconds */};
+    for (size_t i = 0; i < sizeof bad_ts / sizeof bad_ts[0]; i++) {
+        char ts[64], want[96];
+        snprintf(ts, sizeof ts, "1752499800,%s", bad_ts[i]);
+        parsed r = parse(SG_PROV_YAHOO, yahoo_with(",\"exchangeTimezoneName\":\"America/New_York\"", ts, body,
+                                                   sizeof body),
+                         "X", WIDE);
+        assert_int_equal(r.a, SG_ANSWER_OK);
+        assert_int_equal(r.bars.n, 1);
+        assert_int_equal(r.bars.dropped, 1);
+        snprintf(want, sizeof want, "bar 1: timestamp %s is out of range", bad_ts[i]);
+        assert_string_equal(r.bars.drop_reason, want);
+        parsed_free(&r);
+    }
+    /* the same through another exchange's gmtoffset */
+    parsed r = parse(SG_PROV_YAHOO,
+                     yahoo_with(",\"exchangeTimezoneName\":\"Europe/London\",\"gmtoffset\":3600",
+                                "1752499800,9223372036854775807", body, sizeof body),
+                     "X", WIDE);
+    assert_int_equal(r.bars.n, 1);
+    assert_int_equal(r.bars.v[0].day, DAY(2025, 7, 14));
+    assert_int_equal(r.bars.dropped, 1);
+    parsed_free(&r);
+    /* an offset no time zone has: the whole answer is unusable */
+    static const char *const bad_off[] = {"9223372036854775807", "-9223372036854775808", "64801", "-86400"};
+    for (size_t i = 0; i < sizeof bad_off / sizeof bad_off[0]; i++) {
+        char meta[128], want[96];
+        snprintf(meta, sizeof meta, ",\"exchangeTimezoneName\":\"Asia/Tokyo\",\"gmtoffset\":%s", bad_off[i]);
+        r = parse(SG_PROV_YAHOO, yahoo_with(meta, "1752499800,1752586200", body, sizeof body), "X", WIDE);
+        assert_int_equal(r.a, SG_ANSWER_BAD);
+        snprintf(want, sizeof want, "gmtoffset %s is out of range", bad_off[i]);
+        assert_contains(r.err, want);
+        parsed_free(&r);
+    }
+    /* limits that are fine: 1900 and 2099 stamps (outside the window: not bars, not drops), +-18 h */
+    r = parse(SG_PROV_YAHOO,
+              yahoo_with(",\"exchangeTimezoneName\":\"Pacific/Kiritimati\",\"gmtoffset\":64800",
+                         "-2208988800,4102444799", body, sizeof body),
+              "X", WIDE);
+    assert_int_equal(r.a, SG_ANSWER_OK);
+    assert_int_equal(r.bars.dropped, 0);
+    parsed_free(&r);
+}
+
+static void issue8_polygon_times(void **state)
+{
+    (void)state;
+    static const char *const bad_t[] = {"1e300", "-1e300", "9223372036854775807", "4102444800001",
+                                        "-2208988800001", "1.7976931348623157e308"};
+    for (size_t i = 0; i < sizeof bad_t / sizeof bad_t[0]; i++) {
+        char body[512];
+        snprintf(body, sizeof body,
+                 "{\"ticker\":\"X\",\"results\":[{\"v\":1,\"o\":1,\"c\":1,\"h\":1,\"l\":1,\"t\":%s},"
+                 "{\"v\":1,\"o\":1,\"c\":1,\"h\":1,\"l\":1,\"t\":1752552000000}],\"status\":\"OK\"}",
+                 bad_t[i]);
+        parsed r = parse(SG_PROV_POLYGON, body, "X", WIDE);
+        assert_int_equal(r.a, SG_ANSWER_OK);
+        assert_int_equal(r.bars.n, 1);
+        assert_int_equal(r.bars.dropped, 1);
+        assert_contains(r.bars.drop_reason, "bar 0: t ");
+        assert_contains(r.bars.drop_reason, " is out of range");
+        parsed_free(&r);
+    }
+}
+
+/* An answer must name the symbol asked for, in every provider's format. */
+static void issue8_answer_names_symbol(void **state)
+{
+    (void)state;
+    parsed r = parse(SG_PROV_FMP, "{\"historical\":[{\"date\":\"2025-07-14\",\"close\":1}]}", "AAPL", WIDE);
+    assert_int_equal(r.a, SG_ANSWER_BAD);
+    assert_string_equal(r.err, "answer names no symbol");
+    parsed_free(&r);
+    r = parse(SG_PROV_FMP, "{\"symbol\":7,\"historical\":[{\"date\":\"2025-07-14\",\"close\":1}]}", "AAPL", WIDE);
+    assert_int_equal(r.a, SG_ANSWER_BAD);
+    parsed_free(&r);
+    r = parse(SG_PROV_POLYGON, "{\"results\":[{\"v\":1,\"o\":1,\"c\":1,\"h\":1,\"l\":1,\"t\":1752552000000}],"
+                               "\"status\":\"OK\"}",
+              "AAPL", WIDE);
+    assert_int_equal(r.a, SG_ANSWER_BAD);
+    assert_string_equal(r.err, "answer names no ticker");
+    parsed_free(&r);
+    r = parse(SG_PROV_POLYGON, "{\"ticker\":\"MSFT\",\"status\":\"OK\",\"resultsCount\":0}", "AAPL", WIDE);
+    assert_int_equal(r.a, SG_ANSWER_BAD);
+    parsed_free(&r);
+    r = parse(SG_PROV_YAHOO, "{\"chart\":{\"result\":[{\"meta\":{}}],\"error\":null}}", "AAPL", WIDE);
+    assert_int_equal(r.a, SG_ANSWER_BAD);
+    parsed_free(&r);
+}
+
+/* A long URL with the key in its path and its query: redacted whole, then cut. */
+static void issue8_redact_then_cut(void **state)
+{
+    (void)state;
+    static const char *const keys[] = {"sk_live.Zq8+Wp3/Kf9=Lm2", "0123456789abcdefABCDEF", "k/e/y/k/e/y"};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        setenv("FMP_API_KEY", keys[k], 1);
+        char esc[128], *w = esc;
+        for (const char *c = keys[k]; *c; c++)
+            w += strchr("-._~", *c) || isalnum((unsigned char)*c) ? sprintf(w, "%c", *c)
+                                                                   : sprintf(w, "%%%02X", (unsigned char)*c);
+        /* the key straddles the 512-byte cut at every offset around it */
+        for (size_t at = 480; at < 512; at += 3) {
+            char url[2048], buf[512], probe[9];
+            size_t n = (size_t)snprintf(url, sizeof url, "https://proxy.internal/");
+            while (n < at)
+                url[n++] = 'p';
+            snprintf(url + n, sizeof url - n, "/%s/AAPL?from=2025-01-01&apikey=%s", esc, esc);
+            sg_redact_url(url, buf, sizeof buf);
+            snprintf(probe, sizeof probe, "%.8s", esc + 3); /* any 8 characters of the key */
+            if (strstr(buf, probe))
+                fail_msg("key at %zu: '%s' printed in ...%s", at, probe, buf + 470);
+        }
+    }
+    /* a very long key: its escaped form is longer than any fixed buffer */
+    static char longkey[700];
+    memset(longkey, '/', sizeof longkey - 1);
+    setenv("FMP_API_KEY", longkey, 1);
+    char *big = malloc(8192), buf[4096];
+    snprintf(big, 8192, "https://h/x?token=1&k=");
+    for (size_t i = 0; i < sizeof longkey - 1; i++)
+        strcat(big, "%2F");
+    sg_redact_url(big, buf, sizeof buf);
+    assert_null(strstr(buf, "%2F%2F"));
+    free(big);
+    unsetenv("FMP_API_KEY");
+}
+
+/* Server text quoted in a reason is redacted before it is cut. */
+static void issue8_server_text(void **state)
+{
+    (void)state;
+    setenv("POLYGON_API_KEY", "SECRETKEY123456789", 1);
+    char body[512];
+    for (int pad = 0; pad < 30; pad += 4) {
+        snprintf(body, sizeof body, "{\"ticker\":\"%.*sSECRETKEY123456789\",\"status\":\"OK\"}", pad,
+                 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+        parsed r = parse(SG_PROV_POLYGON, body, "AAPL", WIDE);
+        assert_int_equal(r.a, SG_ANSWER_BAD);
+        assert_null(strstr(r.err, "SECRETK"));
+        parsed_free(&r);
+    }
+    unsetenv("POLYGON_API_KEY");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -903,7 +1103,13 @@ int main(void)
         cmocka_unit_test(bug_follow_url_any_host),
         cmocka_unit_test(bug_price_rounds_past_numeric),
     };
+    const struct CMUnitTest issue8[] = {
+        cmocka_unit_test(issue8_prices_as_stored),    cmocka_unit_test(issue8_yahoo_times),
+        cmocka_unit_test(issue8_polygon_times),       cmocka_unit_test(issue8_answer_names_symbol),
+        cmocka_unit_test(issue8_redact_then_cut),     cmocka_unit_test(issue8_server_text),
+    };
     int failed = cmocka_run_group_tests_name("providers", tests, NULL, NULL);
+    failed += cmocka_run_group_tests_name("providers issue 8", issue8, NULL, NULL);
     failed += cmocka_run_group_tests_name("providers regressions", bugs, NULL, NULL);
     sg_config_reset();
     return failed;
