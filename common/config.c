@@ -37,6 +37,15 @@ static setting settings[] = {
     {"http.retries", "SIGMA_HTTP_RETRIES", "4", "retries of a 429, 5xx or timeout, per provider", NULL},
     {"http.backoff_ms", "SIGMA_HTTP_BACKOFF_MS", "500", "first retry delay; doubles, with jitter", NULL},
     {"http.retry_after_max_ms", "SIGMA_HTTP_RETRY_AFTER_MAX_MS", "60000", "longest Retry-After honored", NULL},
+    {"db.connect_timeout_s", "SIGMA_DB_CONNECT_TIMEOUT_S", "10", "libpq connect_timeout (conninfo, PGCONNECT_TIMEOUT win)", NULL},
+    {"db.keepalives_idle_s", "SIGMA_DB_KEEPALIVES_IDLE_S", "30", "TCP keepalive: idle seconds before probes", NULL},
+    {"db.keepalives_interval_s", "SIGMA_DB_KEEPALIVES_INTERVAL_S", "10", "TCP keepalive: seconds between probes", NULL},
+    {"db.keepalives_count", "SIGMA_DB_KEEPALIVES_COUNT", "3", "TCP keepalive: lost probes before the connection is dead", NULL},
+    {"db.statement_timeout_ms", "SIGMA_DB_STATEMENT_TIMEOUT_MS", "900000", "statement_timeout where nobody else set it", NULL},
+    {"db.lock_timeout_ms", "SIGMA_DB_LOCK_TIMEOUT_MS", "60000", "lock_timeout where nobody else set it", NULL},
+    {"db.retries", "SIGMA_DB_RETRIES", "10", "retries of a unit of work that failed for a transient reason", NULL},
+    {"db.retry_max_ms", "SIGMA_DB_RETRY_MAX_MS", "60000", "longest time a unit of work is retried", NULL},
+    {"db.backoff_ms", "SIGMA_DB_BACKOFF_MS", "100", "first retry delay of a unit; doubles (at most 10 s), with jitter", NULL},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
