@@ -6,7 +6,7 @@
 #             units of work reconnect and retry, every symbol is stored, exit 0
 #   down      the server stops for good in the middle of a fetch: one clear error, exit 1,
 #             and no provider request after the store gave up (fakeprov counts them)
-#   deadlock  6 computes of overlapping symbol sets and 2 fetches at once, several rounds, with
+#   deadlock  6 computes of overlapping symbol sets and 2 fetches at once, 24 rounds, with
 #             retries off: no failure, and no "deadlock detected" in the server's log
 #   secrets   connection strings with passwords of every shape: the password is never printed
 # Conditions are awaited with deadlines (await), never with a bare sleep.
@@ -99,8 +99,8 @@ down)
   fakeprov_start "$fakeprov" "$work" --latency-ms 40
   mapfile -t urls < <(fakeprov_urls)
   mapfile -t syms < <(symbols 100)
-  "$sigmactl" fetch "${syms[@]}" --date $D -d "$ci" "${urls[@]}" -X provider.yahoo.rate=1000 \
-    -X provider.yahoo.burst=1000 -X http.parallel=2 -X db.retry_max_ms=1500 >"$work/out" 2>"$work/err" &
+  SIGMA_DB_RETRY_MAX_MS=1500 "$sigmactl" fetch "${syms[@]}" --date $D -d "$ci" "${urls[@]}" \
+    -X provider.yahoo.rate=1000 -X provider.yahoo.burst=1000 -X http.parallel=2 >"$work/out" 2>"$work/err" &
   pid=$!
   await 30 "5 symbols stored" at_least_stored 5
   pg_ctl stop -m immediate
@@ -119,14 +119,14 @@ down)
   ;;
 
 deadlock)
-  echo "== 6 computes of overlapping symbol sets and 2 fetches at once, 6 rounds, retries off"
+  echo "== 6 computes of overlapping symbol sets and 2 fetches at once, 24 rounds, retries off"
   "$sigmactl" import-prices "$src/samples/universe.csv" -d "$ci" >/dev/null
   fakeprov_start "$fakeprov" "$work" --latency-ms 5
   mapfile -t urls < <(fakeprov_urls)
   export SIGMA_DB_RETRIES=0
   mapfile -t all < <(q "SELECT DISTINCT symbol FROM market_data_cache ORDER BY 1")
   mapfile -t fx < <(symbols 12)
-  for round in 1 2 3 4 5 6; do
+  for round in $(seq 24); do
     q "DELETE FROM market_data_cache WHERE symbol LIKE 'F%'"
     pids=()
     for w in 1 2 3 4 5 6; do
