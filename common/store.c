@@ -239,6 +239,17 @@ static PGconn *open_conn(const char *conninfo)
     return PQconnectdbParams(kw, val, 1);
 }
 
+/* The server's notices (a shutdown's "terminating connection", say) as our
+ * log lines, not libpq's bare ones. */
+static void on_notice(void *arg, const char *msg)
+{
+    char line[512];
+    (void)arg;
+    snprintf(line, sizeof line, "%s", msg);
+    chomp(line);
+    sg_log(SG_LOG_WARN, "server: %s", line);
+}
+
 /* "connect: libpq's message", passwords masked. */
 static void connect_error(const char *conninfo, PGconn *c, char *err, size_t errlen)
 {
@@ -270,6 +281,7 @@ sg_store *sg_store_connect(const char *conninfo, char *err, size_t errlen)
         sg_store_close(s);
         return NULL;
     }
+    PQsetNoticeProcessor(s->conn, on_notice, NULL);
     /* Notices (of IF NOT EXISTS, say) are chatter, not diagnostics. */
     if (session_setup(s, err, errlen)) {
         sg_store_close(s);
