@@ -138,16 +138,14 @@ static void find_secrets(const char *conninfo, secrets *z)
     add_keyword_passwords(z, conninfo, uri);
 }
 
-/* Replaces text[at, at+n) by "***". */
-static void splice_mask(char *text, size_t cap, size_t at, size_t n)
+/* Replaces text[at, at+n) by "***" (by n stars when n < 3): the text never
+ * grows, so nothing is cut and no buffer can overflow. Returns the mask's length. */
+static size_t splice_mask(char *text, size_t at, size_t n)
 {
-    size_t tail = strlen(text + at + n);
-    if (at + 3 + tail + 1 > cap) { /* no room to shift: cut the text here */
-        snprintf(text + at, cap - at, "***");
-        return;
-    }
-    memmove(text + at + 3, text + at + n, tail + 1);
-    memcpy(text + at, "***", 3);
+    size_t m = n < 3 ? n : 3;
+    memset(text + at, '*', m);
+    memmove(text + at + m, text + at + n, strlen(text + at + n) + 1);
+    return m;
 }
 
 /* p[0..n) is part of a password, or holds one. */
@@ -161,7 +159,7 @@ static bool span_is_secret(const secrets *z, const char *p, size_t n)
     return hit;
 }
 
-void sg_store_redact(const char *conninfo, char *msg, size_t cap)
+void sg_store_redact(const char *conninfo, char *msg)
 {
     secrets z = {{0}, 0};
     find_secrets(conninfo, &z);
@@ -172,16 +170,14 @@ void sg_store_redact(const char *conninfo, char *msg, size_t cap)
         if (!e)
             break;
         size_t n = (size_t)(e - msg) - q - 1;
-        if (n && span_is_secret(&z, msg + q + 1, n)) {
-            splice_mask(msg, cap, q + 1, n);
-            n = 3;
-        }
+        if (n && span_is_secret(&z, msg + q + 1, n))
+            n = splice_mask(msg, q + 1, n);
         q += n + 2; /* past the closing quote */
     }
     for (int i = 0; i < z.n; i++) {
         size_t n = strlen(z.v[i]);
-        for (char *hit = strstr(msg, z.v[i]); hit; hit = strstr(hit + 3, z.v[i]))
-            splice_mask(msg, cap, (size_t)(hit - msg), n);
+        for (char *hit = strstr(msg, z.v[i]); hit; hit = strstr(hit, z.v[i]))
+            hit += splice_mask(msg, (size_t)(hit - msg), n);
         free(z.v[i]);
     }
 }
@@ -255,7 +251,7 @@ static void connect_error(const char *conninfo, PGconn *c, char *err, size_t err
 {
     snprintf(err, errlen, "connect: %s", c ? PQerrorMessage(c) : "out of memory");
     chomp(err);
-    sg_store_redact(conninfo, err, errlen);
+    sg_store_redact(conninfo, err);
 }
 
 sg_store *sg_store_connect(const char *conninfo, char *err, size_t errlen)
