@@ -29,7 +29,7 @@ static void chomp(char *s)
     while (n && (s[n - 1] == '\n' || s[n - 1] == ' '))
         s[--n] = '\0';
     for (char *p = s; *p; p++)
-        if (*p == '\n')
+        if (*p == '\n' || *p == '\t')
             *p = ' ';
 }
 
@@ -237,11 +237,12 @@ static PGconn *open_conn(const char *conninfo)
 
 /* The server's notices (a shutdown's "terminating connection", say) as our
  * log lines, not libpq's bare ones. */
-static void on_notice(void *arg, const char *msg)
+static void on_notice(void *arg, const PGresult *r)
 {
     char line[512];
+    const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
     (void)arg;
-    snprintf(line, sizeof line, "%s", msg);
+    snprintf(line, sizeof line, "%s", msg ? msg : PQresultErrorMessage(r));
     chomp(line);
     sg_log(SG_LOG_WARN, "server: %s", line);
 }
@@ -277,7 +278,7 @@ sg_store *sg_store_connect(const char *conninfo, char *err, size_t errlen)
         sg_store_close(s);
         return NULL;
     }
-    PQsetNoticeProcessor(s->conn, on_notice, NULL);
+    PQsetNoticeReceiver(s->conn, on_notice, NULL);
     /* Notices (of IF NOT EXISTS, say) are chatter, not diagnostics. */
     if (session_setup(s, err, errlen)) {
         sg_store_close(s);
@@ -432,7 +433,8 @@ int sg_store_unit(sg_store *s, const char *what, sg_store_fn fn, void *arg, char
                      s->unreachable ? "the database stayed unreachable" : "still failing", attempt + 1, spent / 1e3);
             return -1;
         }
-        sg_log(SG_LOG_WARN, "%s: %s; %sretry %d of %d in %.1f s", what, err,
+        bool named = strncmp(err, what, strlen(what)) == 0; /* "write bars: write bars: ..." reads badly */
+        sg_log(SG_LOG_WARN, "%s%s%s; %sretry %d of %d in %.1f s", named ? "" : what, named ? "" : ": ", err,
                PQstatus(s->conn) != CONNECTION_OK ? "reconnecting, " : "", attempt + 1, s->retries, delay / 1e3);
         sleep_ms(delay);
     }
