@@ -51,6 +51,7 @@ typedef struct run {
     unsigned long long rng;
     sg_fetch_done_fn on_done;
     void *ctx;
+    bool stopped; /* on_done asked to stop */
 } run;
 
 static double jitter(run *r) /* uniform in [0.5, 1.5): spreads retries of many symbols apart */
@@ -121,8 +122,8 @@ static void finish(run *r, sg_fetch_job *j, sg_fetch_status st)
     j->url = j->body = NULL;
     j->len = j->cap = 0;
     r->done++;
-    if (r->on_done)
-        r->on_done(j, r->ctx);
+    if (r->on_done && !r->stopped && r->on_done(j, r->ctx))
+        r->stopped = true;
 }
 
 /* The current provider cannot serve the symbol: the next one, or the end. */
@@ -346,7 +347,7 @@ static bool first_page(run *r, sg_fetch_job *j)
 static long dispatch(run *r)
 {
     double t = sg_clock_ms(), wait = 1000;
-    for (size_t i = 0; i < r->n && r->in_flight < r->parallel; i++) {
+    for (size_t i = 0; i < r->n && r->in_flight < r->parallel && !r->stopped; i++) {
         sg_fetch_job *j = &r->jobs[i];
         if (j->in_flight || j->idx >= r->norder || j->status != (sg_fetch_status)-1)
             continue;
@@ -460,7 +461,7 @@ int sg_fetch_run(sg_fetch_job *jobs, size_t n, const sg_provider *order, int nor
         return -1;
     }
     int rc = 0;
-    while (r.done < n) {
+    while (r.done < n && !r.stopped) {
         refill(&r);
         long wait = dispatch(&r);
         progress(&r);
@@ -468,7 +469,7 @@ int sg_fetch_run(sg_fetch_job *jobs, size_t n, const sg_provider *order, int nor
         CURLMcode mc = curl_multi_perform(r.multi, &running);
         CURLMsg *msg;
         int left;
-        while (mc == CURLM_OK && (msg = curl_multi_info_read(r.multi, &left))) {
+        while (mc == CURLM_OK && !r.stopped && (msg = curl_multi_info_read(r.multi, &left))) {
             sg_fetch_job *j = NULL;
             if (msg->msg != CURLMSG_DONE ||
                 curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j) != CURLE_OK || !j)
@@ -494,7 +495,7 @@ int sg_fetch_run(sg_fetch_job *jobs, size_t n, const sg_provider *order, int nor
             jobs[i].easy = NULL;
         }
     close_multi(r.multi);
-    return rc;
+    return rc ? rc : r.stopped ? 1 : 0;
 }
 
 void sg_fetch_job_free(sg_fetch_job *job)

@@ -46,11 +46,15 @@ typedef struct sg_fetch_job {
 } sg_fetch_job;
 
 /* Called as each job reaches its outcome, while the other transfers go on:
- * store its bars here, and the writes overlap the fetching. May be NULL. */
-typedef void (*sg_fetch_done_fn)(sg_fetch_job *job, void *ctx);
+ * store its bars here, and the writes overlap the fetching. Returns 0 to go
+ * on, or nonzero to stop the run: no further request is made (the bars could
+ * not be kept, say, and every request would spend quota for nothing). May be NULL. */
+typedef int (*sg_fetch_done_fn)(sg_fetch_job *job, void *ctx);
 
 /* Fetches every job through the providers in order[0..norder). Returns 0 (each
- * job has its outcome), or -1 with err when the machinery itself fails. */
+ * job has its outcome), 1 when on_done stopped the run (jobs it was not
+ * called for have no outcome: status is not one of the above), or -1 with err
+ * when the machinery itself fails. */
 int sg_fetch_run(sg_fetch_job *jobs, size_t n, const sg_provider *order, int norder, sg_fetch_done_fn on_done,
                  void *ctx, char *err, size_t errlen);
 void sg_fetch_job_free(sg_fetch_job *job);

@@ -2,6 +2,7 @@
 #include "store.h"
 
 #include <stdarg.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +10,17 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "config.h"
+#include "log.h"
+
 struct sg_store {
     PGconn *conn;
+    char *conninfo;   /* kept to redact errors of a reconnect; never printed */
+    char sqlstate[6]; /* of the last failed statement; "" when it had none */
+    bool unreachable; /* the last unit gave up with the connection gone */
+    int retries;
+    double retry_max_ms, backoff_ms, statement_timeout_ms, lock_timeout_ms;
+    unsigned long long rng;
 };
 
 /* libpq's messages end with a newline; error text here is one line. */
@@ -20,27 +30,258 @@ static void chomp(char *s)
     while (n && (s[n - 1] == '\n' || s[n - 1] == ' '))
         s[--n] = '\0';
     for (char *p = s; *p; p++)
-        if (*p == '\n')
+        if (*p == '\n' || *p == '\t')
             *p = ' ';
+}
+
+/* ---- redaction of passwords ------------------------------------------------------- */
+
+#define MAX_SECRETS 16
+
+typedef struct secrets {
+    char *v[MAX_SECRETS];
+    int n;
+} secrets;
+
+static int hexval(int c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Adds p[0..n) and, when it differs, its percent-decoded form. */
+static void add_secret(secrets *z, const char *p, size_t n)
+{
+    if (n == 0 || z->n >= MAX_SECRETS - 1)
+        return;
+    char *raw = strndup(p, n), *dec = malloc(n + 1);
+    if (!raw || !dec) {
+        free(raw);
+        free(dec);
+        return;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
+            dec[o++] = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
+            i += 2;
+        } else {
+            dec[o++] = p[i];
+        }
+    }
+    dec[o] = '\0';
+    z->v[z->n++] = raw;
+    if (o && strcmp(dec, raw) != 0)
+        z->v[z->n++] = dec;
+    else
+        free(dec);
+}
+
+static bool is_uri(const char *c)
+{
+    return strncmp(c, "postgresql://", 13) == 0 || strncmp(c, "postgres://", 11) == 0;
+}
+
+/* The value after "password =" in key=value text or a URI's query: quoted,
+ * up to the next "&" in a URI, or up to the next " keyword=" (so a value
+ * with spaces, which libpq splits, is taken whole). */
+static void add_keyword_passwords(secrets *z, const char *c, bool uri)
+{
+    for (const char *p = strstr(c, "password"); p; p = strstr(p + 8, "password")) {
+        const char *v = p + 8;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        if (*v++ != '=')
+            continue;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        const char *e = v;
+        if (!uri && *v == '\'') {
+            for (e = ++v; *e && *e != '\''; e++)
+                if (*e == '\\' && e[1])
+                    e++;
+        } else if (uri) {
+            e = v + strcspn(v, "&");
+        } else {
+            for (; *e; e++) {
+                if (*e != ' ' && *e != '\t')
+                    continue;
+                const char *k = e + strspn(e, " \t"), *k2 = k + strspn(k, "abcdefghijklmnopqrstuvwxyz_");
+                k2 += strspn(k2, " \t");
+                if (k2 > k && *k2 == '=')
+                    break;
+            }
+        }
+        add_secret(z, v, (size_t)(e - v));
+    }
+}
+
+/* Every password the connection may carry, read without trusting libpq's
+ * parser (the string may be malformed, which is when libpq quotes it). */
+static void find_secrets(const char *conninfo, secrets *z)
+{
+    const char *env = getenv("PGPASSWORD");
+    if (env)
+        add_secret(z, env, strlen(env));
+    if (!conninfo)
+        return;
+    PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+    for (PQconninfoOption *o = opts; o && o->keyword; o++)
+        if (strcmp(o->keyword, "password") == 0 && o->val)
+            add_secret(z, o->val, strlen(o->val));
+    PQconninfoFree(opts);
+    bool uri = is_uri(conninfo);
+    if (uri) { /* user:password@ up to the last '@': a raw '@' or '/' may be in it */
+        const char *u = strstr(conninfo, "://") + 3, *at = strrchr(u, '@');
+        const char *colon = at ? memchr(u, ':', (size_t)(at - u)) : NULL;
+        if (colon)
+            add_secret(z, colon + 1, (size_t)(at - colon - 1));
+    }
+    add_keyword_passwords(z, conninfo, uri);
+}
+
+/* Replaces text[at, at+n) by "***" (by n stars when n < 3): the text never
+ * grows, so nothing is cut and no buffer can overflow. Returns the mask's length. */
+static size_t splice_mask(char *text, size_t at, size_t n)
+{
+    size_t m = n < 3 ? n : 3;
+    memset(text + at, '*', m);
+    memmove(text + at + m, text + at + n, strlen(text + at + n) + 1);
+    return m;
+}
+
+/* p[0..n) is part of a password, or holds one. */
+static bool span_is_secret(const secrets *z, const char *p, size_t n)
+{
+    char *span = strndup(p, n);
+    bool hit = !span; /* out of memory: mask, to be safe */
+    for (int i = 0; i < z->n && !hit; i++)
+        hit = strstr(z->v[i], span) || strstr(span, z->v[i]);
+    free(span);
+    return hit;
+}
+
+void sg_store_redact(const char *conninfo, char *msg)
+{
+    secrets z = {{0}, 0};
+    find_secrets(conninfo, &z);
+    /* libpq quotes what it could not parse: a quoted span that is part of a
+     * password, or holds one, is masked whole. */
+    for (size_t q = 0, len; q < (len = strlen(msg)) && (q += strcspn(msg + q, "\"")) < len;) {
+        char *e = strchr(msg + q + 1, '"');
+        if (!e)
+            break;
+        size_t n = (size_t)(e - msg) - q - 1;
+        if (n && span_is_secret(&z, msg + q + 1, n))
+            n = splice_mask(msg, q + 1, n);
+        q += n + 2; /* past the closing quote */
+    }
+    for (int i = 0; i < z.n; i++) {
+        size_t n = strlen(z.v[i]);
+        for (char *hit = strstr(msg, z.v[i]); hit; hit = strstr(hit, z.v[i]))
+            hit += splice_mask(msg, (size_t)(hit - msg), n);
+        free(z.v[i]);
+    }
+}
+
+/* ---- connecting ------------------------------------------------------------------- */
+
+static double setting(const char *name, double lo, double hi)
+{
+    double v = sg_config_number(name);
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* Our timeouts, for the settings nobody else configured (source 'default'):
+ * the server's configuration, ALTER ROLE / DATABASE and the client's own
+ * options or PGOPTIONS all win over them. */
+static int session_setup(sg_store *s, char *err, size_t errlen)
+{
+    if (sg_store_exec(s, "connect", "SET client_min_messages = warning", err, errlen))
+        return -1;
+    char st[32], lt[32];
+    snprintf(st, sizeof st, "%.0f", s->statement_timeout_ms);
+    snprintf(lt, sizeof lt, "%.0f", s->lock_timeout_ms);
+    const char *params[2] = {st, lt};
+    PGresult *r = sg_store_query(s, "connect: set timeouts",
+                                 "SELECT set_config(name, CASE name WHEN 'statement_timeout' THEN $1 ELSE $2 END,"
+                                 " false) FROM pg_settings"
+                                 " WHERE name IN ('statement_timeout', 'lock_timeout') AND source = 'default'",
+                                 2, params, err, errlen);
+    PQclear(r);
+    return r ? 0 : -1;
+}
+
+/* libpq keywords placed before the expanded conninfo are defaults: the
+ * conninfo's own values replace them, and a keyword whose PG* variable is
+ * set is left out, so the environment wins too. */
+static PGconn *open_conn(const char *conninfo)
+{
+    char ct[24], idle[24], intvl[24], cnt[24];
+    snprintf(ct, sizeof ct, "%.0f", setting("db.connect_timeout_s", 0, 3600));
+    snprintf(idle, sizeof idle, "%.0f", setting("db.keepalives_idle_s", 1, 86400));
+    snprintf(intvl, sizeof intvl, "%.0f", setting("db.keepalives_interval_s", 1, 3600));
+    snprintf(cnt, sizeof cnt, "%.0f", setting("db.keepalives_count", 1, 100));
+    const char *kw[8], *val[8];
+    int n = 0;
+    if (!getenv("PGCONNECT_TIMEOUT"))
+        kw[n] = "connect_timeout", val[n++] = ct;
+    kw[n] = "keepalives", val[n++] = "1";
+    kw[n] = "keepalives_idle", val[n++] = idle;
+    kw[n] = "keepalives_interval", val[n++] = intvl;
+    kw[n] = "keepalives_count", val[n++] = cnt;
+    kw[n] = "fallback_application_name", val[n++] = "sigmabatch";
+    if (conninfo && *conninfo)
+        kw[n] = "dbname", val[n++] = conninfo;
+    kw[n] = NULL, val[n] = NULL;
+    return PQconnectdbParams(kw, val, 1);
+}
+
+/* The server's notices (a shutdown's "terminating connection", say) as our
+ * log lines, not libpq's bare ones. */
+static void on_notice(void *arg, const PGresult *r)
+{
+    char line[512];
+    const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+    (void)arg;
+    snprintf(line, sizeof line, "%s", msg ? msg : PQresultErrorMessage(r));
+    chomp(line);
+    sg_log(SG_LOG_WARN, "server: %s", line);
+}
+
+/* "connect: libpq's message", passwords masked. */
+static void connect_error(const char *conninfo, PGconn *c, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "connect: %s", c ? PQerrorMessage(c) : "out of memory");
+    chomp(err);
+    sg_store_redact(conninfo, err);
 }
 
 sg_store *sg_store_connect(const char *conninfo, char *err, size_t errlen)
 {
     sg_store *s = calloc(1, sizeof *s);
-    if (!s) {
+    if (!s || !(s->conninfo = strdup(conninfo ? conninfo : ""))) {
         snprintf(err, errlen, "connect: out of memory");
+        free(s);
         return NULL;
     }
-    s->conn = PQconnectdb(conninfo ? conninfo : "");
+    s->retries = (int)setting("db.retries", 0, 1000);
+    s->retry_max_ms = setting("db.retry_max_ms", 0, 86400e3);
+    s->backoff_ms = setting("db.backoff_ms", 1, 600e3);
+    s->statement_timeout_ms = setting("db.statement_timeout_ms", 0, 2147483647);
+    s->lock_timeout_ms = setting("db.lock_timeout_ms", 0, 2147483647);
+    uint64_t seed = 0;
+    if (getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed)
+        seed = (uint64_t)time(NULL) * 2654435761u;
+    s->rng = seed | 1;
+    s->conn = open_conn(conninfo);
     if (!s->conn || PQstatus(s->conn) != CONNECTION_OK) {
-        /* libpq's message names host and port, never the password. */
-        snprintf(err, errlen, "connect: %s", s->conn ? PQerrorMessage(s->conn) : "out of memory");
-        chomp(err);
+        connect_error(conninfo, s->conn, err, errlen);
         sg_store_close(s);
         return NULL;
     }
+    PQsetNoticeReceiver(s->conn, on_notice, NULL);
     /* Notices (of IF NOT EXISTS, say) are chatter, not diagnostics. */
-    if (sg_store_exec(s, "connect", "SET client_min_messages = warning", err, errlen)) {
+    if (session_setup(s, err, errlen)) {
         sg_store_close(s);
         return NULL;
     }
@@ -52,6 +293,7 @@ void sg_store_close(sg_store *s)
     if (!s)
         return;
     PQfinish(s->conn);
+    free(s->conninfo);
     free(s);
 }
 
@@ -73,13 +315,21 @@ void sg_store_error(const char *what, const PGresult *r, PGconn *c, char *err, s
     chomp(err);
 }
 
+/* A failed statement: its SQLSTATE is kept to judge whether a retry may help. */
+static void fail(sg_store *s, const char *what, const PGresult *r, char *err, size_t errlen)
+{
+    const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    snprintf(s->sqlstate, sizeof s->sqlstate, "%s", st ? st : "");
+    sg_store_error(what, r, s->conn, err, errlen);
+}
+
 int sg_store_exec(sg_store *s, const char *what, const char *sql, char *err, size_t errlen)
 {
     PGresult *r = PQexec(s->conn, sql);
     ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
     if (!ok)
-        sg_store_error(what, r, s->conn, err, errlen);
+        fail(s, what, r, err, errlen);
     PQclear(r);
     return ok ? 0 : -1;
 }
@@ -90,11 +340,105 @@ PGresult *sg_store_query(sg_store *s, const char *what, const char *sql, int npa
     PGresult *r = PQexecParams(s->conn, sql, nparams, NULL, params, NULL, NULL, 0);
     ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        sg_store_error(what, r, s->conn, err, errlen);
+        fail(s, what, r, err, errlen);
         PQclear(r);
         return NULL;
     }
     return r;
+}
+
+/* ---- units of work ------------------------------------------------------------------- */
+
+bool sg_store_unreachable(const sg_store *s)
+{
+    return s->unreachable;
+}
+
+/* Worth another try: the connection went away, the server is shutting down
+ * or starting, too many connections, or the transaction lost a race
+ * (serialization failure, deadlock, lock timeout). Everything else, a
+ * statement timeout included, would fail again the same way. */
+static bool transient(const sg_store *s)
+{
+    static const char *const codes[] = {"57P01", "57P02", "57P03", "53300", "40001", "40P01", "55P03"};
+    if (PQstatus(s->conn) != CONNECTION_OK || strncmp(s->sqlstate, "08", 2) == 0)
+        return true;
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        if (strcmp(s->sqlstate, codes[i]) == 0)
+            return true;
+    return false;
+}
+
+static double jitter(sg_store *s) /* uniform in [0.5, 1.5): retries of many workers spread apart */
+{
+    s->rng ^= s->rng << 13;
+    s->rng ^= s->rng >> 7;
+    s->rng ^= s->rng << 17;
+    return 0.5 + (double)(s->rng >> 11) / 9007199254740992.0;
+}
+
+#define BACKOFF_CAP_MS 10000.0
+
+static void sleep_ms(double ms)
+{
+    struct timespec ts = {(time_t)(ms / 1e3), (long)(fmod(ms, 1e3) * 1e6)};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+/* A new connection with the same parameters, set up as the first. */
+static int reconnect(sg_store *s, char *err, size_t errlen)
+{
+    PQreset(s->conn);
+    if (PQstatus(s->conn) != CONNECTION_OK) {
+        connect_error(s->conninfo, s->conn, err, errlen);
+        return -1;
+    }
+    return session_setup(s, err, errlen);
+}
+
+static int run_once(sg_store *s, const char *what, sg_store_fn fn, void *arg, char *err, size_t errlen)
+{
+    int rc = sg_store_exec(s, what, "BEGIN", err, errlen);
+    if (rc == 0)
+        rc = fn(s, arg, err, errlen);
+    if (rc == 0)
+        rc = sg_store_exec(s, what, "COMMIT", err, errlen);
+    if (rc && PQstatus(s->conn) == CONNECTION_OK) {
+        char ignored[256];
+        char keep[sizeof s->sqlstate];
+        memcpy(keep, s->sqlstate, sizeof keep); /* the failure's, not the rollback's */
+        (void)sg_store_exec(s, "rollback", "ROLLBACK", ignored, sizeof ignored);
+        memcpy(s->sqlstate, keep, sizeof keep);
+    }
+    return rc;
+}
+
+int sg_store_unit(sg_store *s, const char *what, sg_store_fn fn, void *arg, char *err, size_t errlen)
+{
+    double t0 = sg_clock_ms();
+    s->unreachable = false;
+    for (int attempt = 0;; attempt++) {
+        s->sqlstate[0] = '\0';
+        int rc = PQstatus(s->conn) == CONNECTION_OK ? 0 : reconnect(s, err, errlen);
+        if (rc == 0 && run_once(s, what, fn, arg, err, errlen) == 0)
+            return 0;
+        if (!transient(s))
+            return -1;
+        double spent = sg_clock_ms() - t0;
+        double delay = fmin(s->backoff_ms * ldexp(1.0, attempt < 30 ? attempt : 30), BACKOFF_CAP_MS) * jitter(s);
+        if (attempt >= s->retries || spent + delay > s->retry_max_ms) {
+            size_t used = strlen(err);
+            s->unreachable = PQstatus(s->conn) != CONNECTION_OK;
+            snprintf(err + used, errlen - used, " (%s after %d attempts in %.1f s; db.retries, db.retry_max_ms)",
+                     s->unreachable ? "the database stayed unreachable" : "still failing", attempt + 1, spent / 1e3);
+            return -1;
+        }
+        bool named = strncmp(err, what, strlen(what)) == 0; /* "write bars: write bars: ..." reads badly */
+        sg_log(SG_LOG_WARN, "%s%s%s; %sretry %d of %d in %.1f s", named ? "" : what, named ? "" : ": ", err,
+               PQstatus(s->conn) != CONNECTION_OK ? "reconnecting, " : "", attempt + 1, s->retries, delay / 1e3);
+        sleep_ms(delay);
+    }
 }
 
 /* ---- COPY ------------------------------------------------------------------ */
@@ -201,7 +545,7 @@ int sg_store_copy(sg_store *s, const char *what, const char *copy_sql, sg_copybu
     }
     PGresult *r = PQexec(s->conn, copy_sql);
     if (!r || PQresultStatus(r) != PGRES_COPY_IN) {
-        sg_store_error(what, r, s->conn, err, errlen);
+        fail(s, what, r, err, errlen);
         PQclear(r);
         return -1;
     }
@@ -214,11 +558,12 @@ int sg_store_copy(sg_store *s, const char *what, const char *copy_sql, sg_copybu
     if (PQputCopyEnd(s->conn, ok ? NULL : "send failed") != 1)
         ok = 0;
     r = PQgetResult(s->conn);
-    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
-        sg_store_error(what, r, s->conn, err, errlen);
+    if (!ok || !r || PQresultStatus(r) != PGRES_COMMAND_OK) { /* a send that failed: libpq's message */
+        const PGresult *bad = r && PQresultStatus(r) != PGRES_COMMAND_OK ? r : NULL;
+        fail(s, what, bad, err, errlen);
         /* "COPY t, line N, column c: "value"": which row and value, for callers
          * that map COPY lines back to their file's lines. */
-        const char *where = r ? PQresultErrorField(r, PG_DIAG_CONTEXT) : NULL;
+        const char *where = bad ? PQresultErrorField(bad, PG_DIAG_CONTEXT) : NULL;
         size_t used = strlen(err);
         if (where && used + 1 < errlen)
             snprintf(err + used, errlen - used, " (where: %s)", where);

@@ -2,9 +2,12 @@
  * store.h - the PostgreSQL connection (libpq) every program shares.
  *
  * Owns: connecting from libpq's own conninfo and PG* environment (PGHOST,
- * PGUSER, sslmode, .pgpass: no credential handling of ours), checking every
- * result, and turning libpq's errors into "operation: message (detail; hint)"
- * text. SQL only with parameters.
+ * PGUSER, sslmode, .pgpass: no credential handling of ours) with our
+ * timeouts and keepalives as defaults the user's own settings override,
+ * checking every result, turning libpq's errors into "operation: message
+ * (detail; hint)" text with any password redacted, and units of work: one
+ * transaction, retried after a reconnect when it failed for a transient
+ * reason (docs/store.md, "Faults"). SQL only with parameters.
  * Must not: log connection strings (they may hold a password), or know the
  * engine's structures (the typed readers and writers come with the issues
  * that need them).
@@ -12,6 +15,7 @@
 #ifndef SG_STORE_H
 #define SG_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <libpq-fe.h>
@@ -22,6 +26,28 @@ typedef struct sg_store sg_store;
 sg_store *sg_store_connect(const char *conninfo, char *err, size_t errlen);
 void sg_store_close(sg_store *s);
 PGconn *sg_store_conn(sg_store *s);
+
+/* A unit of work: the statements of one transaction (no BEGIN or COMMIT of
+ * its own). It may run more than once, so it must start from scratch each
+ * time (upserts, temporary tables created inside the transaction).
+ * Returns 0, or -1 with err. */
+typedef int (*sg_store_fn)(sg_store *s, void *arg, char *err, size_t errlen);
+
+/* Runs BEGIN; fn; COMMIT. When it fails for a transient reason (the
+ * connection lost, SQLSTATE class 08, 57P01-57P03, 53300, 40001, 40P01,
+ * 55P03) it is rolled back and run again after a backoff with jitter,
+ * reconnecting first when the connection is gone, within db.retries retries
+ * and db.retry_max_ms in all. Returns 0, or -1 with err: fn's own error, or
+ * the last transient one and how long it was retried. */
+int sg_store_unit(sg_store *s, const char *what, sg_store_fn fn, void *arg, char *err, size_t errlen);
+/* True when the last unit gave up because the database stayed unreachable:
+ * any later unit would fail the same way, so the caller should stop. */
+bool sg_store_unreachable(const sg_store *s);
+
+/* Masks in msg (in place; it never grows) every password conninfo or
+ * PGPASSWORD holds, in any spelling libpq may echo: raw, percent-decoded, or
+ * a quoted fragment of one, even when conninfo is malformed. */
+void sg_store_redact(const char *conninfo, char *msg);
 
 /* Runs sql (no parameters, possibly several statements). 0 or -1 with err. */
 int sg_store_exec(sg_store *s, const char *what, const char *sql, char *err, size_t errlen);

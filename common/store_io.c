@@ -417,7 +417,8 @@ int sg_store_ensure_symbols(sg_store *s, const char *const *symbols, size_t n, s
     PGresult *r = sg_store_query(s, "ensure symbols in universe",
                                  "INSERT INTO symbol_universe (symbol, asset_type, first_seen_date, last_seen_date,"
                                  " is_active, added_source)"
-                                 " SELECT DISTINCT unnest($1::text[]), 'equity', $2::date, $2::date, true, $3"
+                                 " SELECT symbol, 'equity', $2::date, $2::date, true, $3"
+                                 " FROM (SELECT DISTINCT unnest($1::text[]) AS symbol) d ORDER BY symbol COLLATE \"C\""
                                  " ON CONFLICT (symbol) DO UPDATE SET last_seen_date ="
                                  " GREATEST(symbol_universe.last_seen_date, EXCLUDED.last_seen_date), updated_at = now()"
                                  " WHERE symbol_universe.last_seen_date IS DISTINCT FROM"
@@ -548,6 +549,7 @@ int sg_store_write_factors(sg_store *s, const char *const *symbols, const sg_fac
             " observations, quality_flag, calculation_method, regularization_alpha, regression_window_days)"
             " SELECT i.symbol, i.factor_id, $1::date, i.beta, i.r_squared, i.observations, 'full_history', i.method,"
             " i.alpha, i.window_days FROM sg_factor_rows i"
+            " ORDER BY i.symbol COLLATE \"C\", i.factor_id"
             " ON CONFLICT (symbol, factor_id, calculation_date) DO UPDATE SET"
             " beta_value = EXCLUDED.beta_value, r_squared = EXCLUDED.r_squared,"
             " observations = EXCLUDED.observations, quality_flag = EXCLUDED.quality_flag,"
@@ -579,8 +581,10 @@ int sg_store_write_factors(sg_store *s, const char *const *symbols, const sg_fac
         rc = run_sql(s, "set last_factor_date",
                      "UPDATE symbol_universe u SET last_factor_date = GREATEST(u.last_factor_date, $1::date),"
                      " updated_at = now()"
-                     " WHERE u.symbol IN (SELECT DISTINCT symbol FROM sg_factor_rows)"
-                     " AND u.last_factor_date IS DISTINCT FROM GREATEST(u.last_factor_date, $1::date)",
+                     " FROM (SELECT symbol FROM symbol_universe WHERE symbol IN (SELECT symbol FROM sg_factor_rows)"
+                     "   AND last_factor_date IS DISTINCT FROM GREATEST(last_factor_date, $1::date)"
+                     "   ORDER BY symbol COLLATE \"C\" FOR UPDATE) l"
+                     " WHERE u.symbol = l.symbol",
                      1, params, err, errlen);
     sg_copybuf_free(&b);
     return rc;
@@ -711,6 +715,7 @@ int sg_store_write_metrics(sg_store *s, const char *const *symbols, size_t n, sg
         sql.len = 0;
         sg_buf_printf(&sql,
                       "INSERT INTO symbol_daily_metrics AS m (%s, updated_at) SELECT %s, now() FROM sg_metrics_in"
+                      " ORDER BY symbol COLLATE \"C\""
                       " ON CONFLICT (symbol) DO UPDATE SET updated_at = now()",
                       cols, cols);
         append_each(&sql, values, ", %s = EXCLUDED.%s", "", "");
@@ -831,7 +836,7 @@ int sg_store_write_bars(sg_store *s, const char *symbol, const struct sg_bars *b
                            "WITH bars AS (SELECT * FROM unnest($3::uuid[], $4::date[], $5::numeric[], $6::numeric[],"
                            "   $7::numeric[], $8::numeric[], $9::int[]) AS b(id, date, open, high, low, close, volume)),"
                            " written AS (INSERT INTO market_data_cache AS m (id, symbol, date, open, high, low, close,"
-                           "   volume, data_source) SELECT id, $1, date, open, high, low, close, volume, $2 FROM bars"
+                           "   volume, data_source) SELECT id, $1, date, open, high, low, close, volume, $2 FROM bars ORDER BY date"
                            "   ON CONFLICT (symbol, date) DO UPDATE SET open = EXCLUDED.open, high = EXCLUDED.high,"
                            "   low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume,"
                            "   data_source = EXCLUDED.data_source, updated_at = now()"

@@ -243,24 +243,25 @@ static long prices_to_copy(const char *path, sg_copybuf *b, bool bulk, bool *sor
     return rows;
 }
 
-/* One transaction: the statements before, the COPY of b, the statements
- * after, COMMIT; on any error all of it is rolled back and err says why. */
-static int copy_tx(sg_store *s, const char *const *before, int nbefore, const char *copy_sql, sg_copybuf *b,
-                   const char *const *after, int nafter, char *err, size_t errlen)
+/* The statements before, the COPY of b, the statements after: one unit of
+ * work (sg_store_unit commits it, or rolls it back and maybe runs it again). */
+typedef struct copy_unit {
+    const char *const *before, *const *after;
+    int nbefore, nafter;
+    const char *copy_sql;
+    sg_copybuf *b;
+} copy_unit;
+
+static int copy_statements(sg_store *s, void *arg, char *err, size_t errlen)
 {
-    int rc = sg_store_exec(s, "import", "BEGIN", err, errlen);
-    for (int i = 0; rc == 0 && i < nbefore; i++)
-        rc = sg_store_exec(s, "import", before[i], err, errlen);
+    const copy_unit *u = arg;
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < u->nbefore; i++)
+        rc = sg_store_exec(s, "import", u->before[i], err, errlen);
     if (rc == 0)
-        rc = sg_store_copy(s, "import", copy_sql, b, err, errlen);
-    for (int i = 0; rc == 0 && i < nafter; i++)
-        rc = sg_store_exec(s, "import", after[i], err, errlen);
-    if (rc == 0)
-        rc = sg_store_exec(s, "import", "COMMIT", err, errlen);
-    if (rc) {
-        char ignored[64];
-        (void)sg_store_exec(s, "rollback", "ROLLBACK", ignored, sizeof ignored);
-    }
+        rc = sg_store_copy(s, "import", u->copy_sql, u->b, err, errlen);
+    for (int i = 0; rc == 0 && i < u->nafter; i++)
+        rc = sg_store_exec(s, "import", u->after[i], err, errlen);
     return rc;
 }
 
@@ -278,8 +279,8 @@ static const char *const prices_tx_begin[] = {
 static const char *const prices_tx_upsert[] = {
     /* The last row of a (symbol, date) wins, as in the engine's reader. */
     "INSERT INTO market_data_cache AS m (id, symbol, date, open, high, low, close, volume, data_source)"
-    " SELECT DISTINCT ON (symbol, date) id, symbol, date, open, high, low, close, volume, 'csv_import'"
-    " FROM sg_prices_in ORDER BY symbol, date, line DESC"
+    " SELECT DISTINCT ON (symbol COLLATE \"C\", date) id, symbol, date, open, high, low, close, volume, 'csv_import'"
+    " FROM sg_prices_in ORDER BY symbol COLLATE \"C\", date, line DESC"
     " ON CONFLICT (symbol, date) DO UPDATE SET open = EXCLUDED.open, high = EXCLUDED.high,"
     " low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume,"
     " data_source = EXCLUDED.data_source, updated_at = now()"
@@ -290,6 +291,7 @@ static const char *const prices_tx_register =
     "INSERT INTO symbol_universe AS u (symbol, asset_type, first_seen_date, last_seen_date, is_active,"
     " added_source, last_price_date)"
     " SELECT symbol, 'equity', first_date, last_date, true, 'admin', last_date FROM sg_prices_seen"
+    " ORDER BY symbol COLLATE \"C\""
     " ON CONFLICT (symbol) DO UPDATE SET last_price_date = GREATEST(u.last_price_date, EXCLUDED.last_price_date)"
     " WHERE u.last_price_date IS DISTINCT FROM GREATEST(u.last_price_date, EXCLUDED.last_price_date)";
 
@@ -355,6 +357,61 @@ static int bulk_load(sg_store *s, sg_copybuf *b, char *err, size_t errlen)
     return rc;
 }
 
+/* The file, read once per format it is needed in (a retried unit reuses it). */
+typedef struct prices_unit {
+    const char *file;
+    sg_copybuf rows, bulk_rows; /* for sg_prices_in (with line numbers), and for COPY FREEZE */
+    long nrows;
+    bool have_rows, have_bulk_rows, sorted, bulk;
+} prices_unit;
+
+/* One unit of work: the checks and the rows, all or nothing. Writers wait
+ * while it runs (readers do not), so the emptiness seen here still holds
+ * when the rows go in. */
+static int import_prices_unit(sg_store *s, void *arg, char *err, size_t errlen)
+{
+    prices_unit *u = arg;
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < 2; i++)
+        rc = sg_store_exec(s, "import", prices_tx_begin[i], err, errlen);
+    if (rc == 0)
+        rc = sg_store_exec(s, "import",
+                           "CREATE TEMP TABLE sg_prices_seen (symbol text, first_date date, last_date date)"
+                           " ON COMMIT DROP",
+                           err, errlen);
+    PGresult *r = NULL;
+    if (rc == 0 && !(r = sg_store_query(s, "import", "SELECT NOT EXISTS (SELECT 1 FROM market_data_cache)", 0,
+                                        NULL, err, errlen)))
+        return -1;
+    bool empty = rc == 0 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    if (rc)
+        return rc;
+    if (empty && !u->have_bulk_rows) {
+        u->have_bulk_rows = true;
+        u->nrows = prices_to_copy(u->file, &u->bulk_rows, true, &u->sorted);
+    }
+    u->bulk = empty && u->sorted && u->nrows >= BULK_MIN_ROWS;
+    if (!u->bulk && !u->have_rows) {
+        u->have_rows = true;
+        u->nrows = prices_to_copy(u->file, &u->rows, false, &u->sorted);
+    }
+    if (u->nrows < 0) {
+        err[0] = '\0'; /* already reported, row by row */
+        return -1;
+    }
+    if (u->bulk) {
+        rc = bulk_load(s, &u->bulk_rows, err, errlen);
+    } else {
+        rc = sg_store_copy(s, "import", "COPY sg_prices_in FROM STDIN", &u->rows, err, errlen);
+        for (int i = 0; rc == 0 && i < 2; i++)
+            rc = sg_store_exec(s, "import", prices_tx_upsert[i], err, errlen);
+    }
+    if (rc == 0)
+        rc = sg_store_exec(s, "import", prices_tx_register, err, errlen);
+    return rc;
+}
+
 int sg_cmd_import_prices(int argc, char **argv)
 {
     const char *usage = "sigmactl import-prices FILE.csv [-d CONNINFO]";
@@ -368,53 +425,15 @@ int sg_cmd_import_prices(int argc, char **argv)
         sg_log(SG_LOG_ERROR, "%s", err);
         return 1;
     }
-    /* Writers wait while this runs (readers do not), so the emptiness seen
-     * here still holds when the rows go in. */
-    PGresult *r = NULL;
-    int rc = sg_store_exec(s, "import", "BEGIN", err, sizeof err);
-    for (int i = 0; rc == 0 && i < 2; i++)
-        rc = sg_store_exec(s, "import", prices_tx_begin[i], err, sizeof err);
-    if (rc == 0)
-        rc = sg_store_exec(s, "import",
-                           "CREATE TEMP TABLE sg_prices_seen (symbol text, first_date date, last_date date)"
-                           " ON COMMIT DROP",
-                           err, sizeof err);
-    if (rc == 0 && !(r = sg_store_query(s, "import", "SELECT NOT EXISTS (SELECT 1 FROM market_data_cache)", 0,
-                                        NULL, err, sizeof err)))
-        rc = -1;
-    bool empty = rc == 0 && strcmp(PQgetvalue(r, 0, 0), "t") == 0, sorted = false;
-    PQclear(r);
-    sg_copybuf b = {0};
-    long rows = rc == 0 ? prices_to_copy(o.file, &b, empty, &sorted) : -1;
-    bool bulk = empty && sorted && rows >= BULK_MIN_ROWS;
-    if (rows >= 0 && empty && !bulk) { /* rebuild the buffer for the temp table */
-        sg_copybuf_free(&b);
-        rows = prices_to_copy(o.file, &b, false, &sorted);
-    }
-    if (rc == 0 && rows < 0) {
-        rc = -1;
-        err[0] = '\0'; /* already reported, row by row */
-    } else if (rc == 0 && bulk) {
-        rc = bulk_load(s, &b, err, sizeof err);
-    } else if (rc == 0) {
-        rc = sg_store_copy(s, "import", "COPY sg_prices_in FROM STDIN", &b, err, sizeof err);
-        for (int i = 0; rc == 0 && i < 2; i++)
-            rc = sg_store_exec(s, "import", prices_tx_upsert[i], err, sizeof err);
-    }
-    if (rc == 0)
-        rc = sg_store_exec(s, "import", prices_tx_register, err, sizeof err);
-    if (rc == 0)
-        rc = sg_store_exec(s, "import", "COMMIT", err, sizeof err);
-    if (rc) {
-        char ignored[64];
-        if (err[0])
-            sg_log(SG_LOG_ERROR, "%s", err);
-        (void)sg_store_exec(s, "rollback", "ROLLBACK", ignored, sizeof ignored);
-    } else {
-        printf("imported %ld price rows from %s%s\n", rows, o.file, bulk ? " (bulk load into an empty table)" : "");
-    }
+    prices_unit u = {.file = o.file};
+    int rc = sg_store_unit(s, "import", import_prices_unit, &u, err, sizeof err);
+    if (rc && err[0])
+        sg_log(SG_LOG_ERROR, "%s", err);
+    else if (rc == 0)
+        printf("imported %ld price rows from %s%s\n", u.nrows, o.file, u.bulk ? " (bulk load into an empty table)" : "");
     sg_store_close(s);
-    sg_copybuf_free(&b);
+    sg_copybuf_free(&u.rows);
+    sg_copybuf_free(&u.bulk_rows);
     return rc ? 1 : 0;
 }
 
@@ -479,9 +498,9 @@ static const char *profiles_upsert_sql(sg_copybuf *sql, const int *idx)
 {
     sg_buf_printf(sql, "INSERT INTO company_profiles AS p (symbol, ");
     profile_cols(sql, idx, "%s");
-    sg_buf_printf(sql, ") SELECT DISTINCT ON (symbol) symbol, ");
+    sg_buf_printf(sql, ") SELECT DISTINCT ON (symbol COLLATE \"C\") symbol, ");
     profile_cols(sql, idx, "%s");
-    sg_buf_printf(sql, " FROM sg_profiles_in ORDER BY symbol, line DESC ON CONFLICT (symbol) DO UPDATE SET ");
+    sg_buf_printf(sql, " FROM sg_profiles_in ORDER BY symbol COLLATE \"C\", line DESC ON CONFLICT (symbol) DO UPDATE SET ");
     profile_cols(sql, idx, "%s = EXCLUDED.%s");
     sg_buf_printf(sql, ", updated_at = now() WHERE (");
     profile_cols(sql, idx, "p.%s");
@@ -623,14 +642,18 @@ int sg_cmd_import_profiles(int argc, char **argv)
         const char *after[2] = {
             profiles_upsert_sql(&upsert, idx),
             "INSERT INTO symbol_universe (symbol, asset_type, is_active, added_source)"
-            " SELECT DISTINCT symbol, 'equity', true, 'admin' FROM sg_profiles_in ON CONFLICT (symbol) DO NOTHING"};
+            " SELECT DISTINCT symbol COLLATE \"C\", 'equity', true, 'admin' FROM sg_profiles_in ORDER BY 1"
+            " ON CONFLICT (symbol) DO NOTHING"};
         const char *copy_sql = sg_buf_str(&copy);
         if (!after[0] || !copy_sql)
             sg_log(SG_LOG_ERROR, "import-profiles: out of memory");
-        else if (copy_tx(s, before, 2, copy_sql, &b, after, 2, err, sizeof err))
-            log_import_error(o.file, err, lines, rows);
-        else
-            rc = 0;
+        else {
+            copy_unit u = {before, after, 2, 2, copy_sql, &b};
+            if (sg_store_unit(s, "import", copy_statements, &u, err, sizeof err))
+                log_import_error(o.file, err, lines, rows);
+            else
+                rc = 0;
+        }
     }
     if (rc == 0)
         printf("imported %ld profiles from %s\n", rows, o.file);
@@ -742,6 +765,24 @@ static int refuse_date_without_data(sg_store *s, const sg_prices *px, const char
     return -1;
 }
 
+/* What compute writes, as one unit of work (sg_store_unit may run it again). */
+typedef struct compute_unit {
+    const sg_job *job;
+    sg_day calc;
+    double alpha;
+    size_t *kept_newer; /* metrics rows left alone: the stored date is later */
+} compute_unit;
+
+static int write_computed(sg_store *s, void *arg, char *err, size_t errlen)
+{
+    const compute_unit *u = arg;
+    const sg_job *j = u->job;
+    if (sg_store_ensure_symbols(s, j->symbols, j->nsym, u->calc, "batch", err, errlen) ||
+        sg_store_write_factors(s, j->symbols, &j->res, u->calc, u->alpha, err, errlen))
+        return -1;
+    return sg_store_write_metrics(s, j->symbols, j->nsym, u->calc, j->mrows, u->kept_newer, err, errlen);
+}
+
 int sg_cmd_compute_db(int argc, char **argv)
 {
     const char *usage = "sigmactl compute --date YYYY-MM-DD [--pipeline v2|v1|onboarding] [--symbols A,B]\n"
@@ -839,19 +880,10 @@ int sg_cmd_compute_db(int argc, char **argv)
     size_t nulled = sg_store_screen_metrics(job.symbols, job.mrows, job.nsym), kept_newer = 0;
     /* One unit of work: the universe bookkeeping, factor rows and metrics commit together. */
     double t2 = sg_clock_ms();
-    rc = sg_store_exec(s, "compute", "BEGIN", err, sizeof err);
-    if (rc == 0)
-        rc = sg_store_ensure_symbols(s, job.symbols, job.nsym, calc, "batch", err, sizeof err);
-    if (rc == 0)
-        rc = sg_store_write_factors(s, job.symbols, &job.res, calc, fo.alpha, err, sizeof err);
-    if (rc == 0)
-        rc = sg_store_write_metrics(s, job.symbols, job.nsym, calc, job.mrows, &kept_newer, err, sizeof err);
-    if (rc == 0)
-        rc = sg_store_exec(s, "compute", "COMMIT", err, sizeof err);
+    compute_unit u = {&job, calc, fo.alpha, &kept_newer};
+    rc = sg_store_unit(s, "compute", write_computed, &u, err, sizeof err);
     if (rc) {
-        char ignored[64];
         sg_log(SG_LOG_ERROR, "%s", err);
-        (void)sg_store_exec(s, "rollback", "ROLLBACK", ignored, sizeof ignored);
         rc = 1;
     } else {
         printf("computed %s (%s pipeline): %zu symbols, %zu factor rows, %zu metrics rows, %zu (symbol, step) "

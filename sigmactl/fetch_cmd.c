@@ -71,29 +71,41 @@ static int write_csv(FILE *f, const sg_fetch_job *j)
 typedef struct sink {
     sg_store *store;
     FILE *csv;
-    int bad; /* a symbol not fetched or not stored */
+    int bad;        /* a symbol not fetched or not stored */
+    size_t handled; /* symbols with an outcome, reported */
 } sink;
 
 static void report(const sg_fetch_job *j, const char *stored);
 
-static void store_one(sg_fetch_job *j, void *ctx)
+/* One symbol's bars, as one unit of work (retried after a reconnect). */
+static int write_bars(sg_store *s, void *arg, char *err, size_t errlen)
+{
+    const sg_fetch_job *j = arg;
+    return sg_store_write_bars(s, j->symbol, &j->bars, sg_provider_data_source(j->served_by), err, errlen);
+}
+
+/* Stores and reports a symbol; stops the run when the database stayed away
+ * past the retries, rather than spend provider quota on bars nobody keeps. */
+static int store_one(sg_fetch_job *j, void *ctx)
 {
     sink *k = ctx;
     char err[1024];
     const char *stored = "";
+    int stop = 0;
     if (j->status == SG_FETCH_OK && j->bars.n) {
-        if (k->csv ? write_csv(k->csv, j)
-                   : sg_store_write_bars(k->store, j->symbol, &j->bars, sg_provider_data_source(j->served_by), err,
-                                         sizeof err)) {
+        if (k->csv ? write_csv(k->csv, j) : sg_store_unit(k->store, "write bars", write_bars, j, err, sizeof err)) {
             sg_log(SG_LOG_ERROR, "%s: %s", j->symbol, k->csv ? "write failed" : err);
             stored = "; NOT STORED";
             k->bad = 1;
+            stop = !k->csv && sg_store_unreachable(k->store);
         }
     }
     k->bad |= j->status != SG_FETCH_OK;
+    k->handled++;
     report(j, stored);
     fflush(stdout);
     sg_bars_free(&j->bars); /* stored: the memory can go */
+    return stop;
 }
 
 static void report(const sg_fetch_job *j, const char *stored)
@@ -253,8 +265,16 @@ int sg_cmd_fetch(int argc, char **argv)
      * fetched, while the other transfers go on (lines in the order symbols
      * finish); a CSV file gets the symbols in the order they were asked for. */
     sink k = {.store = s, .csv = out};
-    if (sg_fetch_run(jobs, m, order, norder, out ? NULL : store_one, &k, err, sizeof err)) {
+    int frc = sg_fetch_run(jobs, m, order, norder, out ? NULL : store_one, &k, err, sizeof err);
+    if (frc < 0) {
         sg_log(SG_LOG_ERROR, "%s", err);
+        goto done;
+    }
+    if (frc > 0) {
+        sg_log(SG_LOG_ERROR,
+               "fetch stopped: the database is unreachable, so no further provider requests were made; "
+               "%zu of %zu symbols handled, %zu not fetched (hint: run the fetch again once the database is back)",
+               k.handled, m, m - k.handled);
         goto done;
     }
     for (size_t i = 0; out && i < m; i++)
