@@ -624,3 +624,20 @@ void sg_store_new_id(char out[37])
              (unsigned)(0x7000 | (hi & 0xFFF)), (unsigned)(0x8000 | ((lo >> 48) & 0x3FFF)),
              (unsigned long long)(lo & 0xFFFFFFFFFFFFull));
 }
+
+PGresult *sg_store_query_list(sg_store *s, const char *what, const char *sql, const char *const *list, size_t n,
+                              int nmore, const char *const *more, char *err, size_t errlen)
+{
+    const char *params[4];
+    char *arr = nmore < 4 ? sg_store_text_array(list, n) : NULL;
+    if (!arr) {
+        snprintf(err, errlen, "%s: %s", what, nmore < 4 ? "out of memory" : "too many parameters");
+        return NULL;
+    }
+    params[0] = arr;
+    for (int i = 0; i < nmore; i++)
+        params[i + 1] = more[i];
+    PGresult *r = sg_store_query(s, what, sql, nmore + 1, params, err, errlen);
+    free(arr);
+    return r;
+}

@@ -93,5 +93,9 @@ void sg_store_new_id(char out[37]);
 
 /* A text[] parameter value ('{"A","B"}') of n strings. malloc'ed. */
 char *sg_store_text_array(const char *const *v, size_t n);
+/* sg_store_query with list[0..n) as $1 (a text[]) and more[0..nmore) as $2...:
+ * the set-based form of every per-symbol read and write. */
+PGresult *sg_store_query_list(sg_store *s, const char *what, const char *sql, const char *const *list, size_t n,
+                              int nmore, const char *const *more, char *err, size_t errlen);
 
 #endif

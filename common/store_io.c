@@ -379,18 +379,11 @@ size_t sg_store_screen_metrics(const char *const *symbols, sg_metrics_row *rows,
 int sg_store_price_range(sg_store *s, const char *const *symbols, size_t n, long *rows, sg_day *first, sg_day *last,
                          char *err, size_t errlen)
 {
-    char *arr = sg_store_text_array(symbols, n);
-    if (!arr) {
-        snprintf(err, errlen, "stored price range: out of memory");
-        return -1;
-    }
-    const char *params[1] = {arr};
-    PGresult *r = sg_store_query(s, "stored price range",
+    PGresult *r = sg_store_query_list(s, "stored price range",
                                  "SELECT count(*), coalesce(to_char(min(date), 'YYYY-MM-DD'), ''),"
                                  " coalesce(to_char(max(date), 'YYYY-MM-DD'), '')"
                                  " FROM market_data_cache WHERE symbol = ANY($1::text[])",
-                                 1, params, err, errlen);
-    free(arr);
+                                 symbols, n, 0, NULL, err, errlen);
     if (!r)
         return -1;
     const char *a = PQgetvalue(r, 0, 1), *b = PQgetvalue(r, 0, 2), *why;
@@ -408,13 +401,8 @@ int sg_store_ensure_symbols(sg_store *s, const char *const *symbols, size_t n, s
                             char *err, size_t errlen)
 {
     char d[SG_DATE_LEN];
-    char *arr = sg_store_text_array(symbols, n);
-    if (!arr) {
-        snprintf(err, errlen, "ensure symbols: out of memory");
-        return -1;
-    }
-    const char *params[3] = {arr, day_text(calc, d), added_source};
-    PGresult *r = sg_store_query(s, "ensure symbols in universe",
+    const char *more[2] = {day_text(calc, d), added_source};
+    PGresult *r = sg_store_query_list(s, "ensure symbols in universe",
                                  "INSERT INTO symbol_universe (symbol, asset_type, first_seen_date, last_seen_date,"
                                  " is_active, added_source)"
                                  " SELECT symbol, 'equity', $2::date, $2::date, true, $3"
@@ -423,8 +411,7 @@ int sg_store_ensure_symbols(sg_store *s, const char *const *symbols, size_t n, s
                                  " GREATEST(symbol_universe.last_seen_date, EXCLUDED.last_seen_date), updated_at = now()"
                                  " WHERE symbol_universe.last_seen_date IS DISTINCT FROM"
                                  " GREATEST(symbol_universe.last_seen_date, EXCLUDED.last_seen_date)",
-                                 3, params, err, errlen);
-    free(arr);
+                                 symbols, n, 2, more, err, errlen);
     PQclear(r);
     return r ? 0 : -1;
 }
@@ -454,17 +441,10 @@ static int factor_ids(sg_store *s, const sg_factor_result *res, char ids[SG_NFAC
     for (int f = 0; f < SG_NFACTORS; f++)
         if (rows[f])
             names[n++] = sg_factor_defs[f].name;
-    char *arr = sg_store_text_array(names, n);
-    if (!arr) {
-        snprintf(err, errlen, "write factor rows: out of memory");
-        return -1;
-    }
-    const char *params[1] = {arr};
-    PGresult *r = sg_store_query(s, "write factor rows: read factor_definitions",
+    PGresult *r = sg_store_query_list(s, "write factor rows: read factor_definitions",
                                  "SELECT n.name, coalesce(f.id::text, '') FROM unnest($1::text[]) AS n(name)"
                                  " LEFT JOIN factor_definitions f ON f.name = n.name",
-                                 1, params, err, errlen);
-    free(arr);
+                                 names, n, 0, NULL, err, errlen);
     if (!r)
         return -1;
     int rc = 0;
@@ -742,20 +722,14 @@ int sg_store_fetch_windows(sg_store *s, const char *const *symbols, size_t n, sg
                            char *err, size_t errlen)
 {
     char d[SG_DATE_LEN];
-    char *arr = sg_store_text_array(symbols, n);
-    if (!arr) {
-        snprintf(err, errlen, "fetch windows: out of memory");
-        return -1;
-    }
-    const char *params[2] = {arr, day_text(calc, d)};
-    PGresult *r = sg_store_query(s, "fetch windows",
+    const char *more[1] = {day_text(calc, d)};
+    PGresult *r = sg_store_query_list(s, "fetch windows",
                                  "SELECT count(m.date) FILTER (WHERE m.date > $2::date - 365),"
                                  " to_char(max(m.date), 'YYYY-MM-DD'), coalesce(bool_or(m.date = $2::date), false)"
                                  " FROM unnest($1::text[]) WITH ORDINALITY AS s(symbol, i)"
                                  " LEFT JOIN market_data_cache m ON m.symbol = s.symbol AND m.date <= $2::date"
                                  " GROUP BY s.i ORDER BY s.i",
-                                 2, params, err, errlen);
-    free(arr);
+                                 symbols, n, 1, more, err, errlen);
     if (!r)
         return -1;
     for (size_t i = 0; i < n; i++) {
