@@ -37,6 +37,15 @@ static setting settings[] = {
     {"http.retries", "SIGMA_HTTP_RETRIES", "4", "retries of a 429, 5xx or timeout, per provider", NULL},
     {"http.backoff_ms", "SIGMA_HTTP_BACKOFF_MS", "500", "first retry delay; doubles, with jitter", NULL},
     {"http.retry_after_max_ms", "SIGMA_HTTP_RETRY_AFTER_MAX_MS", "60000", "longest Retry-After honored", NULL},
+    {"bus.brokers", "SIGMA_BROKERS", "localhost:9092", "Kafka bootstrap servers (--brokers; librdkafka bootstrap.servers)", NULL},
+    {"bus.topic.tasks", "SIGMA_TOPIC_TASKS", "sigma.tasks", "topic of the nightly run's tasks", NULL},
+    {"bus.topic.onboarding", "SIGMA_TOPIC_ONBOARDING", "sigma.onboarding", "topic of onboarding requests", NULL},
+    {"bus.topic.events", "SIGMA_TOPIC_EVENTS", "sigma.events", "topic of the workers' outcome events", NULL},
+    {"bus.topic.deadletter", "SIGMA_TOPIC_DEADLETTER", "sigma.deadletter", "topic of undecodable messages", NULL},
+    {"bus.partitions", "SIGMA_BUS_PARTITIONS", "12", "partitions of each topic sigmabatch creates (1..10000)", NULL},
+    {"bus.replication", "SIGMA_BUS_REPLICATION", "-1", "replication factor of created topics (-1: the broker's)", NULL},
+    {"bus.group", "SIGMA_BUS_GROUP", "sigma-workers", "consumer group of the workers (group.id)", NULL},
+    {"bus.timeout_ms", "SIGMA_BUS_TIMEOUT_MS", "30000", "longest wait for the broker: acks, topic creation", NULL},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
