@@ -51,6 +51,7 @@ typedef struct walk {
     const uint8_t *p;
     size_t len, off;
     const char *why;
+    char whybuf[96];
 } walk;
 
 static uint64_t be(const uint8_t *p, int n)
@@ -88,8 +89,11 @@ static int walk_items(walk *w, uint64_t n, int depth)
 {
     if (depth >= MAX_DEPTH)
         return w->why = "nested too deeply", -1;
-    if (n > w->len - w->off)
-        return w->why = "container claims more entries than there are bytes", -1;
+    if (n > w->len - w->off) {
+        snprintf(w->whybuf, sizeof w->whybuf, "truncated, or a header lies: %llu entries in %zu bytes",
+                 (unsigned long long)n, w->len - w->off);
+        return w->why = w->whybuf, -1;
+    }
     for (uint64_t i = 0; i < n; i++)
         if (walk_object(w, depth + 1))
             return -1;
@@ -401,7 +405,7 @@ static int unpack_map(fields *f, const void *data, size_t len, msgpack_unpacked 
         return bad(f, NULL, "empty message");
     if (len > SG_MSG_MAX_BYTES)
         return bad(f, NULL, "%zu bytes, more than the limit of %d", len, SG_MSG_MAX_BYTES);
-    walk w = {data, len, 0, NULL};
+    walk w = {data, len, 0, NULL, ""};
     if (walk_object(&w, 0))
         return bad(f, NULL, "malformed msgpack at byte %zu: %s", w.off, w.why);
     if (w.off != len)
