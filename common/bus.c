@@ -36,22 +36,23 @@ bool sg_bus_secret(const char *name)
     return false;
 }
 
-/* Replaces every occurrence of a secret value in librdkafka's text. */
+/* Replaces every occurrence of a secret value in librdkafka's text (copied
+ * through a second buffer, so a value inside the mark cannot loop). */
 static void redact(char *text, size_t cap, const char *secret)
 {
-    static const char mark[] = "[redacted]";
-    size_t n = strlen(secret);
-    char *p;
-    if (n == 0)
+    char out[1024];
+    size_t n = strlen(secret), o = 0;
+    if (n == 0 || cap > sizeof out)
         return;
-    while ((p = strstr(text, secret)) != NULL) {
-        size_t tail = strlen(p + n);
-        if ((size_t)(p - text) + sizeof mark - 1 + tail >= cap)
-            tail = cap - (size_t)(p - text) - sizeof mark; /* cut the end rather than leak */
-        memmove(p + sizeof mark - 1, p + n, tail);
-        memcpy(p, mark, sizeof mark - 1);
-        p[sizeof mark - 1 + tail] = '\0';
+    for (const char *p = text; *p && o + 1 < cap;) {
+        if (strncmp(p, secret, n) == 0) {
+            o += (size_t)snprintf(out + o, cap - o, "[redacted]");
+            p += n;
+        } else
+            out[o++] = *p++;
     }
+    out[o < cap ? o : cap - 1] = '\0';
+    memcpy(text, out, cap);
 }
 
 /* librdkafka's verdict on one property: 0, or -1 with the reason. */
@@ -537,10 +538,37 @@ static int topics_result(rd_kafka_event_t *ev, char *err, size_t errlen)
     return 0;
 }
 
-/* Builds the NewTopic objects of the four topics. */
-static int new_topics(rd_kafka_NewTopic_t **nt, char *err, size_t errlen)
+/* Which of the four topics the cluster lacks (all-topics metadata: asking
+ * for one topic by name could auto-create it with the broker's defaults).
+ * Returns how many are missing, or -1. */
+static int missing_topics(rd_kafka_t *rk, int timeout_ms, bool missing[SG_TOPIC_COUNT], char *err, size_t errlen)
+{
+    const struct rd_kafka_metadata *md;
+    rd_kafka_resp_err_t r = rd_kafka_metadata(rk, 1, NULL, &md, timeout_ms);
+    if (r) {
+        snprintf(err, errlen, "list topics at %s: %s", sg_config_get("bus.brokers"), rd_kafka_err2str(r));
+        return -1;
+    }
+    int n = 0;
+    for (int i = 0; i < SG_TOPIC_COUNT; i++) {
+        const char *name = sg_bus_topic_name((sg_bus_topic)i);
+        missing[i] = true;
+        for (int k = 0; k < md->topic_cnt && missing[i]; k++)
+            if (strcmp(md->topics[k].topic, name) == 0 && !md->topics[k].err) {
+                missing[i] = false;
+                sg_log(SG_LOG_INFO, "topic %s: exists with %d partition(s)", name, md->topics[k].partition_cnt);
+            }
+        n += missing[i];
+    }
+    rd_kafka_metadata_destroy(md);
+    return n;
+}
+
+/* The NewTopic objects of the missing topics; returns their count or -1. */
+static int new_topics(const bool missing[SG_TOPIC_COUNT], rd_kafka_NewTopic_t **nt, char *err, size_t errlen)
 {
     long parts, repl;
+    int n = 0;
     if (int_setting("bus.partitions", 1, 10000, &parts, err, errlen) ||
         int_setting("bus.replication", -1, 100, &repl, err, errlen))
         return -1;
@@ -550,47 +578,58 @@ static int new_topics(rd_kafka_NewTopic_t **nt, char *err, size_t errlen)
     }
     for (int i = 0; i < SG_TOPIC_COUNT; i++) {
         char why[512];
-        nt[i] = rd_kafka_NewTopic_new(sg_bus_topic_name((sg_bus_topic)i), (int)parts, (int)repl, why, sizeof why);
-        if (!nt[i]) {
+        if (!missing[i])
+            continue;
+        nt[n] = rd_kafka_NewTopic_new(sg_bus_topic_name((sg_bus_topic)i), (int)parts, (int)repl, why, sizeof why);
+        if (!nt[n]) {
             snprintf(err, errlen, "topic %s: %s", sg_bus_topic_name((sg_bus_topic)i), why);
-            rd_kafka_NewTopic_destroy_array(nt, (size_t)i);
+            rd_kafka_NewTopic_destroy_array(nt, (size_t)n);
             return -1;
         }
+        n++;
     }
-    return 0;
+    return n;
+}
+
+/* CreateTopics for the NewTopic objects, waiting for the answer. */
+static int admin_create(rd_kafka_t *rk, rd_kafka_NewTopic_t **nt, int n, int timeout_ms, char *err, size_t errlen)
+{
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+    char why[512];
+    int rc = -1;
+    if (rd_kafka_AdminOptions_set_request_timeout(o, timeout_ms, why, sizeof why) ||
+        rd_kafka_AdminOptions_set_operation_timeout(o, timeout_ms, why, sizeof why))
+        snprintf(err, errlen, "create topics: options: %s", why);
+    else {
+        rd_kafka_CreateTopics(rk, nt, (size_t)n, o, q);
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms + 1000);
+        if (!ev)
+            snprintf(err, errlen, "create topics: no answer from the broker within %d ms", timeout_ms);
+        else {
+            rc = topics_result(ev, err, errlen);
+            rd_kafka_event_destroy(ev);
+        }
+    }
+    rd_kafka_AdminOptions_destroy(o);
+    rd_kafka_queue_destroy(q);
+    return rc;
 }
 
 int sg_bus_create_topics(int timeout_ms, char *err, size_t errlen)
 {
+    bool missing[SG_TOPIC_COUNT];
     rd_kafka_NewTopic_t *nt[SG_TOPIC_COUNT];
-    if (new_topics(nt, err, errlen))
-        return -1;
     sg_bus *b = sg_bus_producer_new(err, errlen); /* any client can be an admin client */
-    if (!b) {
-        rd_kafka_NewTopic_destroy_array(nt, SG_TOPIC_COUNT);
+    if (!b)
         return -1;
+    int n = missing_topics(b->rk, timeout_ms, missing, err, errlen), rc = n < 0 ? -1 : 0;
+    if (n > 0 && (n = new_topics(missing, nt, err, errlen)) < 0)
+        rc = -1;
+    else if (n > 0) {
+        rc = admin_create(b->rk, nt, n, timeout_ms, err, errlen);
+        rd_kafka_NewTopic_destroy_array(nt, (size_t)n);
     }
-    rd_kafka_queue_t *q = rd_kafka_queue_new(b->rk);
-    rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(b->rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-    char why[512];
-    int rc = -1;
-    if (rd_kafka_AdminOptions_set_request_timeout(o, timeout_ms, why, sizeof why) ||
-        rd_kafka_AdminOptions_set_operation_timeout(o, timeout_ms, why, sizeof why)) {
-        snprintf(err, errlen, "create topics: options: %s", why);
-        goto done;
-    }
-    rd_kafka_CreateTopics(b->rk, nt, SG_TOPIC_COUNT, o, q);
-    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms + 1000);
-    if (!ev)
-        snprintf(err, errlen, "create topics: no answer from the broker within %d ms", timeout_ms);
-    else {
-        rc = topics_result(ev, err, errlen);
-        rd_kafka_event_destroy(ev);
-    }
-done:
-    rd_kafka_AdminOptions_destroy(o);
-    rd_kafka_queue_destroy(q);
-    rd_kafka_NewTopic_destroy_array(nt, SG_TOPIC_COUNT);
     sg_bus_free(b);
     return rc;
 }
