@@ -25,8 +25,8 @@ static prop *props;
 static size_t nprops;
 
 /* Substrings of property names whose values are secret. */
-static const char *const secret_marks[] = {"password", "secret", "key.pem", "ssl_key", "oauthbearer.config",
-                                           "sasl.jaas"};
+static const char *const secret_marks[] = {"password",           "secret",   "key.pem", "ssl_key",
+                                           "oauthbearer.config", "sasl.jaas"};
 
 bool sg_bus_secret(const char *name)
 {
@@ -202,8 +202,7 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     if (err == RD_KAFKA_RESP_ERR__FATAL)
         sg_log(SG_LOG_ERROR, "kafka %s: fatal: %s", rd_kafka_name(rk), reason);
     else
-        sg_log(SG_LOG_WARN, "kafka %s: %s: %s", rd_kafka_name(rk), rd_kafka_err2name((rd_kafka_resp_err_t)err),
-               reason);
+        sg_log(SG_LOG_WARN, "kafka %s: %s: %s", rd_kafka_name(rk), rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -226,8 +225,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 
 /* The hook first (commit what is finished while the partitions are still
  * ours), then the assignment change the protocol asks for. */
-static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
-                         void *opaque)
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
     sg_bus *b = opaque;
     bool coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
@@ -293,8 +291,8 @@ static rd_kafka_conf_t *build_conf(const required *req, size_t nreq, const char 
             goto fail;
         }
         if (strcmp(v, req[i].value) && !(req[i].also && strcmp(v, req[i].also) == 0)) {
-            snprintf(err, errlen, "-X %s=%s: sigmabatch requires %s=%s (docs/pipeline.md)", req[i].name, v,
-                     req[i].name, req[i].value);
+            snprintf(err, errlen, "-X %s=%s: sigmabatch requires %s=%s (docs/pipeline.md)", req[i].name, v, req[i].name,
+                     req[i].value);
             goto fail;
         }
     }
@@ -401,17 +399,17 @@ void sg_bus_free(sg_bus *b)
 
 /* ---- producing ------------------------------------------------------------ */
 
-int sg_bus_produce(sg_bus *b, const char *topic, const char *key, const void *value, size_t len,
-                   sg_bus_ticket *ticket, char *err, size_t errlen)
+int sg_bus_produce(sg_bus *b, const char *topic, const char *key, const void *value, size_t len, sg_bus_ticket *ticket,
+                   char *err, size_t errlen)
 {
     double deadline = sg_clock_ms() + sg_config_number("bus.timeout_ms");
     if (ticket)
         memset(ticket, 0, sizeof *ticket);
     for (;;) {
-        rd_kafka_resp_err_t r = rd_kafka_producev(
-            b->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
-            RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(ticket),
-            RD_KAFKA_V_END);
+        rd_kafka_resp_err_t r =
+            rd_kafka_producev(b->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
+                              RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                              RD_KAFKA_V_OPAQUE(ticket), RD_KAFKA_V_END);
         if (r == RD_KAFKA_RESP_ERR_NO_ERROR) {
             rd_kafka_poll(b->rk, 0); /* serve delivery reports as we go */
             return 0;

@@ -71,8 +71,7 @@ typedef struct sg_bus_ticket {
 /* Rebalance hook: called before the library applies an assignment
  * (assigned = true) or a revocation (assigned = false), so a consumer can
  * commit what it finished and drop what it loses. */
-typedef void sg_bus_rebalance_fn(sg_bus *b, bool assigned, const rd_kafka_topic_partition_list_t *parts,
-                                 void *opaque);
+typedef void sg_bus_rebalance_fn(sg_bus *b, bool assigned, const rd_kafka_topic_partition_list_t *parts, void *opaque);
 
 /* An idempotent producer with acks=all. NULL with a reason on error. */
 sg_bus *sg_bus_producer_new(char *err, size_t errlen);
@@ -91,8 +90,8 @@ bool sg_bus_fatal(sg_bus *b, char *err, size_t errlen);
 
 /* Queues one message (key = the symbol). ticket, if not NULL, must live
  * until its done is set. Waits for room while the queue is full. */
-int sg_bus_produce(sg_bus *b, const char *topic, const char *key, const void *value, size_t len,
-                   sg_bus_ticket *ticket, char *err, size_t errlen);
+int sg_bus_produce(sg_bus *b, const char *topic, const char *key, const void *value, size_t len, sg_bus_ticket *ticket,
+                   char *err, size_t errlen);
 /* Waits up to timeout_ms until every queued message is acknowledged; -1 if
  * one was not, or failed (the count and the first error in err). */
 int sg_bus_await(sg_bus *b, int timeout_ms, char *err, size_t errlen);

@@ -104,11 +104,19 @@ static int walk_items(walk *w, uint64_t n, int depth)
 static int fixed_size(uint8_t b)
 {
     switch (b) {
-    case 0xc0: case 0xc2: case 0xc3: return 0;
-    case 0xcc: case 0xd0: return 1;
-    case 0xcd: case 0xd1: return 2;
-    case 0xca: case 0xce: case 0xd2: return 4;
-    case 0xcb: case 0xcf: case 0xd3: return 8;
+    case 0xc0:
+    case 0xc2:
+    case 0xc3: return 0;
+    case 0xcc:
+    case 0xd0: return 1;
+    case 0xcd:
+    case 0xd1: return 2;
+    case 0xca:
+    case 0xce:
+    case 0xd2: return 4;
+    case 0xcb:
+    case 0xcf:
+    case 0xd3: return 8;
     case 0xd4: return 2;
     case 0xd5: return 3;
     case 0xd6: return 5;
@@ -136,9 +144,12 @@ static int walk_object(walk *w, int depth)
     if (fs >= 0)
         return walk_skip(w, (uint64_t)fs);
     switch (b) {
-    case 0xc4: case 0xd9: return walk_len(w, 1, &n) ? -1 : walk_skip(w, n);
-    case 0xc5: case 0xda: return walk_len(w, 2, &n) ? -1 : walk_skip(w, n);
-    case 0xc6: case 0xdb: return walk_len(w, 4, &n) ? -1 : walk_skip(w, n);
+    case 0xc4:
+    case 0xd9: return walk_len(w, 1, &n) ? -1 : walk_skip(w, n);
+    case 0xc5:
+    case 0xda: return walk_len(w, 2, &n) ? -1 : walk_skip(w, n);
+    case 0xc6:
+    case 0xdb: return walk_len(w, 4, &n) ? -1 : walk_skip(w, n);
     case 0xc7: return walk_len(w, 1, &n) ? -1 : walk_skip(w, n + 1);
     case 0xc8: return walk_len(w, 2, &n) ? -1 : walk_skip(w, n + 1);
     case 0xc9: return walk_len(w, 4, &n) ? -1 : walk_skip(w, n + 1);
@@ -165,7 +176,8 @@ typedef struct fields {
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif
-static int bad(const fields *f, const char *field, const char *fmt, ...)
+static int
+bad(const fields *f, const char *field, const char *fmt, ...)
 {
     int k = field ? snprintf(f->err, f->errlen, "%s: field '%s': ", f->kind, field)
                   : snprintf(f->err, f->errlen, "%s: ", f->kind);
@@ -316,8 +328,8 @@ static int get_run(const fields *f, char *buf)
 {
     if (get_str(f, "run", 1, SG_MSG_RUN_MAX, buf))
         return -1;
-    return check_chars(f, "run", buf,
-                       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-", "A-Z a-z 0-9 . _ : -");
+    return check_chars(f, "run", buf, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-",
+                       "A-Z a-z 0-9 . _ : -");
 }
 
 static int get_phase(const fields *f, sg_phase *out)
@@ -382,8 +394,11 @@ static int get_reason(const fields *f, char *buf)
     const unsigned char *s = (const unsigned char *)buf;
     for (size_t i = 0; s[i];) {
         unsigned c = s[i];
-        int more = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 && c >= 0xc2 ? 1 : (c & 0xf0) == 0xe0 ? 2
-                                : (c & 0xf8) == 0xf0 && c <= 0xf4 ? 3 : -1;
+        int more = c < 0x80                          ? 0
+                   : (c & 0xe0) == 0xc0 && c >= 0xc2 ? 1
+                   : (c & 0xf0) == 0xe0              ? 2
+                   : (c & 0xf8) == 0xf0 && c <= 0xf4 ? 3
+                                                     : -1;
         if (c < 0x20 || c == 0x7f)
             return bad(f, "reason", "control character 0x%02x at byte %zu", c, i + 1);
         if (more < 0)
@@ -430,8 +445,7 @@ static int task_fields(const fields *f, sg_task *t)
 {
     int64_t attempt;
     if (get_version(f, &t->major, &t->minor) || get_run(f, t->run) || get_phase(f, &t->phase) ||
-        get_date(f, &t->date) || get_symbol(f, t->symbol) ||
-        get_int(f, "attempt", 1, SG_MSG_ATTEMPT_MAX, &attempt))
+        get_date(f, &t->date) || get_symbol(f, t->symbol) || get_int(f, "attempt", 1, SG_MSG_ATTEMPT_MAX, &attempt))
         return -1;
     t->attempt = (int)attempt;
     return 0;

@@ -24,14 +24,14 @@
 #define SG_MSG_MINOR 0
 
 /* Limits (schemas/messages.md explains each). */
-#define SG_MSG_MAX_BYTES 65536     /* a whole encoded message */
-#define SG_MSG_MAX_KEYS 32         /* entries in the top-level map */
-#define SG_MSG_RUN_MAX 64          /* run id: 1..64 of [A-Za-z0-9._:-] */
-#define SG_MSG_SYMBOL_MAX 20       /* symbol: 1..20 of [A-Z0-9.^=_-] */
-#define SG_MSG_WORKER_MAX 64       /* worker id: 1..64 printable ASCII, no space */
-#define SG_MSG_REASON_MAX 500      /* reason: 0..500 bytes of UTF-8, no control characters */
-#define SG_MSG_ATTEMPT_MAX 100     /* attempt: 1..100 */
-#define SG_MSG_ROWS_MAX 10000000   /* rows written: 0..10^7 */
+#define SG_MSG_MAX_BYTES 65536      /* a whole encoded message */
+#define SG_MSG_MAX_KEYS 32          /* entries in the top-level map */
+#define SG_MSG_RUN_MAX 64           /* run id: 1..64 of [A-Za-z0-9._:-] */
+#define SG_MSG_SYMBOL_MAX 20        /* symbol: 1..20 of [A-Z0-9.^=_-] */
+#define SG_MSG_WORKER_MAX 64        /* worker id: 1..64 printable ASCII, no space */
+#define SG_MSG_REASON_MAX 500       /* reason: 0..500 bytes of UTF-8, no control characters */
+#define SG_MSG_ATTEMPT_MAX 100      /* attempt: 1..100 */
+#define SG_MSG_ROWS_MAX 10000000    /* rows written: 0..10^7 */
 #define SG_MSG_ELAPSED_MAX 86400000 /* elapsed: 0..one day, in ms */
 #define SG_MSG_DATE_MIN "1970-01-01"
 #define SG_MSG_DATE_MAX "2099-12-31"

@@ -204,8 +204,8 @@ static int serve(const opts *o, const sigset_t *set)
         if (o->address_file == NULL || write_address(o->address_file, addr) == 0) {
             printf("%s\n", addr);
             fflush(stdout);
-            sg_log(SG_LOG_INFO, "broker: %d broker(s) at %s; topics %s %s %s %s with %d partition(s)", o->brokers,
-                   addr, sg_bus_topic_name(SG_TOPIC_TASKS), sg_bus_topic_name(SG_TOPIC_ONBOARDING),
+            sg_log(SG_LOG_INFO, "broker: %d broker(s) at %s; topics %s %s %s %s with %d partition(s)", o->brokers, addr,
+                   sg_bus_topic_name(SG_TOPIC_TASKS), sg_bus_topic_name(SG_TOPIC_ONBOARDING),
                    sg_bus_topic_name(SG_TOPIC_EVENTS), sg_bus_topic_name(SG_TOPIC_DEADLETTER), o->partitions);
             rc = await_signal(set) ? 1 : 0;
             /* a second signal now ends the process at once (default action) */

@@ -89,7 +89,7 @@ static void produce(int from, int to)
     sg_bus_free(p);
 }
 
-static int assigned_events;
+static int assigned_events, revoked_events;
 
 static void hook(sg_bus *b, bool assigned, const rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
@@ -97,6 +97,7 @@ static void hook(sg_bus *b, bool assigned, const rd_kafka_topic_partition_list_t
     (void)parts;
     (void)opaque;
     assigned_events += assigned;
+    revoked_events += !assigned;
 }
 
 static void test_produce_consume_commit(void **state)
@@ -122,7 +123,8 @@ static void test_produce_consume_commit(void **state)
         assert_int_equal(seen[i], 1); /* each once: no loss, no duplicate */
     assert_true(assigned_events >= 1);
     fprintf(stderr, "%% consumed %d at %.0f ms\n", N, sg_clock_ms() - t0);
-    sg_bus_free(c); /* leaves the group */
+    sg_bus_free(c); /* leaves the group: the hook hears the revocation first */
+    assert_true(revoked_events >= 1);
     fprintf(stderr, "%% left the group at %.0f ms\n", sg_clock_ms() - t0);
 
     produce(N, N + 5);

@@ -97,8 +97,8 @@ static void test_bad_partitions_setting(void **state)
 {
     (void)state;
     char err[1024];
-    const char *bad[] = {"bus.partitions=0", "bus.partitions=-1", "bus.partitions=abc", "bus.partitions=10001",
-                         "bus.partitions=", "bus.partitions=3.5"};
+    const char *bad[] = {"bus.partitions=0",     "bus.partitions=-1", "bus.partitions=abc",
+                         "bus.partitions=10001", "bus.partitions=",   "bus.partitions=3.5"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(sg_bus_option(bad[i], err, sizeof err), 0); /* a setting's value is checked where used */
         assert_int_equal(sg_bus_partitions(err, sizeof err), -1);
@@ -123,7 +123,8 @@ static void test_required_properties(void **state)
 
     assert_int_equal(sg_bus_option("enable.idempotence=false", err, sizeof err), 0);
     assert_null(sg_bus_producer_new(err, sizeof err));
-    assert_string_equal(err, "-X enable.idempotence=false: sigmabatch requires enable.idempotence=true (docs/pipeline.md)");
+    assert_string_equal(err,
+                        "-X enable.idempotence=false: sigmabatch requires enable.idempotence=true (docs/pipeline.md)");
     sg_bus_options_reset();
     assert_int_equal(sg_bus_option("acks=1", err, sizeof err), 0);
     assert_null(sg_bus_producer_new(err, sizeof err));
@@ -136,7 +137,8 @@ static void test_required_properties(void **state)
     sg_bus_options_reset();
     assert_int_equal(sg_bus_option("enable.auto.commit=true", err, sizeof err), 0);
     assert_null(sg_bus_consumer_new(NULL, NULL, NULL, err, sizeof err));
-    assert_string_equal(err, "-X enable.auto.commit=true: sigmabatch requires enable.auto.commit=false (docs/pipeline.md)");
+    assert_string_equal(err,
+                        "-X enable.auto.commit=true: sigmabatch requires enable.auto.commit=false (docs/pipeline.md)");
     sg_bus_options_reset();
     assert_int_equal(sg_bus_option("enable.auto.offset.store=true", err, sizeof err), 0);
     assert_null(sg_bus_consumer_new(NULL, NULL, NULL, err, sizeof err));

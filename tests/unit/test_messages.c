@@ -26,15 +26,27 @@ typedef struct kv {
     size_t n;
 } kv;
 
-#define S(k, v) {k, 's', v, 0, 0, 0}
-#define I(k, v) {k, 'i', NULL, v, 0, 0}
-#define DEL(k) {k, '-', NULL, 0, 0, 0}
+#define S(k, v)                                                                                                        \
+    {                                                                                                                  \
+        k, 's', v, 0, 0, 0                                                                                             \
+    }
+#define I(k, v)                                                                                                        \
+    {                                                                                                                  \
+        k, 'i', NULL, v, 0, 0                                                                                          \
+    }
+#define DEL(k)                                                                                                         \
+    {                                                                                                                  \
+        k, '-', NULL, 0, 0, 0                                                                                          \
+    }
 
-static const kv base_task[] = {S("v", "1.0"), S("run", "2025-07-15.nightly"), S("phase", "prices"),
-                               S("date", "2025-07-15"), S("symbol", "AAPL"), I("attempt", 1)};
-static const kv base_event[] = {S("v", "1.0"),        S("run", "2025-07-15.nightly"), S("phase", "factors"),
-                                S("symbol", "BRK.B"), S("outcome", "ok"),             S("reason", ""),
-                                I("rows", 13),        S("worker", "host-a:4242"),     I("elapsed_ms", 87)};
+static const kv base_task[] = {S("v", "1.0"),        S("run", "2025-07-15.nightly"),
+                               S("phase", "prices"), S("date", "2025-07-15"),
+                               S("symbol", "AAPL"),  I("attempt", 1)};
+static const kv base_event[] = {S("v", "1.0"),         S("run", "2025-07-15.nightly"),
+                                S("phase", "factors"), S("symbol", "BRK.B"),
+                                S("outcome", "ok"),    S("reason", ""),
+                                I("rows", 13),         S("worker", "host-a:4242"),
+                                I("elapsed_ms", 87)};
 
 static void pack_value(msgpack_packer *pk, const kv *e)
 {
@@ -280,8 +292,11 @@ static void test_encode_rejects(void **state)
 static void test_newer_minor_with_unknown_keys(void **state)
 {
     (void)state;
-    const kv over[] = {S("v", "1.7"), S("priority", "high"), {"extra", 'm', NULL, 0, 0, 0},
-                       {"list", 'a', NULL, 0, 0, 0}, {"blob", 'B', "xyz", 0, 0, 0}};
+    const kv over[] = {S("v", "1.7"),
+                       S("priority", "high"),
+                       {"extra", 'm', NULL, 0, 0, 0},
+                       {"list", 'a', NULL, 0, 0, 0},
+                       {"blob", 'B', "xyz", 0, 0, 0}};
     assert_string_equal(task_with(over, 5), "OK");
     assert_string_equal(event_with(over, 5), "OK");
     msgpack_sbuffer sb = build(base_task, 6, over, 5, false);
@@ -319,7 +334,11 @@ static void test_not_a_map(void **state)
 {
     (void)state;
     assert_string_equal(decode(true, "\x92\x01\x02", 3), "task: expected a map, got an array");
-    assert_string_equal(decode(true, "\xa3" "abc", 4), "task: expected a map, got a string");
+    assert_string_equal(decode(true,
+                               "\xa3"
+                               "abc",
+                               4),
+                        "task: expected a map, got a string");
     assert_string_equal(decode(true, "\x07", 1), "task: expected a map, got an integer");
     assert_string_equal(decode(false, "\xc0", 1), "event: expected a map, got nil");
     assert_string_equal(decode(true, "\xcb\x7f\xf8\0\0\0\0\0\0", 9), "task: expected a map, got a float"); /* NaN */
@@ -345,11 +364,17 @@ static void test_trailing_garbage(void **state)
 static void test_huge_headers(void **state)
 {
     (void)state;
-    assert_string_equal(decode(true, "\xdd\xff\xff\xff\xff", 5),
-                        "task: malformed msgpack at byte 5: truncated, or a header lies: 4294967295 entries in 0 bytes");
-    assert_string_equal(decode(true, "\xdf\xff\xff\xff\xff\x01\x02", 7),
-                        "task: malformed msgpack at byte 5: truncated, or a header lies: 8589934590 entries in 2 bytes");
-    assert_contains(decode(false, "\xdb\xff\xff\xff\xff" "abc", 8), "truncated");
+    assert_string_equal(
+        decode(true, "\xdd\xff\xff\xff\xff", 5),
+        "task: malformed msgpack at byte 5: truncated, or a header lies: 4294967295 entries in 0 bytes");
+    assert_string_equal(
+        decode(true, "\xdf\xff\xff\xff\xff\x01\x02", 7),
+        "task: malformed msgpack at byte 5: truncated, or a header lies: 8589934590 entries in 2 bytes");
+    assert_contains(decode(false,
+                           "\xdb\xff\xff\xff\xff"
+                           "abc",
+                           8),
+                    "truncated");
     assert_contains(decode(false, "\xc6\xff\xff\xff\xff", 5), "truncated");
     assert_contains(decode(false, "\xc9\xff\xff\xff\xff\x01", 6), "truncated");
     /* a map whose value is a huge array header */
@@ -430,18 +455,26 @@ static void test_wrong_types(void **state)
     (void)state;
     assert_string_equal(TASK1(I("run", 7)), "task: field 'run': expected a string, got an integer");
     assert_string_equal(TASK1(((kv){"phase", 'n', NULL, 0, 0, 0})), "task: field 'phase': expected a string, got nil");
-    assert_string_equal(TASK1(((kv){"date", 'b', NULL, 0, 0, 0})), "task: field 'date': expected a string, got a boolean");
-    assert_string_equal(TASK1(((kv){"symbol", 'B', "AAPL", 0, 0, 0})), "task: field 'symbol': expected a string, got binary");
-    assert_string_equal(TASK1(((kv){"symbol", 'm', NULL, 0, 0, 0})), "task: field 'symbol': expected a string, got a map");
-    assert_string_equal(TASK1(((kv){"symbol", 'a', NULL, 0, 0, 0})), "task: field 'symbol': expected a string, got an array");
+    assert_string_equal(TASK1(((kv){"date", 'b', NULL, 0, 0, 0})),
+                        "task: field 'date': expected a string, got a boolean");
+    assert_string_equal(TASK1(((kv){"symbol", 'B', "AAPL", 0, 0, 0})),
+                        "task: field 'symbol': expected a string, got binary");
+    assert_string_equal(TASK1(((kv){"symbol", 'm', NULL, 0, 0, 0})),
+                        "task: field 'symbol': expected a string, got a map");
+    assert_string_equal(TASK1(((kv){"symbol", 'a', NULL, 0, 0, 0})),
+                        "task: field 'symbol': expected a string, got an array");
     assert_string_equal(TASK1(S("attempt", "1")), "task: field 'attempt': expected an integer, got a string");
-    assert_string_equal(TASK1(((kv){"attempt", 'f', NULL, 0, 1.0, 0})), "task: field 'attempt': expected an integer, got a float");
-    assert_string_equal(TASK1(((kv){"attempt", 'f', NULL, 0, NAN, 0})), "task: field 'attempt': expected an integer, got a float");
+    assert_string_equal(TASK1(((kv){"attempt", 'f', NULL, 0, 1.0, 0})),
+                        "task: field 'attempt': expected an integer, got a float");
+    assert_string_equal(TASK1(((kv){"attempt", 'f', NULL, 0, NAN, 0})),
+                        "task: field 'attempt': expected an integer, got a float");
     assert_string_equal(EVENT1(((kv){"elapsed_ms", 'f', NULL, 0, NAN, 0})),
                         "event: field 'elapsed_ms': expected an integer, got a float");
-    assert_string_equal(EVENT1(((kv){"rows", 'f', NULL, 0, INFINITY, 0})), "event: field 'rows': expected an integer, got a float");
+    assert_string_equal(EVENT1(((kv){"rows", 'f', NULL, 0, INFINITY, 0})),
+                        "event: field 'rows': expected an integer, got a float");
     assert_string_equal(EVENT1(I("outcome", 0)), "event: field 'outcome': expected a string, got an integer");
-    assert_string_equal(EVENT1(((kv){"worker", 'm', NULL, 0, 0, 0})), "event: field 'worker': expected a string, got a map");
+    assert_string_equal(EVENT1(((kv){"worker", 'm', NULL, 0, 0, 0})),
+                        "event: field 'worker': expected a string, got a map");
 }
 
 static void test_integer_ranges(void **state)
@@ -464,15 +497,22 @@ static void test_integer_ranges(void **state)
 static void test_dates(void **state)
 {
     (void)state;
-    assert_string_equal(TASK1(S("date", "2025-02-30")), "task: field 'date': '2025-02-30': day is out of range for month");
+    assert_string_equal(TASK1(S("date", "2025-02-30")),
+                        "task: field 'date': '2025-02-30': day is out of range for month");
     assert_string_equal(TASK1(S("date", "2025-13-01")), "task: field 'date': '2025-13-01': month out of range");
     assert_string_equal(TASK1(S("date", "2025/07/15")), "task: field 'date': '2025/07/15': expected YYYY-MM-DD");
     assert_string_equal(TASK1(S("date", "2025-7-15")), "task: field 'date': 9 bytes, expected 10..10");
     assert_string_equal(TASK1(S("date", "2025-07-15T00:00:00")), "task: field 'date': 19 bytes, expected 10..10");
-    assert_string_equal(TASK1(S("date", "1969-12-31")), "task: field 'date': 1969-12-31 is outside 1970-01-01..2099-12-31");
-    assert_string_equal(TASK1(S("date", "2100-01-01")), "task: field 'date': 2100-01-01 is outside 1970-01-01..2099-12-31");
+    assert_string_equal(TASK1(S("date", "1969-12-31")),
+                        "task: field 'date': 1969-12-31 is outside 1970-01-01..2099-12-31");
+    assert_string_equal(TASK1(S("date", "2100-01-01")),
+                        "task: field 'date': 2100-01-01 is outside 1970-01-01..2099-12-31");
     assert_string_equal(TASK1(S("date", "0000-01-01")), "task: field 'date': '0000-01-01': year out of range");
-    assert_string_equal(TASK1(((kv){"date", 'S', "2025-07\0" "15", 0, 0, 10})), "task: field 'date': contains a NUL byte");
+    assert_string_equal(TASK1(((kv){"date", 'S',
+                                    "2025-07\0"
+                                    "15",
+                                    0, 0, 10})),
+                        "task: field 'date': contains a NUL byte");
     assert_string_equal(TASK1(I("date", 20250715)), "task: field 'date': expected a string, got an integer");
 }
 
@@ -523,8 +563,9 @@ static void test_strings(void **state)
     assert_string_equal(TASK1(S("run", "r'1")),
                         "task: field 'run': character ''' at position 2 is not allowed (A-Z a-z 0-9 . _ : -)");
     assert_string_equal(EVENT1(S("worker", "")), "event: field 'worker': 0 bytes, expected 1..64");
-    assert_string_equal(EVENT1(S("worker", "host a")),
-                        "event: field 'worker': byte 0x20 at position 5 is not allowed (printable ASCII without spaces)");
+    assert_string_equal(
+        EVENT1(S("worker", "host a")),
+        "event: field 'worker': byte 0x20 at position 5 is not allowed (printable ASCII without spaces)");
     char reason[600];
     memset(reason, 'x', 501);
     reason[501] = '\0';
