@@ -508,10 +508,11 @@ int sg_bus_commit(sg_bus *b, char *err, size_t errlen)
 /* ---- creating topics ------------------------------------------------------- */
 
 /* Reads the CreateTopics result: an existing topic is fine. */
-static int topics_result(rd_kafka_event_t *ev, char *err, size_t errlen)
+static int topics_result(rd_kafka_event_t *ev, const char *names, char *err, size_t errlen)
 {
     if (rd_kafka_event_error(ev)) {
-        snprintf(err, errlen, "create topics: %s", rd_kafka_event_error_string(ev));
+        snprintf(err, errlen, "create topics %s at %s: %s", names, sg_config_get("bus.brokers"),
+                 rd_kafka_event_error_string(ev));
         return -1;
     }
     const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
@@ -590,7 +591,8 @@ static int new_topics(const bool missing[SG_TOPIC_COUNT], rd_kafka_NewTopic_t **
 }
 
 /* CreateTopics for the NewTopic objects, waiting for the answer. */
-static int admin_create(rd_kafka_t *rk, rd_kafka_NewTopic_t **nt, int n, int timeout_ms, char *err, size_t errlen)
+static int admin_create(rd_kafka_t *rk, rd_kafka_NewTopic_t **nt, int n, const char *names, int timeout_ms, char *err,
+                        size_t errlen)
 {
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
     rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
@@ -603,9 +605,9 @@ static int admin_create(rd_kafka_t *rk, rd_kafka_NewTopic_t **nt, int n, int tim
         rd_kafka_CreateTopics(rk, nt, (size_t)n, o, q);
         rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms + 1000);
         if (!ev)
-            snprintf(err, errlen, "create topics: no answer from the broker within %d ms", timeout_ms);
+            snprintf(err, errlen, "create topics %s: no answer from the broker within %d ms", names, timeout_ms);
         else {
-            rc = topics_result(ev, err, errlen);
+            rc = topics_result(ev, names, err, errlen);
             rd_kafka_event_destroy(ev);
         }
     }
@@ -625,7 +627,12 @@ int sg_bus_create_topics(int timeout_ms, char *err, size_t errlen)
     if (n > 0 && (n = new_topics(missing, nt, err, errlen)) < 0)
         rc = -1;
     else if (n > 0) {
-        rc = admin_create(b->rk, nt, n, timeout_ms, err, errlen);
+        char names[512] = ""; /* for the errors: which topics */
+        for (int i = 0; i < SG_TOPIC_COUNT; i++)
+            if (missing[i])
+                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", names[0] ? "," : "",
+                         sg_bus_topic_name((sg_bus_topic)i));
+        rc = admin_create(b->rk, nt, n, names, timeout_ms, err, errlen);
         rd_kafka_NewTopic_destroy_array(nt, (size_t)n);
     }
     sg_bus_free(b);

@@ -28,6 +28,22 @@ static void test_create_topics(void **state)
         fail_msg("%s", err);
 }
 
+/* The mock has no Admin API (no controller): creating a missing topic fails
+ * at the deadline, naming the topic and the broker; docs/pipeline.md. */
+static void test_create_missing_topic_on_mock(void **state)
+{
+    (void)state;
+    char err[1024], set[128], name[64];
+    snprintf(name, sizeof name, "test.missing.%ld", (long)getpid());
+    snprintf(set, sizeof set, "bus.topic.deadletter=%s", name);
+    assert_int_equal(sg_config_set(set, err, sizeof err), 0);
+    assert_int_equal(sg_bus_create_topics(1500, err, sizeof err), -1);
+    assert_contains(err, "create topics ");
+    assert_contains(err, name);
+    assert_contains(err, getenv("SIGMA_BROKERS"));
+    assert_int_equal(sg_config_set("bus.topic.deadletter=sigma.deadletter", err, sizeof err), 0);
+}
+
 /* Consumes until want messages arrived (or the deadline); marks each one
  * done and commits; returns the count and each key's first value seen. */
 static int consume(sg_bus *c, int want, int *seen, double quiet_ms)
@@ -158,6 +174,7 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_topics),
+        cmocka_unit_test(test_create_missing_topic_on_mock),
         cmocka_unit_test(test_produce_consume_commit),
     };
     int rc = cmocka_run_group_tests_name("bus.broker", tests, NULL, NULL);
