@@ -20,6 +20,7 @@ typedef enum kind {
     K_POSITIVE, /* a number > 0 and <= hi */
     K_URL,      /* an http(s) or file URL template with {symbol} */
     K_LIST,     /* a comma-separated list of distinct names from `allowed` */
+    K_NAME,     /* a non-empty name: printable ASCII, no spaces (topics, groups, host lists) */
 } kind;
 
 typedef struct setting {
@@ -33,6 +34,7 @@ typedef struct setting {
 #define URL_DOC(what) what " URL template (http, https or file; {symbol} required)"
 #define INT(lo, hi) K_INT, lo, hi, NULL
 #define POSITIVE(hi) K_POSITIVE, 0, hi, NULL
+#define NAME K_NAME, 0, 0, NULL
 
 static setting settings[] = {
     {"provider.order", "SIGMA_PROVIDERS", "yahoo,fmp,polygon", "price providers to ask, in order", K_LIST, 0, 0,
@@ -88,6 +90,18 @@ static setting settings[] = {
      NULL},
     {"db.backoff_ms", "SIGMA_DB_BACKOFF_MS", "100", "first retry delay of a unit; doubles (at most 10 s), with jitter",
      INT(0, 600000), NULL},
+    {"bus.brokers", "SIGMA_BROKERS", "localhost:9092", "Kafka bootstrap servers (--brokers; librdkafka bootstrap.servers)",
+     NAME, NULL},
+    {"bus.topic.tasks", "SIGMA_TOPIC_TASKS", "sigma.tasks", "topic of the nightly run's tasks", NAME, NULL},
+    {"bus.topic.onboarding", "SIGMA_TOPIC_ONBOARDING", "sigma.onboarding", "topic of onboarding requests", NAME, NULL},
+    {"bus.topic.events", "SIGMA_TOPIC_EVENTS", "sigma.events", "topic of the workers' outcome events", NAME, NULL},
+    {"bus.topic.deadletter", "SIGMA_TOPIC_DEADLETTER", "sigma.deadletter", "topic of undecodable messages", NAME, NULL},
+    {"bus.partitions", "SIGMA_BUS_PARTITIONS", "12", "partitions of each topic sigmabatch creates", INT(1, 10000), NULL},
+    {"bus.replication", "SIGMA_BUS_REPLICATION", "-1", "replication factor of created topics (-1: the broker's)",
+     INT(-1, 100), NULL},
+    {"bus.group", "SIGMA_BUS_GROUP", "sigma-workers", "consumer group of the workers (group.id)", NAME, NULL},
+    {"bus.timeout_ms", "SIGMA_BUS_TIMEOUT_MS", "30000", "longest wait for the broker: acks, topic creation",
+     INT(1, 3600000), NULL},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -107,6 +121,7 @@ static const char *allowed_text(const setting *s, char *buf, size_t len)
     case K_POSITIVE: snprintf(buf, len, "a number > 0 and <= %g", s->hi); break;
     case K_URL: snprintf(buf, len, "an http://, https:// or file:// URL template containing {symbol}"); break;
     case K_LIST: snprintf(buf, len, "a comma-separated list of distinct names from %s", s->allowed); break;
+    case K_NAME: snprintf(buf, len, "a non-empty name of printable ASCII characters without spaces"); break;
     }
     return buf;
 }
@@ -184,6 +199,13 @@ static const char *value_problem(const setting *s, const char *v)
         return d <= 0 || d > s->hi ? "out of range" : NULL;
     case K_URL: return url_problem(v);
     case K_LIST: return list_problem(v, s->allowed);
+    case K_NAME:
+        if (!*v)
+            return "empty";
+        for (const char *c = v; *c; c++)
+            if (*c <= ' ' || *c > '~')
+                return "not a name (a space or a non-printable character)";
+        return NULL;
     }
     return "unknown kind";
 }

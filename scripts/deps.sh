@@ -14,7 +14,7 @@ pkgs=(
   libmicrohttpd-dev                       # the fixture HTTP server of the provider tests
 )
 if [[ "${1:-}" == "--test" ]]; then
-  pkgs+=(python3-pandas python3-sklearn python3-statsmodels time bc)
+  pkgs+=(python3-pandas python3-sklearn python3-statsmodels time bc kcat)
 fi
 
 missing=()

@@ -9,6 +9,7 @@
  *   compute   a date's factor rows and metrics, database to database
  *   fetch     daily bars from the price providers into the database
  *   synth     a deterministic synthetic universe: prices.csv and Yahoo JSON files
+ *   broker    librdkafka's mock Kafka cluster on loopback, for development and tests
  *
  * Exit codes: 0 done, 1 failed (bad input, I/O), 2 usage error.
  */
@@ -42,6 +43,7 @@ static const struct command {
     {"compute", "--date D [...] [-d DB]", "factor rows and metrics of a date, in the database", sg_cmd_compute_db},
     {"fetch", "SYMBOL... [--date D] [-d DB]", "daily bars from the providers (Yahoo, FMP, Polygon)", sg_cmd_fetch},
     {"synth", "--end D --out DIR [...]", "a synthetic universe: prices.csv, Yahoo JSON", sg_cmd_synth},
+    {"broker", "[--partitions N] [...]", "a Kafka broker for development (librdkafka mock)", sg_cmd_broker},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

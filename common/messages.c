@@ -1,0 +1,588 @@
+/*
+ * messages.c - see messages.h and schemas/messages.md.
+ *
+ * Decoding happens in three steps, each trusting only what the step before
+ * proved: (1) a structural walk of the raw bytes, which bounds every length
+ * and container count by the bytes actually present (msgpack-c would
+ * otherwise allocate what a header claims: 2^32 entries), and finds
+ * truncation and trailing bytes; (2) msgpack-c's unpacker on the proven
+ * bytes; (3) the fields, each with its type, length and range.
+ */
+#include "messages.h"
+#include "symbols.h"
+
+#include <msgpack.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DEPTH 8    /* nesting allowed inside unknown (future) fields */
+#define MAX_KEY_LEN 64 /* longer keys are no field of any version */
+
+/* ---- names ------------------------------------------------------------- */
+
+static const char *const phase_names[] = {"prices", "factors", "metrics", "onboarding"};
+static const char *const outcome_names[] = {"ok", "failed"};
+
+const char *sg_phase_name(sg_phase p)
+{
+    return (unsigned)p < 4 ? phase_names[p] : NULL;
+}
+
+int sg_phase_parse(const char *s, sg_phase *out)
+{
+    for (int i = 0; i < 4; i++)
+        if (strcmp(s, phase_names[i]) == 0) {
+            *out = (sg_phase)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *sg_outcome_name(sg_outcome o)
+{
+    return (unsigned)o < 2 ? outcome_names[o] : NULL;
+}
+
+/* ---- step 1: the structural walk ----------------------------------------- */
+
+typedef struct walk {
+    const uint8_t *p;
+    size_t len, off;
+    const char *why;
+    char whybuf[96];
+} walk;
+
+static uint64_t be(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* Reads an n-byte big-endian length at the cursor. */
+static int walk_len(walk *w, int n, uint64_t *out)
+{
+    if (w->len - w->off < (size_t)n)
+        return w->why = "truncated", -1;
+    *out = be(w->p + w->off, n);
+    w->off += (size_t)n;
+    return 0;
+}
+
+/* Skips n payload bytes, proving they are present. */
+static int walk_skip(walk *w, uint64_t n)
+{
+    if (n > w->len - w->off)
+        return w->why = "truncated", -1;
+    w->off += (size_t)n;
+    return 0;
+}
+
+static int walk_object(walk *w, int depth);
+
+/* n objects (2n for a map): each takes at least one byte, so a count larger
+ * than the bytes left is a lie, caught before anything is allocated. */
+static int walk_items(walk *w, uint64_t n, int depth)
+{
+    if (depth >= MAX_DEPTH)
+        return w->why = "nested too deeply", -1;
+    if (n > w->len - w->off) {
+        snprintf(w->whybuf, sizeof w->whybuf, "truncated, or a header lies: %llu entries in %zu bytes",
+                 (unsigned long long)n, w->len - w->off);
+        return w->why = w->whybuf, -1;
+    }
+    for (uint64_t i = 0; i < n; i++)
+        if (walk_object(w, depth + 1))
+            return -1;
+    return 0;
+}
+
+/* Sizes of the fixed-width types 0xc0..0xdf (-1: variable or invalid). */
+static int fixed_size(uint8_t b)
+{
+    switch (b) {
+    case 0xc0:
+    case 0xc2:
+    case 0xc3: return 0;
+    case 0xcc:
+    case 0xd0: return 1;
+    case 0xcd:
+    case 0xd1: return 2;
+    case 0xca:
+    case 0xce:
+    case 0xd2: return 4;
+    case 0xcb:
+    case 0xcf:
+    case 0xd3: return 8;
+    case 0xd4: return 2;
+    case 0xd5: return 3;
+    case 0xd6: return 5;
+    case 0xd7: return 9;
+    case 0xd8: return 17;
+    default: return -1;
+    }
+}
+
+static int walk_object(walk *w, int depth)
+{
+    if (w->off >= w->len)
+        return w->why = "truncated", -1;
+    uint8_t b = w->p[w->off++];
+    uint64_t n;
+    if (b <= 0x7f || b >= 0xe0)
+        return 0;
+    if (b <= 0x8f)
+        return walk_items(w, 2u * (b & 0x0f), depth);
+    if (b <= 0x9f)
+        return walk_items(w, b & 0x0f, depth);
+    if (b <= 0xbf)
+        return walk_skip(w, b & 0x1f);
+    int fs = fixed_size(b);
+    if (fs >= 0)
+        return walk_skip(w, (uint64_t)fs);
+    switch (b) {
+    case 0xc4:
+    case 0xd9: return walk_len(w, 1, &n) ? -1 : walk_skip(w, n);
+    case 0xc5:
+    case 0xda: return walk_len(w, 2, &n) ? -1 : walk_skip(w, n);
+    case 0xc6:
+    case 0xdb: return walk_len(w, 4, &n) ? -1 : walk_skip(w, n);
+    case 0xc7: return walk_len(w, 1, &n) ? -1 : walk_skip(w, n + 1);
+    case 0xc8: return walk_len(w, 2, &n) ? -1 : walk_skip(w, n + 1);
+    case 0xc9: return walk_len(w, 4, &n) ? -1 : walk_skip(w, n + 1);
+    case 0xdc: return walk_len(w, 2, &n) ? -1 : walk_items(w, n, depth);
+    case 0xdd: return walk_len(w, 4, &n) ? -1 : walk_items(w, n, depth);
+    case 0xde: return walk_len(w, 2, &n) ? -1 : walk_items(w, 2 * n, depth);
+    case 0xdf: return walk_len(w, 4, &n) ? -1 : walk_items(w, 2 * n, depth);
+    default: return w->why = "invalid msgpack type byte 0xc1", -1;
+    }
+}
+
+/* ---- step 3 helpers: fields -------------------------------------------- */
+
+/* A decoding in progress: the kind ("task"/"event"), the map's values by
+ * field name, and the caller's error buffer. */
+typedef struct fields {
+    const char *kind;
+    const msgpack_object_kv *kv;
+    uint32_t n;
+    char *err;
+    size_t errlen;
+} fields;
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static int
+bad(const fields *f, const char *field, const char *fmt, ...)
+{
+    int k = field ? snprintf(f->err, f->errlen, "%s: field '%s': ", f->kind, field)
+                  : snprintf(f->err, f->errlen, "%s: ", f->kind);
+    if (k >= 0 && (size_t)k < f->errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(f->err + k, f->errlen - (size_t)k, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+static const char *type_name(const msgpack_object *o)
+{
+    switch (o->type) {
+    case MSGPACK_OBJECT_NIL: return "nil";
+    case MSGPACK_OBJECT_BOOLEAN: return "a boolean";
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER: return "an integer";
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64: return "a float";
+    case MSGPACK_OBJECT_STR: return "a string";
+    case MSGPACK_OBJECT_BIN: return "binary";
+    case MSGPACK_OBJECT_ARRAY: return "an array";
+    case MSGPACK_OBJECT_MAP: return "a map";
+    default: return "an extension";
+    }
+}
+
+static bool key_is(const msgpack_object *k, const char *name)
+{
+    return k->via.str.size == strlen(name) && memcmp(k->via.str.ptr, name, k->via.str.size) == 0;
+}
+
+/* Keys are strings, short, and each appears once. The map has at most
+ * SG_MSG_MAX_KEYS entries, so the pairwise check is cheap. */
+static int check_keys(const fields *f)
+{
+    for (uint32_t i = 0; i < f->n; i++) {
+        const msgpack_object *k = &f->kv[i].key;
+        if (k->type != MSGPACK_OBJECT_STR)
+            return bad(f, NULL, "key %u is %s, expected a string", (unsigned)i, type_name(k));
+        if (k->via.str.size == 0 || k->via.str.size > MAX_KEY_LEN)
+            return bad(f, NULL, "key %u has %u bytes, expected 1..%d", (unsigned)i, (unsigned)k->via.str.size,
+                       MAX_KEY_LEN);
+        for (uint32_t j = 0; j < i; j++) {
+            const msgpack_object *o = &f->kv[j].key;
+            if (o->via.str.size == k->via.str.size && memcmp(o->via.str.ptr, k->via.str.ptr, k->via.str.size) == 0)
+                return bad(f, NULL, "duplicate key '%.*s'", (int)k->via.str.size, k->via.str.ptr);
+        }
+    }
+    return 0;
+}
+
+/* The value of a required field, or NULL after setting the error. */
+static const msgpack_object *need(const fields *f, const char *name)
+{
+    for (uint32_t i = 0; i < f->n; i++)
+        if (key_is(&f->kv[i].key, name))
+            return &f->kv[i].val;
+    bad(f, name, "missing");
+    return NULL;
+}
+
+static int get_int(const fields *f, const char *name, int64_t min, int64_t max, int64_t *out)
+{
+    const msgpack_object *v = need(f, name);
+    if (!v)
+        return -1;
+    if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        if (v->via.u64 > (uint64_t)max)
+            return bad(f, name, "%llu is out of range %lld..%lld", (unsigned long long)v->via.u64, (long long)min,
+                       (long long)max);
+        *out = (int64_t)v->via.u64;
+    } else if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+        if (v->via.i64 < min)
+            return bad(f, name, "%lld is out of range %lld..%lld", (long long)v->via.i64, (long long)min,
+                       (long long)max);
+        *out = v->via.i64;
+    } else
+        return bad(f, name, "expected an integer, got %s", type_name(v));
+    if (*out < min)
+        return bad(f, name, "%lld is out of range %lld..%lld", (long long)*out, (long long)min, (long long)max);
+    return 0;
+}
+
+/* A string of min..max bytes without NUL, copied into buf (max + 1 bytes). */
+static int get_str(const fields *f, const char *name, size_t min, size_t max, char *buf)
+{
+    const msgpack_object *v = need(f, name);
+    if (!v)
+        return -1;
+    if (v->type != MSGPACK_OBJECT_STR)
+        return bad(f, name, "expected a string, got %s", type_name(v));
+    size_t n = v->via.str.size;
+    if (n < min || n > max)
+        return bad(f, name, "%zu bytes, expected %zu..%zu", n, min, max);
+    if (memchr(v->via.str.ptr, '\0', n))
+        return bad(f, name, "contains a NUL byte");
+    memcpy(buf, v->via.str.ptr, n);
+    buf[n] = '\0';
+    return 0;
+}
+
+/* Every byte in the set; the reason names the first one that is not. */
+static int check_chars(const fields *f, const char *name, const char *s, const char *set, const char *what)
+{
+    size_t bad_at = strspn(s, set);
+    if (s[bad_at] == '\0')
+        return 0;
+    unsigned char c = (unsigned char)s[bad_at];
+    if (c > 0x20 && c < 0x7f)
+        return bad(f, name, "character '%c' at position %zu is not allowed (%s)", c, bad_at + 1, what);
+    return bad(f, name, "byte 0x%02x at position %zu is not allowed (%s)", c, bad_at + 1, what);
+}
+
+static int get_symbol(const fields *f, char *buf)
+{
+    char why[SG_SYMBOL_WHY_LEN];
+    if (get_str(f, "symbol", 1, SG_MSG_SYMBOL_MAX, buf))
+        return -1;
+    if (sg_symbol_check(buf, why, sizeof why))
+        return bad(f, "symbol", "%s", why);
+    return 0;
+}
+
+static int get_run(const fields *f, char *buf)
+{
+    if (get_str(f, "run", 1, SG_MSG_RUN_MAX, buf))
+        return -1;
+    return check_chars(f, "run", buf, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-",
+                       "A-Z a-z 0-9 . _ : -");
+}
+
+static int get_phase(const fields *f, sg_phase *out)
+{
+    char buf[16];
+    if (get_str(f, "phase", 1, sizeof buf - 1, buf))
+        return -1;
+    if (sg_phase_parse(buf, out))
+        return bad(f, "phase", "'%s' is not one of prices, factors, metrics, onboarding", buf);
+    return 0;
+}
+
+static int get_date(const fields *f, sg_day *out)
+{
+    char buf[SG_DATE_LEN];
+    const char *why;
+    sg_day lo, hi;
+    if (get_str(f, "date", 10, 10, buf))
+        return -1;
+    if (sg_day_parse(buf, 10, out, &why))
+        return bad(f, "date", "'%s': %s", buf, why);
+    if (sg_day_parse(SG_MSG_DATE_MIN, 10, &lo, &why) || sg_day_parse(SG_MSG_DATE_MAX, 10, &hi, &why))
+        return bad(f, "date", "internal: bad limits");
+    if (*out < lo || *out > hi)
+        return bad(f, "date", "%s is outside %s..%s", buf, SG_MSG_DATE_MIN, SG_MSG_DATE_MAX);
+    return 0;
+}
+
+/* "MAJOR.MINOR", each 0..9999 without leading zeros. */
+static int parse_version(const char *s, int *major, int *minor)
+{
+    int *part[2] = {major, minor};
+    for (int i = 0; i < 2; i++) {
+        size_t n = strspn(s, "0123456789");
+        if (n == 0 || n > 4 || (n > 1 && s[0] == '0'))
+            return -1;
+        *part[i] = atoi(s);
+        s += n;
+        if (i == 0 && *s++ != '.')
+            return -1;
+    }
+    return *s ? -1 : 0;
+}
+
+static int get_version(const fields *f, int *major, int *minor)
+{
+    char buf[16];
+    if (get_str(f, "v", 3, 9, buf))
+        return -1;
+    if (parse_version(buf, major, minor))
+        return bad(f, "v", "'%s' is not MAJOR.MINOR", buf);
+    if (*major != SG_MSG_MAJOR)
+        return bad(f, "v", "unknown major version %d (this reader knows %d.x)", *major, SG_MSG_MAJOR);
+    return 0;
+}
+
+/* UTF-8 without control characters (a reason is one line of text). */
+static int get_reason(const fields *f, char *buf)
+{
+    if (get_str(f, "reason", 0, SG_MSG_REASON_MAX, buf))
+        return -1;
+    const unsigned char *s = (const unsigned char *)buf;
+    for (size_t i = 0; s[i];) {
+        unsigned c = s[i];
+        int more = c < 0x80                          ? 0
+                   : (c & 0xe0) == 0xc0 && c >= 0xc2 ? 1
+                   : (c & 0xf0) == 0xe0              ? 2
+                   : (c & 0xf8) == 0xf0 && c <= 0xf4 ? 3
+                                                     : -1;
+        if (c < 0x20 || c == 0x7f)
+            return bad(f, "reason", "control character 0x%02x at byte %zu", c, i + 1);
+        if (more < 0)
+            return bad(f, "reason", "invalid UTF-8 at byte %zu", i + 1);
+        for (int k = 1; k <= more; k++)
+            if ((s[i + (size_t)k] & 0xc0) != 0x80)
+                return bad(f, "reason", "invalid UTF-8 at byte %zu", i + 1);
+        i += (size_t)more + 1;
+    }
+    return 0;
+}
+
+/* ---- steps 1 and 2: bytes to a map ------------------------------------- */
+
+/* Proves the bytes are one msgpack map and unpacks them into u. */
+static int unpack_map(fields *f, const void *data, size_t len, msgpack_unpacked *u)
+{
+    if (len == 0)
+        return bad(f, NULL, "empty message");
+    if (len > SG_MSG_MAX_BYTES)
+        return bad(f, NULL, "%zu bytes, more than the limit of %d", len, SG_MSG_MAX_BYTES);
+    walk w = {data, len, 0, NULL, ""};
+    if (walk_object(&w, 0))
+        return bad(f, NULL, "malformed msgpack at byte %zu: %s", w.off, w.why);
+    if (w.off != len)
+        return bad(f, NULL, "%zu trailing bytes after the message", len - w.off);
+    size_t off = 0;
+    msgpack_unpack_return rc = msgpack_unpack_next(u, data, len, &off);
+    if (rc != MSGPACK_UNPACK_SUCCESS || off != len)
+        return bad(f, NULL, "msgpack-c cannot unpack the message (code %d)", (int)rc);
+    const msgpack_object *root = &u->data;
+    if (root->type != MSGPACK_OBJECT_MAP)
+        return bad(f, NULL, "expected a map, got %s", type_name(root));
+    if (root->via.map.size > SG_MSG_MAX_KEYS)
+        return bad(f, NULL, "%u keys, more than the limit of %d", (unsigned)root->via.map.size, SG_MSG_MAX_KEYS);
+    f->kv = root->via.map.ptr;
+    f->n = root->via.map.size;
+    return check_keys(f);
+}
+
+/* ---- decoding ------------------------------------------------------------ */
+
+static int task_fields(const fields *f, sg_task *t)
+{
+    int64_t attempt;
+    if (get_version(f, &t->major, &t->minor) || get_run(f, t->run) || get_phase(f, &t->phase) ||
+        get_date(f, &t->date) || get_symbol(f, t->symbol) || get_int(f, "attempt", 1, SG_MSG_ATTEMPT_MAX, &attempt))
+        return -1;
+    t->attempt = (int)attempt;
+    return 0;
+}
+
+int sg_task_decode(const void *data, size_t len, sg_task *out, char *err, size_t errlen)
+{
+    fields f = {"task", NULL, 0, err, errlen};
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    sg_task t;
+    memset(&t, 0, sizeof t);
+    int rc = unpack_map(&f, data, len, &u) || task_fields(&f, &t) ? -1 : 0;
+    msgpack_unpacked_destroy(&u);
+    if (rc == 0)
+        *out = t;
+    return rc;
+}
+
+static int event_outcome(const fields *f, sg_event *e)
+{
+    char buf[8];
+    if (get_str(f, "outcome", 1, sizeof buf - 1, buf))
+        return -1;
+    if (strcmp(buf, "ok") == 0)
+        e->outcome = SG_OUTCOME_OK;
+    else if (strcmp(buf, "failed") == 0)
+        e->outcome = SG_OUTCOME_FAILED;
+    else
+        return bad(f, "outcome", "'%s' is not one of ok, failed", buf);
+    return 0;
+}
+
+static int event_fields(const fields *f, sg_event *e)
+{
+    if (get_version(f, &e->major, &e->minor) || get_run(f, e->run) || get_phase(f, &e->phase) ||
+        get_symbol(f, e->symbol) || event_outcome(f, e) || get_reason(f, e->reason) ||
+        get_int(f, "rows", 0, SG_MSG_ROWS_MAX, &e->rows) || get_str(f, "worker", 1, SG_MSG_WORKER_MAX, e->worker) ||
+        check_chars(f, "worker", e->worker,
+                    "!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~",
+                    "printable ASCII without spaces") ||
+        get_int(f, "elapsed_ms", 0, SG_MSG_ELAPSED_MAX, &e->elapsed_ms))
+        return -1;
+    if (e->outcome == SG_OUTCOME_FAILED && !e->reason[0])
+        return bad(f, "reason", "required when the outcome is failed");
+    return 0;
+}
+
+int sg_event_decode(const void *data, size_t len, sg_event *out, char *err, size_t errlen)
+{
+    fields f = {"event", NULL, 0, err, errlen};
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    sg_event e;
+    memset(&e, 0, sizeof e);
+    int rc = unpack_map(&f, data, len, &u) || event_fields(&f, &e) ? -1 : 0;
+    msgpack_unpacked_destroy(&u);
+    if (rc == 0)
+        *out = e;
+    return rc;
+}
+
+/* ---- encoding ------------------------------------------------------------ */
+
+void sg_msg_buf_free(sg_msg_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+/* msgpack_packer's write callback: appends to an sg_msg_buf. */
+static int buf_write(void *data, const char *p, size_t n)
+{
+    sg_msg_buf *b = data;
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n)
+            cap *= 2;
+        char *d = realloc(b->data, cap);
+        if (!d)
+            return -1;
+        b->data = d;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+static int pack_str(msgpack_packer *pk, const char *s)
+{
+    size_t n = strlen(s);
+    return msgpack_pack_str(pk, n) || msgpack_pack_str_body(pk, s, n) ? -1 : 0;
+}
+
+/* One "key": "string value" pair. */
+static int pack_kv_str(msgpack_packer *pk, const char *k, const char *v)
+{
+    return pack_str(pk, k) || pack_str(pk, v) ? -1 : 0;
+}
+
+static int pack_kv_int(msgpack_packer *pk, const char *k, int64_t v)
+{
+    return pack_str(pk, k) || msgpack_pack_int64(pk, v) ? -1 : 0;
+}
+
+static int pack_version(msgpack_packer *pk)
+{
+    char v[16];
+    snprintf(v, sizeof v, "%d.%d", SG_MSG_MAJOR, SG_MSG_MINOR);
+    return pack_kv_str(pk, "v", v);
+}
+
+static int encode_fail(const char *kind, const char *what, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "%s: %s", kind, what);
+    return -1;
+}
+
+int sg_task_encode(const sg_task *t, sg_msg_buf *out, char *err, size_t errlen)
+{
+    const char *phase = sg_phase_name(t->phase);
+    char date[SG_DATE_LEN];
+    if (!phase)
+        return encode_fail("task", "field 'phase': not a phase", err, errlen);
+    if (t->date < sg_day_from_ymd(1970, 1, 1) || t->date > sg_day_from_ymd(2099, 12, 31))
+        return encode_fail("task", "field 'date': outside " SG_MSG_DATE_MIN ".." SG_MSG_DATE_MAX, err, errlen);
+    sg_day_format(t->date, date);
+    out->len = 0;
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, buf_write);
+    if (msgpack_pack_map(&pk, 6) || pack_version(&pk) || pack_kv_str(&pk, "run", t->run) ||
+        pack_kv_str(&pk, "phase", phase) || pack_kv_str(&pk, "date", date) || pack_kv_str(&pk, "symbol", t->symbol) ||
+        pack_kv_int(&pk, "attempt", t->attempt))
+        return encode_fail("task", "out of memory while encoding", err, errlen);
+    sg_task check; /* publish nothing a consumer would reject */
+    return sg_task_decode(out->data, out->len, &check, err, errlen);
+}
+
+int sg_event_encode(const sg_event *e, sg_msg_buf *out, char *err, size_t errlen)
+{
+    const char *phase = sg_phase_name(e->phase), *outcome = sg_outcome_name(e->outcome);
+    if (!phase)
+        return encode_fail("event", "field 'phase': not a phase", err, errlen);
+    if (!outcome)
+        return encode_fail("event", "field 'outcome': not an outcome", err, errlen);
+    out->len = 0;
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, buf_write);
+    if (msgpack_pack_map(&pk, 9) || pack_version(&pk) || pack_kv_str(&pk, "run", e->run) ||
+        pack_kv_str(&pk, "phase", phase) || pack_kv_str(&pk, "symbol", e->symbol) ||
+        pack_kv_str(&pk, "outcome", outcome) || pack_kv_str(&pk, "reason", e->reason) ||
+        pack_kv_int(&pk, "rows", e->rows) || pack_kv_str(&pk, "worker", e->worker) ||
+        pack_kv_int(&pk, "elapsed_ms", e->elapsed_ms))
+        return encode_fail("event", "out of memory while encoding", err, errlen);
+    sg_event check;
+    return sg_event_decode(out->data, out->len, &check, err, errlen);
+}

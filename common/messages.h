@@ -1,0 +1,93 @@
+/*
+ * messages.h - the values on the bus: a task (work for one symbol in one phase
+ * of a run) and an event (a worker's outcome for it), as msgpack maps with
+ * string keys. schemas/messages.md is the contract; this is its code.
+ *
+ * Owns: encoding, and decoding that trusts nothing: types, lengths, ranges,
+ * required fields, duplicate keys, trailing bytes, the symbol's characters and
+ * the schema version (an unknown major version is rejected; unknown keys with
+ * the known major are ignored, so a newer minor version can add fields).
+ * Every rejection names the field: "task: field 'symbol': ...".
+ * Must not: talk to Kafka (bus.h) or the database, or allocate what the caller
+ * must free: decoded messages are plain structs with fixed-size strings.
+ */
+#ifndef SG_MESSAGES_H
+#define SG_MESSAGES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "calendar.h"
+
+/* The schema this code writes; it reads any minor version of this major. */
+#define SG_MSG_MAJOR 1
+#define SG_MSG_MINOR 0
+
+/* Limits (schemas/messages.md explains each). */
+#define SG_MSG_MAX_BYTES 65536      /* a whole encoded message */
+#define SG_MSG_MAX_KEYS 32          /* entries in the top-level map */
+#define SG_MSG_RUN_MAX 64           /* run id: 1..64 of [A-Za-z0-9._:-] */
+#define SG_MSG_SYMBOL_MAX 20        /* symbol: 1..20 of [A-Z0-9.^=_-] */
+#define SG_MSG_WORKER_MAX 64        /* worker id: 1..64 printable ASCII, no space */
+#define SG_MSG_REASON_MAX 500       /* reason: 0..500 bytes of UTF-8, no control characters */
+#define SG_MSG_ATTEMPT_MAX 100      /* attempt: 1..100 */
+#define SG_MSG_ROWS_MAX 10000000    /* rows written: 0..10^7 */
+#define SG_MSG_ELAPSED_MAX 86400000 /* elapsed: 0..one day, in ms */
+#define SG_MSG_DATE_MIN "1970-01-01"
+#define SG_MSG_DATE_MAX "2099-12-31"
+
+typedef enum sg_phase {
+    SG_PHASE_PRICES = 0,
+    SG_PHASE_FACTORS,
+    SG_PHASE_METRICS,
+    SG_PHASE_ONBOARDING,
+} sg_phase;
+
+typedef enum sg_outcome { SG_OUTCOME_OK = 0, SG_OUTCOME_FAILED } sg_outcome;
+
+typedef struct sg_task {
+    int major, minor; /* as decoded; encoding always writes SG_MSG_MAJOR.SG_MSG_MINOR */
+    char run[SG_MSG_RUN_MAX + 1];
+    sg_phase phase;
+    sg_day date; /* the calculation date */
+    char symbol[SG_MSG_SYMBOL_MAX + 1];
+    int attempt;
+} sg_task;
+
+typedef struct sg_event {
+    int major, minor;
+    char run[SG_MSG_RUN_MAX + 1];
+    sg_phase phase;
+    char symbol[SG_MSG_SYMBOL_MAX + 1];
+    sg_outcome outcome;
+    char reason[SG_MSG_REASON_MAX + 1]; /* required (non-empty) when failed */
+    int64_t rows;
+    char worker[SG_MSG_WORKER_MAX + 1];
+    int64_t elapsed_ms;
+} sg_event;
+
+/* A growable buffer for encoded bytes; free with sg_msg_buf_free. */
+typedef struct sg_msg_buf {
+    char *data;
+    size_t len, cap;
+} sg_msg_buf;
+
+void sg_msg_buf_free(sg_msg_buf *b);
+
+/* Names: "prices", "factors", ...; "ok", "failed". Parse returns 0 or -1. */
+const char *sg_phase_name(sg_phase p);
+int sg_phase_parse(const char *s, sg_phase *out);
+const char *sg_outcome_name(sg_outcome o);
+
+/* Encodes into out (reset first). The struct is validated with the decoder's
+ * rules, so nothing is published that a consumer would reject. Returns 0, or
+ * -1 with a reason in err. */
+int sg_task_encode(const sg_task *t, sg_msg_buf *out, char *err, size_t errlen);
+int sg_event_encode(const sg_event *e, sg_msg_buf *out, char *err, size_t errlen);
+
+/* Decodes exactly len bytes. Returns 0, or -1 with the reason in err
+ * ("task: field 'date': day is out of range for month"). */
+int sg_task_decode(const void *data, size_t len, sg_task *out, char *err, size_t errlen);
+int sg_event_decode(const void *data, size_t len, sg_event *out, char *err, size_t errlen);
+
+#endif
