@@ -36,7 +36,7 @@ usage_cases() {
     STEP="bad setting"
     run broker -X bus.partitions=0
     expect_rc 2
-    err_has "setting bus.partitions=0: expected a whole number in 1..10000"
+    err_has "bus.partitions=0: out of range (allowed: an integer from 1 to 10000)"
     STEP="--help"
     run broker --help
     expect_rc 0
