@@ -44,11 +44,6 @@ int sg_store_unit(sg_store *s, const char *what, sg_store_fn fn, void *arg, char
  * any later unit would fail the same way, so the caller should stop. */
 bool sg_store_unreachable(const sg_store *s);
 
-/* Masks in msg (in place; it never grows) every password conninfo or
- * PGPASSWORD holds, in any spelling libpq may echo: raw, percent-decoded, or
- * a quoted fragment of one, even when conninfo is malformed. */
-void sg_store_redact(const char *conninfo, char *msg);
-
 /* Runs sql (no parameters, possibly several statements). 0 or -1 with err. */
 int sg_store_exec(sg_store *s, const char *what, const char *sql, char *err, size_t errlen);
 /* Runs a parameterized statement (text parameters, NULL for SQL NULL) and

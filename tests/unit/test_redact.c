@@ -1,10 +1,10 @@
 /*
- * test_redact.c - what of store.h runs without a server: the redaction of
- * passwords from connection errors (sg_store_redact). The messages are
+ * test_redact.c - the redaction of
+ * passwords from connection errors (sg_redact_conninfo). The messages are
  * libpq 15's own, as printed for these connection strings.
  */
 #include "sgtest.h"
-#include "store.h"
+#include "redact.h"
 
 /* Redacts msg for conninfo into a buffer of cap bytes; returns it (static). */
 static const char *redact(const char *conninfo, const char *msg, size_t cap)
@@ -12,7 +12,7 @@ static const char *redact(const char *conninfo, const char *msg, size_t cap)
     static char buf[512];
     assert_true(cap <= sizeof buf);
     snprintf(buf, cap, "%s", msg);
-    sg_store_redact(conninfo, buf);
+    sg_redact_conninfo(conninfo, buf);
     return buf;
 }
 
