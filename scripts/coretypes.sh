@@ -18,7 +18,7 @@ core_of() { grep -o 'Core: [A-Za-z0-9]*' | head -1 | cut -d' ' -f2; }
 # "auto": both variables unset together, as OpenBLAS runs with nothing set
 picked=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_VERBOSE=2 "$probe" 2>&1 >/dev/null | core_of)
 if env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$probe" >/dev/null 2>&1; then
-  [ "${picked,,}" = "${own,,}" ] || echo auto
+  [ -z "$own" ] || [ "${picked,,}" = "${own,,}" ] || echo auto  # with nothing set, the default pass is it
   seen+="${picked,,} "
 else
   echo "coretypes.sh: OpenBLAS's own choice ($picked) fails the ridge test here: skipped" >&2
