@@ -119,12 +119,24 @@ rows | twice | kill)
   if [[ $case_ == kill ]]; then
     start_worker w1 -X worker.batch_max=3; w1=$wpid
     start_worker w2 -X worker.batch_max=3
+    # Both workers are held mid-phase: their factor writes wait on a lock
+    # the test holds; w1 dies there, with its batch computed and uncommitted.
+    psql "$ci" -Xq -c "BEGIN; LOCK TABLE symbol_factor_exposures IN EXCLUSIVE MODE; SELECT pg_sleep(600)" \
+      >/dev/null 2>&1 &
+    locker=$!
+    pids+=($locker)
     mapfile -t syms <"$work/symbols"
     publish factors $D $RUN 1 "${syms[@]}"
-    # SIGKILL w1 once it answered something: the rest of its partitions go to w2
-    await 60 grep -q ' w1 ' "$work/events" || die "w1 answered nothing"
+    waiting() { [[ $(q "SELECT count(*) FROM pg_locks WHERE NOT granted
+                        AND relation = 'symbol_factor_exposures'::regclass") -ge 2 ]]; }
+    await 60 waiting || die "the workers did not reach the factor writes"
     kill -KILL "$w1"
+    kill "$locker"
+    q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(600)%'
+       AND pid <> pg_backend_pid()" >/dev/null
+    echo "killed w1 after $(grep -c ' w1 ' "$work/events") of its events"
     await 150 every_event factors "$work/symbols" || die "factors events missing after the kill"
+    grep -q 'revoked\|assigned' "$work/w2.log" && echo "w2: $(grep -c 'kafka rebalance' "$work/w2.log") rebalances"
     publish metrics $D $RUN 1 "${syms[@]}"
     await 150 every_event metrics "$work/symbols" || die "metrics events missing after the kill"
   else
@@ -134,6 +146,7 @@ rows | twice | kill)
   fi
   check_events
   compare_rows
+  echo "events: $(wc -l <"$work/events") ($(grep -c ' w1 ' "$work/events") from w1, $(grep -c ' w2 ' "$work/events") from w2)"
   if [[ $case_ == rows ]]; then # both took part, and a stop is clean
     grep -q ' w1 ' "$work/events" && grep -q ' w2 ' "$work/events" || echo "note: one worker did all the work"
     for p in "${pids[@]:2}"; do kill -TERM "$p"; done
