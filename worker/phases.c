@@ -154,10 +154,23 @@ typedef struct compute_unit {
     bool metrics;
 } compute_unit;
 
-static int load(sg_store *s, void *arg, char *err, size_t errlen)
+static int nothing(sg_store *s, void *arg, char *err, size_t errlen)
 {
-    compute_unit *u = arg;
-    return sg_compute_load(u->c, s, u->symbols, u->n, u->date, err, errlen);
+    (void)s, (void)arg, (void)err, (void)errlen;
+    return 0;
+}
+
+/* The read runs its own read-only transaction (a cursor), so it is no unit of
+ * work; an empty unit first reconnects, with sg_store_unit's retries, when
+ * the connection was lost. 0, -1 transient, 1 failed (err). */
+static int load(wk_env *env, compute_unit *u, char *err, size_t errlen)
+{
+    if (PQstatus(sg_store_conn(env->store)) != CONNECTION_OK &&
+        sg_store_unit(env->store, "reconnect", nothing, NULL, err, errlen))
+        return sg_store_unreachable(env->store) ? -1 : 1;
+    if (sg_compute_load(u->c, env->store, u->symbols, u->n, u->date, err, errlen) == 0)
+        return 0;
+    return PQstatus(sg_store_conn(env->store)) != CONNECTION_OK ? -1 : 1;
 }
 
 static int write_rows(sg_store *s, void *arg, char *err, size_t errlen)
@@ -189,10 +202,12 @@ static int run_compute(wk_env *env, bool metrics, sg_day date, const char *const
     sg_compute c;
     memset(&c, 0, sizeof c);
     compute_unit u = {&c, symbols, n, date, metrics};
-    int rc = 0;
+    int rc = 0, lrc = load(env, &u, err, errlen);
     char d[SG_DATE_LEN];
-    if (sg_store_unit(env->store, "read prices", load, &u, err, errlen)) {
-        rc = unit_failed(env, err, out, n);
+    if (lrc) {
+        rc = lrc < 0 ? -1 : 0;
+        if (lrc > 0)
+            fail_all(out, n, err);
     } else if (!sg_compute_has_data(&c, date)) {
         snprintf(err, errlen,
                  "nothing to compute for %s: no stored close in the %d days up to it for these symbols or the"
