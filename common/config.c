@@ -102,6 +102,15 @@ static setting settings[] = {
     {"bus.group", "SIGMA_BUS_GROUP", "sigma-workers", "consumer group of the workers (group.id)", NAME, NULL},
     {"bus.timeout_ms", "SIGMA_BUS_TIMEOUT_MS", "30000", "longest wait for the broker: acks, topic creation",
      INT(1, 3600000), NULL},
+    {"worker.batch_max", "SIGMA_WORKER_BATCH_MAX", "500", "most task messages a worker processes as one batch",
+     INT(1, 100000), NULL},
+    {"worker.batch_wait_ms", "SIGMA_WORKER_BATCH_WAIT_MS", "200",
+     "longest wait for a batch to fill after its first message", INT(0, 600000), NULL},
+    {"worker.backoff_ms", "SIGMA_WORKER_BACKOFF_MS", "500",
+     "first delay before a batch that failed for a transient reason is retried; doubles, with jitter",
+     INT(1, 600000), NULL},
+    {"worker.backoff_max_ms", "SIGMA_WORKER_BACKOFF_MAX_MS", "30000",
+     "longest delay between retries of a batch (keep it well under max.poll.interval.ms)", INT(1, 3600000), NULL},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 

@@ -22,7 +22,7 @@
 
 #include "commands.h"
 #include "csvfile.h"
-#include "job.h"
+#include "compute.h"
 #include "log.h"
 #include "store_io.h"
 #include "symbols.h"
@@ -720,29 +720,12 @@ static size_t drop_unpriced(char **list, size_t *n, const sg_prices *px, sg_day 
     return dropped;
 }
 
-/* How far back from D a stored close still makes D a date of the data: a week
- * covers any run of weekends and holidays (the metrics' trading lookups). */
-#define RECENT_CLOSE_DAYS 7
-
-/* Whether any loaded symbol has a close in [calc - 7, calc]. */
-static bool has_recent_close(const sg_prices *px, sg_day calc)
-{
-    for (size_t i = 0; i < sg_prices_count(px); i++) {
-        size_t n;
-        const sg_price *r = sg_prices_rows(px, i, &n);
-        for (size_t k = n; k-- > 0 && r[k].day >= calc - RECENT_CLOSE_DAYS;)
-            if (r[k].day <= calc)
-                return true;
-    }
-    return false;
-}
-
 /* A date outside the data would replace every symbol's metrics with NULLs:
  * refused, naming the date and the stored range. 0 when D has data. */
-static int refuse_date_without_data(sg_store *s, const sg_prices *px, const char *const *want, size_t nwant,
+static int refuse_date_without_data(sg_store *s, const sg_compute *c, const char *const *want, size_t nwant,
                                     sg_day calc)
 {
-    if (has_recent_close(px, calc))
+    if (sg_compute_has_data(c, calc))
         return 0;
     char err[1024], d[SG_DATE_LEN], a[SG_DATE_LEN], b[SG_DATE_LEN];
     long rows;
@@ -761,26 +744,24 @@ static int refuse_date_without_data(sg_store *s, const sg_prices *px, const char
         sg_log(SG_LOG_ERROR,
                "nothing to compute for %s: no stored close in the %d days up to it for any of the %zu symbols"
                " of the run (detail: their stored closes run from %s to %s; hint: pick a date in that range)",
-               d, RECENT_CLOSE_DAYS, nwant, sg_day_format(first, a), sg_day_format(last, b));
+               d, SG_COMPUTE_RECENT_DAYS, nwant, sg_day_format(first, a), sg_day_format(last, b));
     return -1;
 }
 
-/* What compute writes, as one unit of work (sg_store_unit may run it again). */
+/* What compute writes, as one unit of work (sg_store_unit may run it again):
+ * the universe bookkeeping, factor rows and metrics commit together. */
 typedef struct compute_unit {
-    const sg_job *job;
+    const sg_compute *c;
     sg_day calc;
-    double alpha;
     size_t *kept_newer; /* metrics rows left alone: the stored date is later */
 } compute_unit;
 
 static int write_computed(sg_store *s, void *arg, char *err, size_t errlen)
 {
     const compute_unit *u = arg;
-    const sg_job *j = u->job;
-    if (sg_store_ensure_symbols(s, j->symbols, j->nsym, u->calc, "batch", err, errlen) ||
-        sg_store_write_factors(s, j->symbols, &j->res, u->calc, u->alpha, err, errlen))
+    if (sg_compute_write_factors(s, u->c, u->calc, err, errlen))
         return -1;
-    return sg_store_write_metrics(s, j->symbols, j->nsym, u->calc, j->mrows, u->kept_newer, err, errlen);
+    return sg_compute_write_metrics(s, u->c, u->calc, u->kept_newer, err, errlen);
 }
 
 int sg_cmd_compute_db(int argc, char **argv)
@@ -824,7 +805,7 @@ int sg_cmd_compute_db(int argc, char **argv)
         sg_strings_free(list, nlist);
         return 1;
     }
-    sg_job job;
+    sg_compute job;
     memset(&job, 0, sizeof job);
     char **refused = NULL;
     size_t nrefused = 0, nmissing = 0;
@@ -839,48 +820,48 @@ int sg_cmd_compute_db(int argc, char **argv)
         sg_log(SG_LOG_ERROR, "nothing to compute: the run's symbol list is empty");
         goto out;
     }
-    /* The symbols, and the factor ETFs every regression needs, over the
-     * longest lookback (v1's 366 days, the metrics' 372). */
-    const char **want = malloc((nlist + 8) * sizeof *want);
-    if (!want)
-        goto out;
-    memcpy(want, list, nlist * sizeof *want);
-    memcpy(want + nlist, sg_factor_etfs, 8 * sizeof *want);
-    job.px = sg_store_load_prices(s, want, nlist + 8, calc - SG_LOOKBACK_MAX, calc, err, sizeof err);
-    if (!job.px || !(job.prof = sg_store_load_profiles(s, err, sizeof err))) {
+    if (sg_compute_load(&job, s, (const char *const *)list, nlist, calc, err, sizeof err)) {
         sg_log(SG_LOG_ERROR, "%s", err);
-        free(want);
         goto out;
     }
     if (o.symbols && (nmissing = drop_unpriced(list, &nlist, job.px, calc)) > 0 && nlist == 0) {
         sg_log(SG_LOG_ERROR, "none of the --symbols has stored prices; nothing was computed or registered");
-        free(want);
         goto out;
     }
-    int no_data = refuse_date_without_data(s, job.px, want, nlist + 8, calc);
-    free(want);
-    if (no_data)
-        goto out;
-    job.symbols = (const char **)list;
-    job.nsym = nlist;
+    job.nsym = nlist; /* drop_unpriced compacted the list */
+    {
+        const char **want = malloc((nlist + 8) * sizeof *want);
+        if (!want)
+            goto out;
+        memcpy(want, list, nlist * sizeof *want);
+        memcpy(want + nlist, sg_factor_etfs, 8 * sizeof *want);
+        int no_data = refuse_date_without_data(s, &job, want, nlist + 8, calc);
+        free(want);
+        if (no_data)
+            goto out;
+    }
     double t1 = sg_clock_ms();
-    sg_factor_opts fo = {.pipeline = pipeline, .alpha = 1.0};
     /* Values that do not fit their columns: a factor row becomes its symbol's
      * failure, a metrics value NULL; every other row is written. */
-    long misfits = 0;
-    if (sg_job_factors(&job, calc, &fo) || (misfits = sg_store_screen_factors(&job.res, err, sizeof err)) < 0 ||
-        sg_job_metrics(&job, calc, mode, pipeline)) {
-        if (misfits < 0)
-            sg_log(SG_LOG_ERROR, "%s", err);
-        goto out_keep_list;
+    if (sg_compute_factors(&job, calc, pipeline, err, sizeof err)) {
+        sg_log(SG_LOG_ERROR, "%s", err);
+        goto out;
     }
-    for (size_t i = job.res.nfailures - (size_t)misfits; i < job.res.nfailures; i++)
+    size_t engine_failures = job.res.nfailures - (size_t)job.misfits;
+    for (size_t i = 0; i < engine_failures; i++)
+        sg_log(SG_LOG_INFO, "%s %s: %s", sg_step_name(job.res.failures[i].step), job.symbols[job.res.failures[i].sym],
+               job.res.failures[i].reason);
+    if (sg_compute_metrics(&job, calc, mode, pipeline, err, sizeof err)) {
+        sg_log(SG_LOG_ERROR, "%s", err);
+        goto out;
+    }
+    long misfits = job.misfits;
+    for (size_t i = engine_failures; i < job.res.nfailures; i++)
         sg_log(SG_LOG_WARN, "%s %s: %s; no row written", sg_step_name(job.res.failures[i].step),
                job.symbols[job.res.failures[i].sym], job.res.failures[i].reason);
-    size_t nulled = sg_store_screen_metrics(job.symbols, job.mrows, job.nsym), kept_newer = 0;
-    /* One unit of work: the universe bookkeeping, factor rows and metrics commit together. */
+    size_t nulled = job.nulled, kept_newer = 0;
     double t2 = sg_clock_ms();
-    compute_unit u = {&job, calc, fo.alpha, &kept_newer};
+    compute_unit u = {&job, calc, &kept_newer};
     rc = sg_store_unit(s, "compute", write_computed, &u, err, sizeof err);
     if (rc) {
         sg_log(SG_LOG_ERROR, "%s", err);
@@ -907,10 +888,8 @@ int sg_cmd_compute_db(int argc, char **argv)
         sg_log(SG_LOG_INFO, "timing: read %.0f ms (%zu price rows), compute %.0f ms, write %.0f ms (%.0f factor rows/s)",
                t1 - t0, sg_prices_rows_total(job.px), t2 - t1, t3 - t2, job.res.nrows / ((t3 - t2) / 1e3));
     }
-out_keep_list:
-    job.symbols = NULL; /* owned by list */
 out:
-    sg_job_free(&job);
+    sg_compute_free(&job);
     sg_strings_free(list, nlist);
     sg_strings_free(refused, nrefused);
     sg_store_close(s);

@@ -1,0 +1,373 @@
+/* batch.c - see batch.h. */
+#include "batch.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+
+typedef enum item_state { ITEM_NEW, ITEM_TASK, ITEM_DEAD } item_state;
+
+typedef struct item {
+    rd_kafka_message_t *m;
+    item_state state;
+    bool revoked; /* its partition went to another member: neither answered nor committed */
+    sg_task task;
+    char why[SG_MSG_REASON_MAX + 1]; /* a dead letter's reason */
+    size_t group, slot;
+} item;
+
+/* The distinct symbols of one (run, phase, date) and their outcomes. */
+typedef struct group {
+    const sg_task *task; /* the first task of the group: run, phase, date */
+    const char **symbols;
+    wk_outcome *out;
+    size_t n;
+    bool done;
+    int64_t elapsed_ms;
+} group;
+
+struct wk_batch {
+    char worker[SG_MSG_WORKER_MAX + 1];
+    item *items;
+    size_t n, cap;
+    group *groups;
+    size_t ngroups;
+    bool grouped, answered;
+    wk_batch_stats stats;
+};
+
+wk_batch *wk_batch_new(const char *worker_id)
+{
+    wk_batch *b = calloc(1, sizeof *b);
+    if (b)
+        snprintf(b->worker, sizeof b->worker, "%s", worker_id);
+    return b;
+}
+
+static void free_groups(wk_batch *b)
+{
+    for (size_t g = 0; g < b->ngroups; g++) {
+        free(b->groups[g].symbols);
+        free(b->groups[g].out);
+    }
+    free(b->groups);
+    b->groups = NULL;
+    b->ngroups = 0;
+}
+
+/* Empties the batch (messages destroyed); the arrays are kept for the next. */
+static void reset(wk_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        rd_kafka_message_destroy(b->items[i].m);
+    free_groups(b);
+    b->n = 0;
+    b->grouped = b->answered = false;
+}
+
+void wk_batch_free(wk_batch *b)
+{
+    if (!b)
+        return;
+    reset(b);
+    free(b->items);
+    free(b);
+}
+
+size_t wk_batch_size(const wk_batch *b) { return b->n; }
+
+wk_batch_stats wk_batch_last_stats(const wk_batch *b) { return b->stats; }
+
+/* ---- collecting ---------------------------------------------------------------- */
+
+static int push(wk_batch *b, rd_kafka_message_t *m)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        item *v = realloc(b->items, cap * sizeof *v);
+        if (!v)
+            return -1;
+        b->items = v;
+        b->cap = cap;
+    }
+    memset(&b->items[b->n], 0, sizeof b->items[b->n]);
+    b->items[b->n++].m = m;
+    return 0;
+}
+
+long wk_batch_collect(wk_batch *b, sg_bus *consumer, size_t max, int wait_ms, volatile sig_atomic_t *run, char *err,
+                      size_t errlen)
+{
+    double first = 0;
+    while (*run && b->n < max) {
+        int timeout = 100; /* the stop flag is looked at this often */
+        if (b->n) {
+            double left = first + wait_ms - sg_clock_ms();
+            if (left <= 0)
+                break;
+            timeout = left < 100 ? (int)left + 1 : 100;
+        }
+        rd_kafka_message_t *m;
+        int rc = sg_bus_consume(consumer, timeout, &m, err, errlen);
+        if (rc < 0) {
+            if (sg_bus_fatal(consumer, err, errlen))
+                return -1;
+            sg_log(SG_LOG_WARN, "%s", err); /* librdkafka recovers by itself */
+            continue;
+        }
+        if (rc == 0) {
+            if (b->n == 0)
+                return 0;
+            continue;
+        }
+        if (push(b, m)) {
+            rd_kafka_message_destroy(m); /* not stored, so delivered again */
+            snprintf(err, errlen, "batch: out of memory for %zu messages", b->n + 1);
+            return -1;
+        }
+        if (b->n == 1)
+            first = sg_clock_ms();
+    }
+    return (long)b->n;
+}
+
+void wk_batch_revoke(wk_batch *b, const rd_kafka_topic_partition_list_t *parts)
+{
+    size_t dropped = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        item *it = &b->items[i];
+        for (int k = 0; !it->revoked && k < parts->cnt; k++)
+            if (parts->elems[k].partition == it->m->partition &&
+                strcmp(parts->elems[k].topic, rd_kafka_topic_name(it->m->rkt)) == 0) {
+                it->revoked = true;
+                dropped++;
+            }
+    }
+    if (dropped)
+        sg_log(SG_LOG_INFO, "rebalance: %zu message(s) of revoked partitions dropped from the batch in hand", dropped);
+}
+
+/* ---- decoding and grouping ------------------------------------------------------ */
+
+static void decode(item *it)
+{
+    const rd_kafka_message_t *m = it->m;
+    if (sg_task_decode(m->payload ? m->payload : "", m->len, &it->task, it->why, sizeof it->why)) {
+        it->state = ITEM_DEAD;
+    } else if (it->task.phase == SG_PHASE_ONBOARDING) {
+        /* Onboarding has its own topic and a later worker version: a dead
+         * letter names it, where leaving it uncommitted would stall the partition. */
+        snprintf(it->why, sizeof it->why,
+                 "task: field 'phase': 'onboarding' is not served by this worker version (symbol %s, run %s)",
+                 it->task.symbol, it->task.run);
+        it->state = ITEM_DEAD;
+    } else
+        it->state = ITEM_TASK;
+}
+
+static int cmp_group(const sg_task *a, const sg_task *b)
+{
+    int c = strcmp(a->run, b->run);
+    if (!c)
+        c = (int)a->phase - (int)b->phase;
+    if (!c)
+        c = (a->date > b->date) - (a->date < b->date);
+    return c;
+}
+
+static int cmp_items(const void *pa, const void *pb)
+{
+    const item *a = *(item *const *)pa, *b = *(item *const *)pb;
+    int c = cmp_group(&a->task, &b->task);
+    return c ? c : strcmp(a->task.symbol, b->task.symbol);
+}
+
+/* Tasks sorted by (run, phase, date, symbol): a group per (run, phase, date),
+ * a slot per distinct symbol; duplicates share their slot. */
+static int group_tasks(wk_batch *b, char *err, size_t errlen)
+{
+    item **v = malloc((b->n ? b->n : 1) * sizeof *v);
+    size_t nt = 0;
+    if (!v)
+        goto oom;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->items[i].state == ITEM_TASK && !b->items[i].revoked)
+            v[nt++] = &b->items[i];
+    qsort(v, nt, sizeof *v, cmp_items);
+    b->groups = calloc(nt ? nt : 1, sizeof *b->groups);
+    if (!b->groups)
+        goto oom;
+    for (size_t k = 0; k < nt; k++) {
+        group *g = b->ngroups ? &b->groups[b->ngroups - 1] : NULL;
+        if (!g || cmp_group(g->task, &v[k]->task)) {
+            g = &b->groups[b->ngroups++];
+            g->task = &v[k]->task;
+            g->symbols = malloc((nt - k) * sizeof *g->symbols);
+            g->out = calloc(nt - k, sizeof *g->out);
+            if (!g->symbols || !g->out)
+                goto oom;
+        }
+        if (!g->n || strcmp(g->symbols[g->n - 1], v[k]->task.symbol))
+            g->symbols[g->n++] = v[k]->task.symbol;
+        else
+            b->stats.duplicates++;
+        v[k]->group = (size_t)(g - b->groups);
+        v[k]->slot = g->n - 1;
+    }
+    free(v);
+    return 0;
+oom:
+    free(v);
+    free_groups(b);
+    snprintf(err, errlen, "batch: out of memory grouping %zu tasks", b->n);
+    return -1;
+}
+
+/* ---- answering ------------------------------------------------------------------ */
+
+/* Reasons come from providers and libraries: anything outside printable ASCII
+ * becomes '?', so an event is never refused for its reason's bytes. */
+static void printable(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+            *s = '?';
+}
+
+static int produce_event(sg_bus *p, const wk_batch *b, const item *it, sg_msg_buf *buf, char *err, size_t errlen)
+{
+    const group *g = &b->groups[it->group];
+    const wk_outcome *o = &g->out[it->slot];
+    sg_event e;
+    memset(&e, 0, sizeof e);
+    snprintf(e.run, sizeof e.run, "%s", it->task.run);
+    snprintf(e.symbol, sizeof e.symbol, "%s", it->task.symbol);
+    snprintf(e.reason, sizeof e.reason, "%s", o->reason);
+    snprintf(e.worker, sizeof e.worker, "%s", b->worker);
+    printable(e.reason);
+    e.phase = it->task.phase;
+    e.outcome = o->outcome;
+    e.rows = o->rows > SG_MSG_ROWS_MAX ? SG_MSG_ROWS_MAX : o->rows;
+    e.elapsed_ms = g->elapsed_ms > SG_MSG_ELAPSED_MAX ? SG_MSG_ELAPSED_MAX : g->elapsed_ms;
+    if (sg_event_encode(&e, buf, err, errlen)) { /* a bug: nothing a retry would change */
+        sg_log(SG_LOG_ERROR, "event of %s %s %s not sent: %s", e.run, sg_phase_name(e.phase), e.symbol, err);
+        return 0;
+    }
+    return sg_bus_produce(p, sg_bus_topic_name(SG_TOPIC_EVENTS), e.symbol, buf->data, buf->len, NULL, err, errlen);
+}
+
+/* The original bytes and key, the reason and the origin in headers. */
+static int produce_dead(sg_bus *p, const wk_batch *b, const item *it, char *err, size_t errlen)
+{
+    const rd_kafka_message_t *m = it->m;
+    const char *topic = rd_kafka_topic_name(m->rkt), *dl = sg_bus_topic_name(SG_TOPIC_DEADLETTER);
+    char part[16], off[24];
+    snprintf(part, sizeof part, "%d", (int)m->partition);
+    snprintf(off, sizeof off, "%lld", (long long)m->offset);
+    double deadline = sg_clock_ms() + sg_config_number("bus.timeout_ms");
+    for (;;) {
+        rd_kafka_resp_err_t r = rd_kafka_producev(
+            sg_bus_handle(p), RD_KAFKA_V_TOPIC(dl), RD_KAFKA_V_KEY(m->key, m->key_len),
+            RD_KAFKA_V_VALUE(m->payload, m->len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_HEADER("sigma.reason", it->why, -1), RD_KAFKA_V_HEADER("sigma.topic", topic, -1),
+            RD_KAFKA_V_HEADER("sigma.partition", part, -1), RD_KAFKA_V_HEADER("sigma.offset", off, -1),
+            RD_KAFKA_V_HEADER("sigma.worker", b->worker, -1), RD_KAFKA_V_END);
+        if (r == RD_KAFKA_RESP_ERR_NO_ERROR)
+            break;
+        if (r != RD_KAFKA_RESP_ERR__QUEUE_FULL || sg_clock_ms() > deadline) {
+            snprintf(err, errlen, "produce to %s (from %s [%s] @%s): %s", dl, topic, part, off, rd_kafka_err2str(r));
+            return -1;
+        }
+        rd_kafka_poll(sg_bus_handle(p), 100);
+    }
+    sg_log(SG_LOG_WARN, "dead letter: %s [%s] @%s: %s", topic, part, off, it->why);
+    return 0;
+}
+
+/* One event per task message (a duplicate task gets its own), one dead
+ * letter per undecodable one; then every one acknowledged by the broker. */
+static int answer(wk_batch *b, sg_bus *p, char *err, size_t errlen)
+{
+    sg_msg_buf buf = {0};
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < b->n; i++) {
+        const item *it = &b->items[i];
+        if (it->revoked)
+            continue;
+        rc = it->state == ITEM_DEAD ? produce_dead(p, b, it, err, errlen) : produce_event(p, b, it, &buf, err, errlen);
+    }
+    sg_msg_buf_free(&buf);
+    if (rc == 0)
+        rc = sg_bus_await(p, (int)sg_config_number("bus.timeout_ms"), err, errlen);
+    return rc;
+}
+
+static void count(wk_batch *b)
+{
+    wk_batch_stats s = {.messages = b->n, .groups = b->ngroups, .duplicates = b->stats.duplicates};
+    for (size_t i = 0; i < b->n; i++) {
+        const item *it = &b->items[i];
+        if (it->revoked)
+            continue;
+        if (it->state == ITEM_DEAD)
+            s.dead++;
+        else if (b->groups[it->group].out[it->slot].outcome == SG_OUTCOME_OK)
+            s.ok++;
+        else
+            s.failed++;
+    }
+    b->stats = s;
+}
+
+int wk_batch_process(wk_batch *b, wk_env *env, sg_bus *producer, char *err, size_t errlen)
+{
+    if (!b->grouped) {
+        memset(&b->stats, 0, sizeof b->stats);
+        for (size_t i = 0; i < b->n; i++)
+            decode(&b->items[i]);
+        if (group_tasks(b, err, errlen))
+            return -1;
+        b->grouped = true;
+    }
+    for (size_t g = 0; g < b->ngroups; g++) {
+        group *gr = &b->groups[g];
+        if (gr->done)
+            continue;
+        char e[1024], d[SG_DATE_LEN];
+        double t0 = sg_clock_ms();
+        if (wk_phase_run(env, gr->task->phase, gr->task->date, gr->symbols, gr->n, gr->out, e, sizeof e)) {
+            snprintf(err, errlen, "run %s, phase %s, date %s, %zu symbols: %s", gr->task->run,
+                     sg_phase_name(gr->task->phase), sg_day_format(gr->task->date, d), gr->n, e);
+            return -1;
+        }
+        gr->elapsed_ms = (int64_t)(sg_clock_ms() - t0);
+        gr->done = true;
+    }
+    if (!b->answered) {
+        if (answer(b, producer, err, errlen))
+            return -1;
+        b->answered = true;
+        count(b);
+    }
+    return 0;
+}
+
+void wk_batch_commit(wk_batch *b, sg_bus *consumer)
+{
+    char err[512];
+    size_t stored = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->items[i].revoked)
+            continue;
+        if (sg_bus_done(consumer, b->items[i].m, err, sizeof err)) /* revoked meanwhile: redelivered, harmless */
+            sg_log(SG_LOG_INFO, "%s", err);
+        else
+            stored++;
+    }
+    if (stored && sg_bus_commit(consumer, err, sizeof err))
+        sg_log(SG_LOG_WARN, "%s; the batch's tasks may be delivered again (harmless: writes are upserts)", err);
+    reset(b);
+}

@@ -1,0 +1,247 @@
+/*
+ * main.c - sigma-worker: a stateless member of the workers' consumer group.
+ *
+ *   sigma-worker [-d CONNINFO] [--brokers LIST] [-X name=value]... [--id NAME] [-v]
+ *
+ * The story, as librdkafka's examples/consumer.c tells it: configure (options
+ * and settings), create (the store, a consumer in bus.group subscribed to
+ * bus.topic.tasks, a producer for events and dead letters), poll in batches
+ * (batch.h: database commit, then events acknowledged, then offsets), close
+ * (leave the group). SIGTERM or SIGINT finishes the batch in hand; a second
+ * signal exits at once. docs/pipeline.md, "The worker", has the rules.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "bus.h"
+#include "config.h"
+#include "log.h"
+#include "phases.h"
+#include "store.h"
+
+static volatile sig_atomic_t run = 1;
+
+static void stop(int sig)
+{
+    (void)sig;
+    if (!run)
+        _exit(1); /* a second signal: at once */
+    run = 0;
+}
+
+static const char usage_text[] =
+    "usage: sigma-worker [-d CONNINFO] [--brokers HOST:PORT,...] [-X name=value]... [--id NAME] [-v]\n"
+    "  Consumes tasks (bus.topic.tasks) in the group bus.group, stores their rows, answers each\n"
+    "  with an event (bus.topic.events); undecodable messages go to bus.topic.deadletter.\n"
+    "  -X name=value sets a sigmabatch setting (worker.*, bus.*, db.*, provider.*, http.*) or\n"
+    "  a librdkafka property; -X list prints the settings. --id defaults to HOST:PID.\n";
+
+static int usage_error(const char *msg, const char *arg)
+{
+    fprintf(stderr, "sigma-worker: ");
+    fprintf(stderr, msg, arg);
+    fprintf(stderr, "\n%s", usage_text);
+    sg_config_reset();
+    sg_bus_options_reset();
+    return 2;
+}
+
+typedef struct opts {
+    const char *conninfo;
+    char id[SG_MSG_WORKER_MAX + 1];
+} opts;
+
+/* A worker id is printable ASCII without spaces, 1..64 bytes (the event's limit). */
+static bool valid_id(const char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n; i++)
+        if (s[i] <= ' ' || s[i] >= 0x7f)
+            return false;
+    return n >= 1 && n <= SG_MSG_WORKER_MAX;
+}
+
+/* Returns -1 to go on, or an exit code. */
+static int configure(int argc, char **argv, opts *o)
+{
+    static const struct option longopts[] = {{"db", required_argument, NULL, 'd'},
+                                             {"brokers", required_argument, NULL, 'b'},
+                                             {"id", required_argument, NULL, 'i'},
+                                             {"verbose", no_argument, NULL, 'v'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    char err[1024], host[48] = "worker";
+    int opt, verbosity = SG_LOG_WARN;
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    snprintf(o->id, sizeof o->id, "%s:%ld", host, (long)getpid());
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":d:b:X:v", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'd': o->conninfo = optarg; break;
+        case 'v': verbosity++; break;
+        case 'h': fputs(usage_text, stdout); return 0;
+        case 'b':
+            if (sg_bus_brokers(optarg, err, sizeof err))
+                return usage_error("%s", err);
+            break;
+        case 'i':
+            if (!valid_id(optarg))
+                return usage_error("--id: '%s' is not 1..64 printable ASCII characters without spaces", optarg);
+            snprintf(o->id, sizeof o->id, "%s", optarg);
+            break;
+        case 'X':
+            if (strcmp(optarg, "list") == 0) {
+                int bad = sg_config_list(stdout);
+                sg_bus_options_print(stdout);
+                return bad ? usage_error("%s", "-X list: a setting above is INVALID") : 0;
+            }
+            if (sg_bus_option(optarg, err, sizeof err))
+                return usage_error("%s", err);
+            break;
+        case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
+        default: return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument '%s'", argv[optind]);
+    if (sg_config_check(err, sizeof err)) /* environment values and defaults: -X ones were checked as set */
+        return usage_error("%s", err);
+    sg_log_init("sigma-worker", verbosity > SG_LOG_DEBUG ? SG_LOG_DEBUG : verbosity);
+    return -1;
+}
+
+/* What the worker holds: everything main creates and frees. */
+typedef struct worker {
+    wk_env env;
+    wk_batch *batch;
+    sg_bus *consumer, *producer;
+} worker;
+
+/* Revocation: commit what is finished (stored offsets), drop the rest. */
+static void on_rebalance(sg_bus *b, bool assigned, const rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    worker *w = opaque;
+    char err[512];
+    if (assigned)
+        return;
+    if (sg_bus_commit(b, err, sizeof err))
+        sg_log(SG_LOG_INFO, "rebalance: %s", err);
+    wk_batch_revoke(w->batch, parts);
+}
+
+static int create(worker *w, const opts *o)
+{
+    char err[1024];
+    const char *tasks = sg_bus_topic_name(SG_TOPIC_TASKS);
+    if ((w->env.norder = sg_provider_order(sg_config_get("provider.order"), w->env.order)) <= 0) {
+        sg_log(SG_LOG_ERROR, "provider.order: '%s' is not a list of yahoo, fmp, polygon", sg_config_get("provider.order"));
+        return -1;
+    }
+    if (!(w->batch = wk_batch_new(o->id))) {
+        sg_log(SG_LOG_ERROR, "out of memory");
+        return -1;
+    }
+    if (!(w->env.store = sg_store_connect(o->conninfo, err, sizeof err)) ||
+        !(w->producer = sg_bus_producer_new(err, sizeof err)) ||
+        !(w->consumer = sg_bus_consumer_new(NULL, on_rebalance, w, err, sizeof err)) ||
+        sg_bus_subscribe(w->consumer, &tasks, 1, err, sizeof err)) {
+        sg_log(SG_LOG_ERROR, "%s", err);
+        return -1;
+    }
+    sg_log(SG_LOG_INFO, "worker %s: consuming %s in group %s", o->id, tasks, sg_config_get("bus.group"));
+    return 0;
+}
+
+/* Exponential backoff with jitter (half to all of the delay), capped; false
+ * when a signal came meanwhile. */
+static bool backoff(int attempt)
+{
+    double base = sg_config_number("worker.backoff_ms"), cap = sg_config_number("worker.backoff_max_ms");
+    double d = base;
+    for (int i = 0; i < attempt && d < cap; i++)
+        d *= 2;
+    d = d > cap ? cap : d;
+    d = d / 2 + d / 2 * ((double)rand() / RAND_MAX);
+    sg_log(SG_LOG_WARN, "retrying the batch in %.0f ms (attempt %d)", d, attempt + 2);
+    for (double end = sg_clock_ms() + d; run && sg_clock_ms() < end;) {
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return run;
+}
+
+/* Processes the batch in hand until it is answered, then commits it. A
+ * transient failure is retried (nothing answered, nothing committed); a stop
+ * during the retries leaves the batch uncommitted, to be delivered again. */
+static int serve_batch(worker *w)
+{
+    char err[1024];
+    double t0 = sg_clock_ms();
+    for (int attempt = 0;; attempt++) {
+        if (wk_batch_process(w->batch, &w->env, w->producer, err, sizeof err) == 0)
+            break;
+        sg_log(SG_LOG_WARN, "batch of %zu messages: %s", wk_batch_size(w->batch), err);
+        if (sg_bus_fatal(w->producer, err, sizeof err)) {
+            sg_log(SG_LOG_ERROR, "%s", err);
+            return -1;
+        }
+        if (!backoff(attempt)) {
+            sg_log(SG_LOG_WARN, "stopping: the batch in hand is not committed and will be delivered again");
+            return -1;
+        }
+    }
+    wk_batch_commit(w->batch, w->consumer);
+    wk_batch_stats s = wk_batch_last_stats(w->batch);
+    sg_log(SG_LOG_INFO, "batch: %zu messages in %zu groups (%zu duplicates): %zu ok, %zu failed, %zu dead letters; %.0f ms",
+           s.messages, s.groups, s.duplicates, s.ok, s.failed, s.dead, sg_clock_ms() - t0);
+    return 0;
+}
+
+static int poll_loop(worker *w)
+{
+    char err[1024];
+    size_t max = (size_t)sg_config_number("worker.batch_max");
+    int wait_ms = (int)sg_config_number("worker.batch_wait_ms");
+    while (run) {
+        long n = wk_batch_collect(w->batch, w->consumer, max, wait_ms, &run, err, sizeof err);
+        if (n < 0) {
+            sg_log(SG_LOG_ERROR, "%s", err);
+            return -1;
+        }
+        if (n > 0 && serve_batch(w))
+            return run ? -1 : 0;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    opts o = {0};
+    worker w = {0};
+    int rc = configure(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    srand((unsigned)getpid() ^ (unsigned)time(NULL));
+    struct sigaction sa = {.sa_handler = stop};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    rc = create(&w, &o) == 0 && poll_loop(&w) == 0 ? 0 : 1;
+
+    sg_log(SG_LOG_INFO, "worker %s: closing (leaving the group)", o.id);
+    sg_bus_free(w.consumer); /* leaves the group: the revocation hook sees an empty batch */
+    sg_bus_free(w.producer);
+    wk_batch_free(w.batch);
+    sg_store_close(w.env.store);
+    sg_bus_options_reset();
+    sg_config_reset();
+    return rc;
+}
