@@ -102,6 +102,16 @@ static setting settings[] = {
     {"bus.group", "SIGMA_BUS_GROUP", "sigma-workers", "consumer group of the workers (group.id)", NAME, NULL},
     {"bus.timeout_ms", "SIGMA_BUS_TIMEOUT_MS", "30000", "longest wait for the broker: acks, topic creation",
      INT(1, 3600000), NULL},
+    {"producer.poll_ms", "SIGMA_PRODUCER_POLL_MS", "5000",
+     "producer: look for requests and unfinished fan-outs this often without a NOTIFY", INT(10, 3600000), NULL},
+    {"coordinator.group", "SIGMA_COORDINATOR_GROUP", "sigma-coordinator", "consumer group of the coordinator",
+     NAME, NULL},
+    {"coordinator.phase_timeout_s", "SIGMA_PHASE_TIMEOUT_S", "3600",
+     "a phase's deadline: symbols without an outcome by then are failed (timed out)", INT(1, 604800), NULL},
+    {"coordinator.poll_ms", "SIGMA_COORDINATOR_POLL_MS", "1000",
+     "coordinator: try for the lead, check deadlines and unfinished fan-outs this often", INT(10, 600000), NULL},
+    {"coordinator.batch_max", "SIGMA_COORDINATOR_BATCH_MAX", "500", "coordinator: events recorded in one transaction",
+     INT(1, 100000), NULL},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
