@@ -422,8 +422,8 @@ static int advance(sg_store *s, const char *run, const char *phase, sg_run_step 
     /* Every symbol of the run goes on, failed ones too: the engine works
      * from stored prices, which a failed fetch may not have needed. */
     return run_sql(s, "next phase",
-                   "UPDATE sigma_runs SET phase = $3, fanned_out = false, phase_started_at = now() WHERE batch_run_id = $1",
-                   3, p, err, errlen) ||
+                   "UPDATE sigma_runs SET phase = $2, fanned_out = false, phase_started_at = now() WHERE batch_run_id = $1",
+                   2, (const char *const[]){run, p[2]}, err, errlen) ||
            run_sql(s, "next phase: ledger",
                    "INSERT INTO sigma_run_outcomes (batch_run_id, phase, symbol)"
                    " SELECT batch_run_id, $3, symbol FROM sigma_run_outcomes WHERE batch_run_id = $1 AND phase = $2",

@@ -155,13 +155,17 @@ int main(int argc, char **argv)
 
     sg_bus *c = NULL;
     double next_sweep = 0;
+    int waiting = 0;
     while (running) {
         if (!sg_lead_try(lead)) { /* another coordinator leads: wait to take over */
+            if (!waiting++)
+                sg_log(SG_LOG_INFO, "another coordinator leads: waiting to take over");
             usleep((useconds_t)poll_ms * 1000);
             continue;
         }
         if (!c) {
             sg_log(SG_LOG_INFO, "leading (%s): joining group %s", me, sg_config_get("coordinator.group"));
+            waiting = 0;
             if (!(c = join())) {
                 usleep((useconds_t)poll_ms * 1000);
                 continue;
