@@ -73,6 +73,19 @@ q "UPDATE symbol_onboarding_queue SET status='completed' WHERE symbol='AAPL'"
 q "INSERT INTO symbol_onboarding_queue (symbol) VALUES ('AAPL')"
 [[ $(q "SELECT status || ',' || priority FROM symbol_onboarding_queue WHERE status='pending'") == "pending,normal" ]] || fail "defaults"
 
+echo "== 0004: one open run per date, one pending request per date"
+q "INSERT INTO sigma_runs (batch_run_id, calc_date, phase) VALUES ('r1', '2025-06-30', 'prices')"
+if q "INSERT INTO sigma_runs (batch_run_id, calc_date, phase) VALUES ('r2', '2025-06-30', 'prices')" 2>"$work/err"; then fail "second open run accepted"; fi
+grep -q sigma_runs_one_open "$work/err" || fail "refused by the wrong constraint"
+q "UPDATE sigma_runs SET closed_at = now(), phase = 'done' WHERE batch_run_id = 'r1'"
+q "INSERT INTO sigma_runs (batch_run_id, calc_date, phase) VALUES ('r2', '2025-06-30', 'prices')"
+q "INSERT INTO sigma_run_requests (calc_date, requested_by) VALUES ('2025-06-30', 'test')"
+if q "INSERT INTO sigma_run_requests (calc_date, requested_by) VALUES ('2025-06-30', 'test')" 2>/dev/null; then fail "second pending request accepted"; fi
+"$sigmactl" migrate down --steps 1 -d "$ci" >/dev/null
+[[ $(q "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'sigma\_%'") == 0 ]] || fail "0004 down left tables"
+[[ $(q "SELECT count(*) FROM pg_proc WHERE proname = 'sigma_run_requests_notify'") == 0 ]] || fail "0004 down left its function"
+"$sigmactl" migrate up -d "$ci" >/dev/null
+
 echo "== bad arguments"
 set +e
 "$sigmactl" migrate sideways -d "$ci" 2>/dev/null; [[ $? == 2 ]] || fail "bad action exit code"
