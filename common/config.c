@@ -111,6 +111,16 @@ static setting settings[] = {
      INT(1, 600000), NULL},
     {"worker.backoff_max_ms", "SIGMA_WORKER_BACKOFF_MAX_MS", "30000",
      "longest delay between retries of a batch (keep it well under max.poll.interval.ms)", INT(1, 3600000), NULL},
+    {"producer.poll_ms", "SIGMA_PRODUCER_POLL_MS", "5000",
+     "producer: look for requests and unfinished fan-outs this often without a NOTIFY", INT(10, 3600000), NULL},
+    {"coordinator.group", "SIGMA_COORDINATOR_GROUP", "sigma-coordinator", "consumer group of the coordinator",
+     NAME, NULL},
+    {"coordinator.phase_timeout_s", "SIGMA_PHASE_TIMEOUT_S", "3600",
+     "a phase's deadline: symbols without an outcome by then are failed (timed out)", INT(1, 604800), NULL},
+    {"coordinator.poll_ms", "SIGMA_COORDINATOR_POLL_MS", "1000",
+     "coordinator: try for the lead, check deadlines and unfinished fan-outs this often", INT(10, 600000), NULL},
+    {"coordinator.batch_max", "SIGMA_COORDINATOR_BATCH_MAX", "500", "coordinator: events recorded in one transaction",
+     INT(1, 100000), NULL},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 

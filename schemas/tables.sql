@@ -15,6 +15,20 @@ SET xmloption = content;
 SET client_min_messages = warning;
 SET row_security = off;
 
+--
+-- Name: sigma_run_requests_notify(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sigma_run_requests_notify() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM pg_notify('sigma_run_requests', NEW.id::text);
+    RETURN NEW;
+END
+$$;
+
+
 SET default_tablespace = '';
 
 SET default_table_access_method = heap;
@@ -125,6 +139,78 @@ CREATE TABLE public.positions (
     exit_date date,
     deleted_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: sigma_run_outcomes; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sigma_run_outcomes (
+    batch_run_id character varying(64) NOT NULL,
+    phase text NOT NULL,
+    symbol character varying(20) NOT NULL,
+    attempt integer DEFAULT 0 NOT NULL,
+    published_at timestamp with time zone,
+    outcome text,
+    reason text,
+    rows_written bigint,
+    worker text,
+    elapsed_ms bigint,
+    recorded_at timestamp with time zone,
+    duplicates integer DEFAULT 0 NOT NULL,
+    CONSTRAINT sigma_run_outcomes_check CHECK (((outcome IS NULL) = (recorded_at IS NULL))),
+    CONSTRAINT sigma_run_outcomes_outcome_check CHECK ((outcome = ANY (ARRAY['ok'::text, 'failed'::text]))),
+    CONSTRAINT sigma_run_outcomes_phase_check CHECK ((phase = ANY (ARRAY['prices'::text, 'factors'::text, 'metrics'::text])))
+);
+
+
+--
+-- Name: sigma_run_requests; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sigma_run_requests (
+    id bigint NOT NULL,
+    calc_date date NOT NULL,
+    symbols text[],
+    requested_by text NOT NULL,
+    requested_at timestamp with time zone DEFAULT now() NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    batch_run_id character varying(64),
+    handled_at timestamp with time zone,
+    CONSTRAINT sigma_run_requests_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'started'::text, 'joined'::text])))
+);
+
+
+--
+-- Name: sigma_run_requests_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.sigma_run_requests ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.sigma_run_requests_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: sigma_runs; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sigma_runs (
+    batch_run_id character varying(64) NOT NULL,
+    calc_date date NOT NULL,
+    request_id bigint,
+    symbols text[],
+    phase text NOT NULL,
+    fanned_out boolean DEFAULT false NOT NULL,
+    phase_started_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    closed_at timestamp with time zone,
+    CONSTRAINT sigma_runs_phase_check CHECK ((phase = ANY (ARRAY['prices'::text, 'factors'::text, 'metrics'::text, 'done'::text])))
 );
 
 
@@ -317,6 +403,30 @@ ALTER TABLE ONLY public.portfolios
 
 ALTER TABLE ONLY public.positions
     ADD CONSTRAINT positions_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: sigma_run_outcomes sigma_run_outcomes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sigma_run_outcomes
+    ADD CONSTRAINT sigma_run_outcomes_pkey PRIMARY KEY (batch_run_id, phase, symbol);
+
+
+--
+-- Name: sigma_run_requests sigma_run_requests_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sigma_run_requests
+    ADD CONSTRAINT sigma_run_requests_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: sigma_runs sigma_runs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sigma_runs
+    ADD CONSTRAINT sigma_runs_pkey PRIMARY KEY (batch_run_id);
 
 
 --
@@ -597,6 +707,34 @@ CREATE INDEX ix_positions_symbol ON public.positions USING btree (symbol);
 
 
 --
+-- Name: sigma_run_outcomes_pending; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sigma_run_outcomes_pending ON public.sigma_run_outcomes USING btree (batch_run_id, phase) WHERE (outcome IS NULL);
+
+
+--
+-- Name: sigma_run_requests_one_pending; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX sigma_run_requests_one_pending ON public.sigma_run_requests USING btree (calc_date) WHERE (status = 'pending'::text);
+
+
+--
+-- Name: sigma_runs_one_open; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX sigma_runs_one_open ON public.sigma_runs USING btree (calc_date) WHERE (closed_at IS NULL);
+
+
+--
+-- Name: sigma_run_requests sigma_run_requests_notify; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sigma_run_requests_notify AFTER INSERT ON public.sigma_run_requests FOR EACH ROW EXECUTE FUNCTION public.sigma_run_requests_notify();
+
+
+--
 -- Name: portfolios portfolios_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -610,6 +748,22 @@ ALTER TABLE ONLY public.portfolios
 
 ALTER TABLE ONLY public.positions
     ADD CONSTRAINT positions_portfolio_id_fkey FOREIGN KEY (portfolio_id) REFERENCES public.portfolios(id);
+
+
+--
+-- Name: sigma_run_outcomes sigma_run_outcomes_batch_run_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sigma_run_outcomes
+    ADD CONSTRAINT sigma_run_outcomes_batch_run_id_fkey FOREIGN KEY (batch_run_id) REFERENCES public.sigma_runs(batch_run_id) ON DELETE CASCADE;
+
+
+--
+-- Name: sigma_runs sigma_runs_request_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sigma_runs
+    ADD CONSTRAINT sigma_runs_request_id_fkey FOREIGN KEY (request_id) REFERENCES public.sigma_run_requests(id);
 
 
 --

@@ -13,5 +13,6 @@ int sg_cmd_compute_db(int argc, char **argv);            /* database -> engine -
 int sg_cmd_fetch(int argc, char **argv);                 /* providers -> market_data_cache */
 int sg_cmd_synth(int argc, char **argv);                 /* a synthetic universe -> files */
 int sg_cmd_broker(int argc, char **argv);                /* the mock Kafka cluster, for development */
+int sg_cmd_run(int argc, char **argv);                   /* a request for the nightly run */
 
 #endif

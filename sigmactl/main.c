@@ -10,6 +10,7 @@
  *   fetch     daily bars from the price providers into the database
  *   synth     a deterministic synthetic universe: prices.csv and Yahoo JSON files
  *   broker    librdkafka's mock Kafka cluster on loopback, for development and tests
+ *   run       asks for the nightly run of a date (sigma-producer starts it)
  *
  * Exit codes: 0 done, 1 failed (bad input, I/O), 2 usage error.
  */
@@ -44,6 +45,7 @@ static const struct command {
     {"fetch", "SYMBOL... [--date D] [-d DB]", "daily bars from the providers (Yahoo, FMP, Polygon)", sg_cmd_fetch},
     {"synth", "--end D --out DIR [...]", "a synthetic universe: prices.csv, Yahoo JSON", sg_cmd_synth},
     {"broker", "[--partitions N] [...]", "a Kafka broker for development (librdkafka mock)", sg_cmd_broker},
+    {"run", "--date D [--symbols A,B] [-d DB]", "ask for the nightly run of a date (sigma-producer)", sg_cmd_run},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -1,0 +1,475 @@
+/*
+ * runs.c - see runs.h and docs/pipeline.md ("The ledger").
+ *
+ * Every function that writes is either a unit of work of its own
+ * (sg_store_unit: it may run twice, so it starts from scratch) or runs inside
+ * the caller's unit (the coordinator's batch). Uniqueness is the database's:
+ * one pending request per date and one open run per date are partial unique
+ * indexes, one outcome per (run, phase, symbol) is "WHERE outcome IS NULL".
+ */
+#include "runs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "store_io.h"
+
+const char *const sg_runs_etfs[8] = {"SPY", "VTV", "VUG", "MTUM", "QUAL", "IWM", "USMV", "TLT"};
+
+/* A query whose result the caller only needs to succeed. */
+static int run_sql(sg_store *s, const char *what, const char *sql, int n, const char *const *p, char *err,
+                   size_t errlen)
+{
+    PGresult *r = sg_store_query(s, what, sql, n, p, err, errlen);
+    PQclear(r);
+    return r ? 0 : -1;
+}
+
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src);
+}
+
+/* ---- requests ------------------------------------------------------------------ */
+
+struct request_arg {
+    const char *date, *symbols, *by;
+    sg_run_request *out;
+};
+
+static int request_unit(sg_store *s, void *arg, char *err, size_t errlen)
+{
+    struct request_arg *a = arg;
+    const char *p[3] = {a->date, a->symbols, a->by};
+    PGresult *r = sg_store_query(s, "run request: open run",
+                                 "SELECT batch_run_id, phase FROM sigma_runs WHERE calc_date = $1::date AND closed_at IS NULL",
+                                 1, p, err, errlen);
+    if (!r)
+        return -1;
+    if (PQntuples(r) == 1) {
+        a->out->kind = SG_REQUEST_OPEN;
+        copy_text(a->out->run, sizeof a->out->run, PQgetvalue(r, 0, 0));
+        copy_text(a->out->phase, sizeof a->out->phase, PQgetvalue(r, 0, 1));
+        PQclear(r);
+        return 0;
+    }
+    PQclear(r);
+    r = sg_store_query(s, "run request: insert",
+                       "INSERT INTO sigma_run_requests (calc_date, symbols, requested_by) VALUES ($1::date, $2::text[], $3)"
+                       " ON CONFLICT (calc_date) WHERE status = 'pending' DO NOTHING RETURNING id",
+                       3, p, err, errlen);
+    if (!r)
+        return -1;
+    a->out->kind = SG_REQUEST_NEW;
+    if (PQntuples(r) == 0) { /* a request for the date waits already */
+        PQclear(r);
+        a->out->kind = SG_REQUEST_PENDING;
+        r = sg_store_query(s, "run request: pending",
+                           "SELECT id FROM sigma_run_requests WHERE calc_date = $1::date AND status = 'pending'", 1, p,
+                           err, errlen);
+        if (!r)
+            return -1;
+        if (PQntuples(r) != 1) { /* handled meanwhile: the next try sees its run */
+            PQclear(r);
+            snprintf(err, errlen, "run request: the pending request for %s was just taken; try again", a->date);
+            return -1;
+        }
+    }
+    a->out->id = atoll(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return 0;
+}
+
+int sg_runs_request(sg_store *s, sg_day date, const char *const *symbols, size_t n, const char *by,
+                    sg_run_request *out, char *err, size_t errlen)
+{
+    char d[SG_DATE_LEN];
+    char *arr = symbols ? sg_store_text_array(symbols, n) : NULL;
+    if (symbols && !arr) {
+        snprintf(err, errlen, "run request: out of memory");
+        return -1;
+    }
+    memset(out, 0, sizeof *out);
+    struct request_arg a = {sg_day_format(date, d), arr, by, out};
+    int rc = sg_store_unit(s, "run request", request_unit, &a, err, errlen);
+    free(arr);
+    return rc;
+}
+
+/* ---- opening a run ----------------------------------------------------------------- */
+
+/* The run's symbols: the request's, or the symbol list of FACTOR_SPEC §1.2;
+ * plus the factor ETFs; sorted, each once. */
+static int run_symbols(sg_store *s, sg_day calc, PGresult *req, char ***out, size_t *n, char *err, size_t errlen)
+{
+    char **v = NULL, **refused = NULL;
+    size_t nv = 0, nrefused = 0;
+    if (PQgetisnull(req, 0, 2)) {
+        if (sg_store_symbol_list(s, calc, &v, &nv, &refused, &nrefused, err, errlen))
+            return -1;
+        for (size_t i = 0; i < nrefused; i++)
+            sg_log(SG_LOG_WARN, "run of %s: left out: %s", PQgetvalue(req, 0, 1), refused[i]);
+        sg_strings_free(refused, nrefused);
+    } else {
+        PGresult *r = sg_store_query(s, "run symbols", "SELECT unnest($1::text[])", 1,
+                                     (const char *const[]){PQgetvalue(req, 0, 2)}, err, errlen);
+        if (!r)
+            return -1;
+        v = calloc((size_t)PQntuples(r) + 1, sizeof *v);
+        for (int i = 0; v && i < PQntuples(r); i++)
+            if ((v[nv] = strdup(PQgetvalue(r, i, 0))))
+                nv++;
+        PQclear(r);
+    }
+    char **all = v ? realloc(v, (nv + 8) * sizeof *v) : NULL;
+    if (!all) {
+        sg_strings_free(v, nv);
+        snprintf(err, errlen, "run symbols: out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < 8; i++) {
+        bool have = false;
+        for (size_t j = 0; j < nv && !have; j++)
+            have = strcmp(all[j], sg_runs_etfs[i]) == 0;
+        if (!have && (all[nv] = strdup(sg_runs_etfs[i])))
+            nv++;
+    }
+    *out = all;
+    *n = nv;
+    return 0;
+}
+
+struct open_arg {
+    const char *by;
+    sg_run_opened *out;
+};
+
+/* Joins the request to the open run of its date, when there is one (1). */
+static int join_open(sg_store *s, const char *id, const char *date, sg_run_opened *o, char *err, size_t errlen)
+{
+    const char *p[2] = {id, date};
+    PGresult *r = sg_store_query(s, "run request: join",
+                                 "UPDATE sigma_run_requests q SET status = 'joined', handled_at = now(),"
+                                 " batch_run_id = r.batch_run_id FROM sigma_runs r"
+                                 " WHERE q.id = $1::bigint AND r.calc_date = $2::date AND r.closed_at IS NULL"
+                                 " RETURNING r.batch_run_id",
+                                 2, p, err, errlen);
+    if (!r)
+        return -1;
+    int joined = PQntuples(r) == 1;
+    if (joined) {
+        o->joined = true;
+        copy_text(o->run, sizeof o->run, PQgetvalue(r, 0, 0));
+    }
+    PQclear(r);
+    return joined;
+}
+
+static int insert_run(sg_store *s, PGresult *req, const char *run, const char *by, char **sym, size_t n, char *err,
+                      size_t errlen)
+{
+    char total[32];
+    snprintf(total, sizeof total, "%zu", n * 3);
+    char *arr = sg_store_text_array((const char *const *)sym, n);
+    if (!arr) {
+        snprintf(err, errlen, "open run: out of memory");
+        return -1;
+    }
+    const char *p[6] = {run, by, PQgetvalue(req, 0, 1), total, PQgetvalue(req, 0, 0), arr};
+    int rc = run_sql(s, "open run: batch_run_history",
+                     "INSERT INTO batch_run_history (batch_run_id, triggered_by, started_at, status, total_jobs,"
+                     " error_summary) VALUES ($1, $2, now(), 'running', $4::int,"
+                     " jsonb_build_object('batch_type', 'nightly', 'calc_date', $3::text))",
+                     4, p, err, errlen) ||
+             run_sql(s, "open run: sigma_runs",
+                     "INSERT INTO sigma_runs (batch_run_id, calc_date, request_id, symbols, phase)"
+                     " SELECT $1, $2::date, $3::bigint, symbols, 'prices' FROM sigma_run_requests WHERE id = $3::bigint",
+                     3, (const char *const[]){run, p[2], p[4]}, err, errlen) ||
+             run_sql(s, "open run: ledger",
+                     "INSERT INTO sigma_run_outcomes (batch_run_id, phase, symbol) SELECT $1, 'prices', unnest($2::text[])",
+                     2, (const char *const[]){run, arr}, err, errlen) ||
+             run_sql(s, "open run: request",
+                     "UPDATE sigma_run_requests SET status = 'started', handled_at = now(), batch_run_id = $1"
+                     " WHERE id = $2::bigint",
+                     2, (const char *const[]){run, p[4]}, err, errlen);
+    free(arr);
+    return rc;
+}
+
+static int open_unit(sg_store *s, void *arg, char *err, size_t errlen)
+{
+    struct open_arg *a = arg;
+    sg_run_opened *o = a->out;
+    memset(o, 0, sizeof *o);
+    PGresult *req = sg_store_query(s, "pending request",
+                                   "SELECT id, calc_date::text, symbols FROM sigma_run_requests WHERE status = 'pending'"
+                                   " ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
+                                   0, NULL, err, errlen);
+    if (!req)
+        return -1;
+    int rc = 0;
+    if (PQntuples(req) == 1) {
+        o->any = true;
+        o->request = atoll(PQgetvalue(req, 0, 0));
+        rc = join_open(s, PQgetvalue(req, 0, 0), PQgetvalue(req, 0, 1), o, err, errlen);
+        if (rc == 0) {
+            sg_day calc;
+            const char *why;
+            char **sym = NULL;
+            size_t n = 0;
+            snprintf(o->run, sizeof o->run, "nightly-%s-r%s", PQgetvalue(req, 0, 1), PQgetvalue(req, 0, 0));
+            rc = sg_day_parse(PQgetvalue(req, 0, 1), strlen(PQgetvalue(req, 0, 1)), &calc, &why) ? -1 : 0;
+            if (rc)
+                snprintf(err, errlen, "pending request %s: date '%s': %s", PQgetvalue(req, 0, 0),
+                         PQgetvalue(req, 0, 1), why);
+            else
+                rc = run_symbols(s, calc, req, &sym, &n, err, errlen);
+            if (rc == 0)
+                rc = insert_run(s, req, o->run, a->by, sym, n, err, errlen);
+            o->nsymbols = n;
+            sg_strings_free(sym, n);
+        }
+    }
+    PQclear(req);
+    return rc < 0 ? -1 : 0;
+}
+
+int sg_runs_open_next(sg_store *s, const char *triggered_by, sg_run_opened *out, char *err, size_t errlen)
+{
+    struct open_arg a = {triggered_by, out};
+    return sg_store_unit(s, "open run", open_unit, &a, err, errlen);
+}
+
+int sg_runs_list(sg_store *s, const char *phase, bool unfanned, char ***ids, size_t *n, char *err, size_t errlen)
+{
+    const char *p[2] = {phase, unfanned ? "t" : "f"};
+    PGresult *r = sg_store_query(s, "open runs",
+                                 "SELECT batch_run_id FROM sigma_runs WHERE closed_at IS NULL"
+                                 " AND ($1::text IS NULL OR phase = $1) AND (NOT $2::boolean OR NOT fanned_out)"
+                                 " ORDER BY created_at",
+                                 2, p, err, errlen);
+    if (!r)
+        return -1;
+    *n = 0;
+    *ids = calloc((size_t)PQntuples(r) + 1, sizeof **ids);
+    for (int i = 0; *ids && i < PQntuples(r); i++)
+        if (((*ids)[*n] = strdup(PQgetvalue(r, i, 0))))
+            (*n)++;
+    PQclear(r);
+    if (!*ids) {
+        snprintf(err, errlen, "open runs: out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- fan-out --------------------------------------------------------------------------- */
+
+struct fan_arg {
+    const char *run, *phase;
+    PGresult *todo; /* calc_date, phase, symbol, attempt */
+};
+
+/* Counts the publication first: a crash after this commit only makes the
+ * next attempt number larger, never a task unpublished and marked. */
+static int fan_claim_unit(sg_store *s, void *arg, char *err, size_t errlen)
+{
+    struct fan_arg *a = arg;
+    PQclear(a->todo);
+    a->todo = sg_store_query(s, "fan-out: claim",
+                             "UPDATE sigma_run_outcomes o SET attempt = o.attempt + 1, published_at = now()"
+                             " FROM sigma_runs r WHERE r.batch_run_id = $1 AND r.closed_at IS NULL AND NOT r.fanned_out"
+                             " AND ($2::text IS NULL OR r.phase = $2) AND o.batch_run_id = r.batch_run_id AND o.phase = r.phase AND o.outcome IS NULL"
+                             " RETURNING r.calc_date::text, o.phase, o.symbol, o.attempt",
+                             2, (const char *const[]){a->run, a->phase}, err, errlen);
+    return a->todo ? 0 : -1;
+}
+
+static int fan_mark_unit(sg_store *s, void *arg, char *err, size_t errlen)
+{
+    struct fan_arg *a = arg;
+    const char *p[2] = {a->run, a->phase ? a->phase : PQntuples(a->todo) ? PQgetvalue(a->todo, 0, 1) : NULL};
+    return run_sql(s, "fan-out: mark",
+                   "UPDATE sigma_runs SET fanned_out = true WHERE batch_run_id = $1 AND closed_at IS NULL"
+                   " AND ($2::text IS NULL OR phase = $2)",
+                   2, p, err, errlen);
+}
+
+static int publish_task(sg_bus *b, const char *run, PGresult *t, int i, sg_msg_buf *buf, char *err, size_t errlen)
+{
+    sg_task task = {.attempt = atoi(PQgetvalue(t, i, 3))};
+    const char *why;
+    const char *date = PQgetvalue(t, i, 0);
+    if (task.attempt > SG_MSG_ATTEMPT_MAX)
+        task.attempt = SG_MSG_ATTEMPT_MAX; /* the schema's limit: later attempts say "100 or more" */
+    copy_text(task.run, sizeof task.run, run);
+    copy_text(task.symbol, sizeof task.symbol, PQgetvalue(t, i, 2));
+    if (sg_phase_parse(PQgetvalue(t, i, 1), &task.phase) || sg_day_parse(date, strlen(date), &task.date, &why)) {
+        snprintf(err, errlen, "fan-out of %s: ledger row %s/%s is not a task", run, PQgetvalue(t, i, 1), task.symbol);
+        return -1;
+    }
+    if (sg_task_encode(&task, buf, err, errlen))
+        return -1;
+    return sg_bus_produce(b, sg_bus_topic_name(SG_TOPIC_TASKS), task.symbol, buf->data, buf->len, NULL, err, errlen);
+}
+
+int sg_runs_fan_out(sg_store *s, sg_bus *b, const char *run, const char *phase, long *published, char *err,
+                    size_t errlen)
+{
+    struct fan_arg a = {run, phase, NULL};
+    if (published)
+        *published = 0;
+    if (sg_store_unit(s, "fan-out", fan_claim_unit, &a, err, errlen))
+        return -1;
+    sg_msg_buf buf = {0};
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < PQntuples(a.todo); i++)
+        rc = publish_task(b, run, a.todo, i, &buf, err, errlen);
+    sg_msg_buf_free(&buf);
+    if (rc == 0)
+        rc = sg_bus_await(b, (int)sg_config_number("bus.timeout_ms"), err, errlen);
+    if (rc == 0 && published)
+        *published = PQntuples(a.todo);
+    if (rc == 0)
+        rc = sg_store_unit(s, "fan-out", fan_mark_unit, &a, err, errlen);
+    PQclear(a.todo);
+    return rc;
+}
+
+/* ---- recording outcomes -------------------------------------------------------------------- */
+
+int sg_runs_record(sg_store *s, const sg_event *e, sg_run_record *out, char *err, size_t errlen)
+{
+    char rows[24], elapsed[24];
+    snprintf(rows, sizeof rows, "%lld", (long long)e->rows);
+    snprintf(elapsed, sizeof elapsed, "%lld", (long long)e->elapsed_ms);
+    const char *p[8] = {e->run,   e->phase == SG_PHASE_ONBOARDING ? "onboarding" : sg_phase_name(e->phase),
+                        e->symbol, sg_outcome_name(e->outcome), e->reason, rows, e->worker, elapsed};
+    PGresult *r = sg_store_query(s, "record outcome",
+                                 "UPDATE sigma_run_outcomes SET outcome = $4, reason = $5, rows_written = $6::bigint,"
+                                 " worker = $7, elapsed_ms = $8::bigint, recorded_at = now()"
+                                 " WHERE batch_run_id = $1 AND phase = $2 AND symbol = $3 AND outcome IS NULL RETURNING 1",
+                                 8, p, err, errlen);
+    if (!r)
+        return -1;
+    int n = PQntuples(r);
+    PQclear(r);
+    if (n == 1) {
+        *out = SG_RECORD_NEW;
+        return 0;
+    }
+    r = sg_store_query(s, "record duplicate",
+                       "UPDATE sigma_run_outcomes SET duplicates = duplicates + 1"
+                       " WHERE batch_run_id = $1 AND phase = $2 AND symbol = $3 RETURNING 1",
+                       3, p, err, errlen);
+    if (!r)
+        return -1;
+    *out = PQntuples(r) == 1 ? SG_RECORD_DUPLICATE : SG_RECORD_UNKNOWN;
+    PQclear(r);
+    return 0;
+}
+
+/* ---- phase completion ---------------------------------------------------------------------- */
+
+static const char *next_phase(const char *phase)
+{
+    return strcmp(phase, "prices") == 0 ? "factors" : strcmp(phase, "factors") == 0 ? "metrics" : NULL;
+}
+
+/* Closes the run: completed unless some phase has no ok outcome at all
+ * (docs/pipeline.md, "Closing a run"); error_summary keeps batch_type and
+ * calc_date and lists the failures (at most 1000, with their count). */
+static int close_run(sg_store *s, const char *run, char *err, size_t errlen)
+{
+    return run_sql(
+        s, "close run",
+        "WITH c AS (SELECT count(*) FILTER (WHERE outcome = 'ok') AS ok,"
+        "   count(*) FILTER (WHERE outcome = 'failed') AS failed, count(*) AS total,"
+        "   bool_or(NOT has_ok) AS some_phase_all_failed FROM ("
+        "     SELECT o.*, bool_or(outcome = 'ok') OVER (PARTITION BY phase) AS has_ok"
+        "     FROM sigma_run_outcomes o WHERE batch_run_id = $1) x),"
+        " f AS (SELECT coalesce(jsonb_agg(jsonb_build_object('phase', phase, 'symbol', symbol, 'reason', reason)"
+        "   ORDER BY phase, symbol), '[]'::jsonb) AS list FROM (SELECT phase, symbol, reason FROM sigma_run_outcomes"
+        "   WHERE batch_run_id = $1 AND outcome = 'failed' ORDER BY phase, symbol LIMIT 1000) y)"
+        " UPDATE batch_run_history h SET"
+        "   status = CASE WHEN c.some_phase_all_failed THEN 'failed' ELSE 'completed' END,"
+        "   total_jobs = c.total, completed_jobs = c.ok, failed_jobs = c.failed, completed_at = now(),"
+        "   error_summary = coalesce(h.error_summary, '{}'::jsonb) || CASE WHEN c.failed = 0 THEN '{}'::jsonb"
+        "     ELSE jsonb_build_object('failed_count', c.failed, 'failed', f.list) END"
+        " FROM c, f WHERE h.batch_run_id = $1",
+        1, &run, err, errlen) ||
+        run_sql(s, "close run", "UPDATE sigma_runs SET phase = 'done', closed_at = now() WHERE batch_run_id = $1", 1,
+                &run, err, errlen);
+}
+
+static int advance(sg_store *s, const char *run, const char *phase, sg_run_step *step, char *err, size_t errlen)
+{
+    const char *p[3] = {run, phase, next_phase(phase)};
+    if (run_sql(s, "phase duration",
+                "UPDATE batch_run_history h SET phase_durations = coalesce(h.phase_durations, '{}'::jsonb)"
+                " || jsonb_build_object($2::text, round(extract(epoch FROM now() - r.phase_started_at)::numeric, 3))"
+                " FROM sigma_runs r WHERE r.batch_run_id = $1 AND h.batch_run_id = $1",
+                2, p, err, errlen))
+        return -1;
+    if (!p[2]) {
+        *step = SG_STEP_CLOSED;
+        return close_run(s, run, err, errlen);
+    }
+    *step = SG_STEP_ADVANCED;
+    /* Every symbol of the run goes on, failed ones too: the engine works
+     * from stored prices, which a failed fetch may not have needed. */
+    return run_sql(s, "next phase",
+                   "UPDATE sigma_runs SET phase = $2, fanned_out = false, phase_started_at = now() WHERE batch_run_id = $1",
+                   2, (const char *const[]){run, p[2]}, err, errlen) ||
+           run_sql(s, "next phase: ledger",
+                   "INSERT INTO sigma_run_outcomes (batch_run_id, phase, symbol)"
+                   " SELECT batch_run_id, $3, symbol FROM sigma_run_outcomes WHERE batch_run_id = $1 AND phase = $2",
+                   3, p, err, errlen);
+}
+
+int sg_runs_check(sg_store *s, const char *run, int timeout_s, sg_run_step *step, char *err, size_t errlen)
+{
+    char t[16];
+    snprintf(t, sizeof t, "%d", timeout_s);
+    const char *p[2] = {run, t};
+    *step = SG_STEP_NONE;
+    /* The row lock orders two checks of one run (a batch and the sweep). */
+    PGresult *r = sg_store_query(s, "check run",
+                                 "SELECT phase, now() - phase_started_at > make_interval(secs => $2::int) FROM sigma_runs"
+                                 " WHERE batch_run_id = $1 AND closed_at IS NULL FOR UPDATE",
+                                 2, p, err, errlen);
+    if (!r)
+        return -1;
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        return 0;
+    }
+    char phase[16];
+    copy_text(phase, sizeof phase, PQgetvalue(r, 0, 0));
+    bool late = PQgetvalue(r, 0, 1)[0] == 't';
+    PQclear(r);
+    const char *q[2] = {run, phase};
+    if (late) {
+        r = sg_store_query(s, "phase deadline",
+                           "UPDATE sigma_run_outcomes SET outcome = 'failed', reason = 'timed out', recorded_at = now()"
+                           " WHERE batch_run_id = $1 AND phase = $2 AND outcome IS NULL RETURNING symbol",
+                           2, q, err, errlen);
+        if (!r)
+            return -1;
+        if (PQntuples(r))
+            sg_log(SG_LOG_WARN, "run %s: phase %s: deadline of %d s passed: %d symbol(s) recorded failed (timed out)",
+                   run, phase, timeout_s, PQntuples(r));
+        PQclear(r);
+    }
+    r = sg_store_query(s, "check run: pending",
+                       "SELECT count(*) FROM sigma_run_outcomes WHERE batch_run_id = $1 AND phase = $2 AND outcome IS NULL",
+                       2, q, err, errlen);
+    if (!r)
+        return -1;
+    long pending = atol(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return pending ? 0 : advance(s, run, phase, step, err, errlen);
+}

@@ -1,0 +1,292 @@
+/*
+ * coordinator.c - see coordinator.h and docs/pipeline.md ("The coordinator").
+ */
+#include "coordinator.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "messages.h"
+#include "runs.h"
+#include "store_io.h"
+
+/* The advisory lock's key: "sigm" in ASCII, documented in docs/pipeline.md. */
+#define LEAD_KEY "1936287597"
+
+/* ---- a batch of events ------------------------------------------------------ */
+
+typedef struct batch {
+    rd_kafka_message_t **msgs;
+    size_t n;
+    sg_event *ev;
+    char (*why)[256];       /* decoder's reason; "" when decoded */
+    sg_run_record *result;  /* per decoded event */
+    char **touched;         /* runs the batch touched (pointers into ev) */
+    sg_run_step *step;      /* per touched run */
+    size_t ntouched;
+} batch;
+
+static void touch(batch *b, const char *run)
+{
+    for (size_t i = 0; i < b->ntouched; i++)
+        if (strcmp(b->touched[i], run) == 0)
+            return;
+    b->touched[b->ntouched++] = (char *)run;
+}
+
+static int batch_unit(sg_store *s, void *arg, char *err, size_t errlen)
+{
+    batch *b = arg;
+    int timeout = (int)sg_config_number("coordinator.phase_timeout_s");
+    b->ntouched = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->why[i][0])
+            continue;
+        if (sg_runs_record(s, &b->ev[i], &b->result[i], err, errlen))
+            return -1;
+        if (b->result[i] == SG_RECORD_NEW)
+            touch(b, b->ev[i].run);
+    }
+    for (size_t i = 0; i < b->ntouched; i++)
+        if (sg_runs_check(s, b->touched[i], timeout, &b->step[i], err, errlen))
+            return -1;
+    return 0;
+}
+
+static void decode_all(batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        const rd_kafka_message_t *m = b->msgs[i];
+        b->why[i][0] = 0;
+        if (sg_event_decode(m->payload, m->len, &b->ev[i], b->why[i], sizeof b->why[i]) && !b->why[i][0])
+            snprintf(b->why[i], sizeof b->why[i], "event: undecodable");
+    }
+}
+
+/* One line per event that did not count, and the run's moves. */
+static void log_results(const batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        const sg_event *e = &b->ev[i];
+        if (b->why[i][0] || b->result[i] == SG_RECORD_NEW)
+            continue;
+        sg_log(SG_LOG_WARN, "%s event ignored: run %s phase %s symbol %s (%s [%d] @%lld)",
+               b->result[i] == SG_RECORD_DUPLICATE ? "duplicate" : "unknown", e->run, sg_phase_name(e->phase),
+               e->symbol, rd_kafka_topic_name(b->msgs[i]->rkt), (int)b->msgs[i]->partition,
+               (long long)b->msgs[i]->offset);
+    }
+    for (size_t i = 0; i < b->ntouched; i++)
+        if (b->step[i] != SG_STEP_NONE)
+            sg_log(SG_LOG_INFO, "run %s: %s", b->touched[i], b->step[i] == SG_STEP_CLOSED ? "closed" : "next phase");
+}
+
+/* The original bytes and key to the dead-letter topic, the reason in headers
+ * (the contract's names), so an operator can read and replay it. */
+static int dead_letter(sg_bus *p, const rd_kafka_message_t *m, const char *why, const char *me, char *err,
+                       size_t errlen)
+{
+    char part[16], off[24];
+    snprintf(part, sizeof part, "%d", (int)m->partition);
+    snprintf(off, sizeof off, "%lld", (long long)m->offset);
+    rd_kafka_headers_t *h = rd_kafka_headers_new(5);
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    if (rd_kafka_header_add(h, "sigma.reason", -1, why, -1) || rd_kafka_header_add(h, "sigma.topic", -1, topic, -1) ||
+        rd_kafka_header_add(h, "sigma.partition", -1, part, -1) ||
+        rd_kafka_header_add(h, "sigma.offset", -1, off, -1) || rd_kafka_header_add(h, "sigma.worker", -1, me, -1)) {
+        rd_kafka_headers_destroy(h);
+        snprintf(err, errlen, "dead letter of %s [%s] @%s: headers refused", topic, part, off);
+        return -1;
+    }
+    const char *dl = sg_bus_topic_name(SG_TOPIC_DEADLETTER);
+    rd_kafka_resp_err_t r = rd_kafka_producev(
+        sg_bus_handle(p), RD_KAFKA_V_TOPIC(dl), RD_KAFKA_V_KEY(m->key, m->key_len),
+        RD_KAFKA_V_VALUE(m->payload, m->len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
+        RD_KAFKA_V_OPAQUE(NULL), RD_KAFKA_V_END);
+    if (r) {
+        rd_kafka_headers_destroy(h); /* owned by the message only on success */
+        snprintf(err, errlen, "dead letter of %s [%s] @%s to %s: %s", topic, part, off, dl, rd_kafka_err2str(r));
+        return -1;
+    }
+    sg_log(SG_LOG_WARN, "undecodable event %s [%s] @%s sent to %s: %s", topic, part, off, dl, why);
+    return 0;
+}
+
+/* After the commit: the next phases, then the dead letters, then offsets. */
+static int after_commit(batch *b, sg_store *s, sg_bus *p, sg_bus *c, const char *me, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < b->ntouched; i++) {
+        long n;
+        if (b->step[i] != SG_STEP_ADVANCED)
+            continue;
+        if (sg_runs_fan_out(s, p, b->touched[i], NULL, &n, err, errlen))
+            sg_log(SG_LOG_ERROR, "run %s: fan-out: %s (the sweep retries it)", b->touched[i], err);
+        else
+            sg_log(SG_LOG_INFO, "run %s: %ld task(s) published and acknowledged", b->touched[i], n);
+    }
+    bool dead = false;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->why[i][0]) {
+            if (dead_letter(p, b->msgs[i], b->why[i], me, err, errlen))
+                return -1;
+            dead = true;
+        }
+    if (dead && sg_bus_await(p, (int)sg_config_number("bus.timeout_ms"), err, errlen))
+        return -1;
+    for (size_t i = 0; i < b->n; i++)
+        if (sg_bus_done(c, b->msgs[i], err, errlen))
+            return -1;
+    return sg_bus_commit(c, err, errlen);
+}
+
+int sg_coord_batch(sg_store *s, sg_bus *producer, sg_bus *consumer, rd_kafka_message_t **msgs, size_t n,
+                   const char *me, char *err, size_t errlen)
+{
+    batch b = {.msgs = msgs, .n = n};
+    b.ev = calloc(n, sizeof *b.ev);
+    b.why = calloc(n, sizeof *b.why);
+    b.result = calloc(n, sizeof *b.result);
+    b.touched = calloc(n, sizeof *b.touched);
+    b.step = calloc(n, sizeof *b.step);
+    int rc = -1;
+    if (!b.ev || !b.why || !b.result || !b.touched || !b.step)
+        snprintf(err, errlen, "batch of %zu events: out of memory", n);
+    else {
+        decode_all(&b);
+        rc = sg_store_unit(s, "record events", batch_unit, &b, err, errlen);
+        if (rc == 0) {
+            log_results(&b);
+            rc = after_commit(&b, s, producer, consumer, me, err, errlen);
+        }
+    }
+    free(b.ev);
+    free(b.why);
+    free(b.result);
+    free(b.touched);
+    free(b.step);
+    return rc;
+}
+
+/* ---- the sweep ------------------------------------------------------------------ */
+
+struct check_arg {
+    const char *run;
+    sg_run_step step;
+};
+
+static int check_unit(sg_store *s, void *arg, char *err, size_t errlen)
+{
+    struct check_arg *a = arg;
+    return sg_runs_check(s, a->run, (int)sg_config_number("coordinator.phase_timeout_s"), &a->step, err, errlen);
+}
+
+static void fan_out_unfinished(sg_store *s, sg_bus *p, const char *phase)
+{
+    char err[1024], **ids;
+    size_t n;
+    if (sg_runs_list(s, phase, true, &ids, &n, err, sizeof err)) {
+        sg_log(SG_LOG_ERROR, "sweep: %s", err);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        long k;
+        if (sg_runs_fan_out(s, p, ids[i], phase, &k, err, sizeof err))
+            sg_log(SG_LOG_ERROR, "run %s: fan-out of %s: %s (the next sweep retries it)", ids[i], phase, err);
+        else
+            sg_log(SG_LOG_INFO, "run %s: %s: %ld task(s) published and acknowledged", ids[i], phase, k);
+    }
+    sg_strings_free(ids, n);
+}
+
+void sg_coord_sweep(sg_store *s, sg_bus *p)
+{
+    char err[1024], **ids;
+    size_t n;
+    if (sg_runs_list(s, NULL, false, &ids, &n, err, sizeof err)) {
+        sg_log(SG_LOG_ERROR, "sweep: %s", err);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct check_arg a = {ids[i], SG_STEP_NONE};
+        if (sg_store_unit(s, "check run", check_unit, &a, err, sizeof err))
+            sg_log(SG_LOG_ERROR, "sweep: run %s: %s", ids[i], err);
+        else if (a.step != SG_STEP_NONE)
+            sg_log(SG_LOG_INFO, "run %s: %s", ids[i], a.step == SG_STEP_CLOSED ? "closed" : "next phase");
+    }
+    sg_strings_free(ids, n);
+    fan_out_unfinished(s, p, "factors");
+    fan_out_unfinished(s, p, "metrics");
+}
+
+/* ---- the lead ------------------------------------------------------------------- */
+
+struct sg_lead {
+    char *conninfo;
+    sg_store *s;
+    bool held;
+};
+
+sg_lead *sg_lead_new(const char *conninfo)
+{
+    sg_lead *l = calloc(1, sizeof *l);
+    if (l && conninfo && !(l->conninfo = strdup(conninfo))) {
+        free(l);
+        return NULL;
+    }
+    return l;
+}
+
+static void lead_drop(sg_lead *l)
+{
+    sg_store_close(l->s);
+    l->s = NULL;
+    l->held = false;
+}
+
+bool sg_lead_try(sg_lead *l)
+{
+    char err[1024];
+    if (l->held)
+        return true;
+    if (!l->s && !(l->s = sg_store_connect(l->conninfo, err, sizeof err))) {
+        sg_log(SG_LOG_WARN, "lead: %s", err);
+        return false;
+    }
+    const char *key = LEAD_KEY;
+    PGresult *r = sg_store_query(l->s, "lead: try the lock", "SELECT pg_try_advisory_lock($1::bigint)", 1, &key, err,
+                                 sizeof err);
+    if (!r) {
+        sg_log(SG_LOG_WARN, "%s", err);
+        lead_drop(l);
+        return false;
+    }
+    l->held = PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    return l->held;
+}
+
+bool sg_lead_held(sg_lead *l)
+{
+    char err[1024];
+    if (!l->held)
+        return false;
+    PGresult *r = sg_store_query(l->s, "lead: check", "SELECT 1", 0, NULL, err, sizeof err);
+    if (!r) {
+        sg_log(SG_LOG_ERROR, "lead lost: %s", err);
+        lead_drop(l); /* the session is gone, and its lock with it */
+        return false;
+    }
+    PQclear(r);
+    return true;
+}
+
+void sg_lead_free(sg_lead *l)
+{
+    if (!l)
+        return;
+    lead_drop(l);
+    free(l->conninfo);
+    free(l);
+}

@@ -1,0 +1,218 @@
+/*
+ * sigma-producer - the nightly fan-out (DESIGN.md §3; docs/pipeline.md,
+ * "The producer"). Its story:
+ *
+ *   configure (-d, --brokers, -X) -> connect to PostgreSQL -> create the Kafka
+ *   producer and the topics -> LISTEN sigma_run_requests -> loop {
+ *     finish every fan-out of a prices phase left unfinished (a crash);
+ *     turn each pending request into a run and fan its prices tasks out;
+ *     wait for a NOTIFY or the timer (producer.poll_ms) } -> close.
+ *
+ * Owns: the loop and its wake-ups. The ledger and the fan-out are runs.c's.
+ * Must not: fan out factors or metrics (the coordinator starts them), or
+ * consume from Kafka. SIGTERM/SIGINT: the step in hand is finished, exit 0;
+ * a second signal exits at once.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <unistd.h>
+
+#include "bus.h"
+#include "config.h"
+#include "log.h"
+#include "runs.h"
+#include "store_io.h"
+
+#define CHANNEL "sigma_run_requests"
+
+static volatile sig_atomic_t running = 1;
+
+static void on_signal(int sig)
+{
+    if (!running)
+        _exit(128 + sig); /* the second signal: at once */
+    running = 0;
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: sigma-producer [-d CONNINFO] [--brokers LIST] [-X name=value]... [--once] [-v]\n"
+          "  turns run requests (sigmactl run) into runs and publishes their prices tasks.\n"
+          "  -d         libpq connection string or URI (default: the PG* environment)\n"
+          "  --brokers  Kafka bootstrap servers (setting bus.brokers)\n"
+          "  -X         a sigmabatch setting (-X list) or a librdkafka property\n"
+          "  --once     handle pending requests and unfinished fan-outs, then exit\n"
+          "  -v         more messages (twice: debug)\n",
+          f);
+}
+
+struct opts {
+    const char *conninfo;
+    int once, verbose;
+};
+
+/* Returns -1 to go on, else the exit code. */
+static int parse(int argc, char **argv, struct opts *o)
+{
+    static const struct option longopts[] = {{"db", required_argument, NULL, 'd'},
+                                             {"brokers", required_argument, NULL, 'b'},
+                                             {"once", no_argument, NULL, 'o'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    char err[1024];
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":d:b:X:v", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'd': o->conninfo = optarg; break;
+        case 'o': o->once = 1; break;
+        case 'v': o->verbose++; break;
+        case 'h': usage(stdout); return 0;
+        case 'b':
+        case 'X':
+            if (opt == 'X' && strcmp(optarg, "list") == 0)
+                return sg_config_list(stdout) ? 1 : 0;
+            if ((opt == 'b' ? sg_bus_brokers(optarg, err, sizeof err) : sg_bus_option(optarg, err, sizeof err)) == 0)
+                break;
+            fprintf(stderr, "sigma-producer: %s\n", err);
+            usage(stderr);
+            return 2;
+        case ':': fprintf(stderr, "sigma-producer: option '%s' needs a value\n", argv[optind - 1]); usage(stderr); return 2;
+        default: fprintf(stderr, "sigma-producer: unknown option '%s'\n", argv[optind - 1]); usage(stderr); return 2;
+        }
+    }
+    if (optind < argc || sg_config_check(err, sizeof err)) {
+        fprintf(stderr, "sigma-producer: %s\n", optind < argc ? "unexpected argument" : err);
+        usage(stderr);
+        return 2;
+    }
+    return -1;
+}
+
+/* Fans out a run's prices phase; a failure is logged and left to the next
+ * round (the ledger says what has no outcome yet). */
+static void fan_out(sg_store *s, sg_bus *b, const char *run)
+{
+    char err[1024];
+    long n;
+    if (sg_runs_fan_out(s, b, run, "prices", &n, err, sizeof err))
+        sg_log(SG_LOG_ERROR, "run %s: fan-out of prices: %s (retried in the next round)", run, err);
+    else
+        sg_log(SG_LOG_INFO, "run %s: prices: %ld task(s) published and acknowledged", run, n);
+}
+
+/* Runs whose prices fan-out a crash left unfinished. */
+static void finish_fan_outs(sg_store *s, sg_bus *b)
+{
+    char err[1024], **ids;
+    size_t n;
+    if (sg_runs_list(s, "prices", true, &ids, &n, err, sizeof err)) {
+        sg_log(SG_LOG_ERROR, "%s", err);
+        return;
+    }
+    for (size_t i = 0; i < n && running; i++)
+        fan_out(s, b, ids[i]);
+    sg_strings_free(ids, n);
+}
+
+/* Every pending request, oldest first, each in its own transaction. */
+static void handle_requests(sg_store *s, sg_bus *b, const char *me)
+{
+    char err[1024];
+    sg_run_opened o;
+    while (running) {
+        if (sg_runs_open_next(s, me, &o, err, sizeof err)) {
+            sg_log(SG_LOG_ERROR, "%s", err);
+            return;
+        }
+        if (!o.any)
+            return;
+        if (o.joined) {
+            sg_log(SG_LOG_INFO, "request %lld joined the open run %s", o.request, o.run);
+            continue;
+        }
+        sg_log(SG_LOG_INFO, "request %lld: run %s opened with %zu symbols", o.request, o.run, o.nsymbols);
+        fan_out(s, b, o.run);
+    }
+}
+
+/* LISTEN on the current connection (again after a reconnect). */
+static PGconn *listen_on(sg_store *s, PGconn *listening)
+{
+    char err[1024];
+    PGconn *c = sg_store_conn(s);
+    if (c == listening && c && PQstatus(c) == CONNECTION_OK)
+        return c;
+    if (sg_store_exec(s, "listen", "LISTEN " CHANNEL, err, sizeof err)) {
+        sg_log(SG_LOG_WARN, "%s (polling every producer.poll_ms instead)", err);
+        return NULL;
+    }
+    return sg_store_conn(s);
+}
+
+/* Sleeps until a NOTIFY on the channel, the timer, or a signal. */
+static void wait_for_work(PGconn *c, int ms)
+{
+    fd_set fds;
+    FD_ZERO(&fds);
+    int fd = c ? PQsocket(c) : -1;
+    if (fd >= 0)
+        FD_SET(fd, &fds);
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    if (select(fd + 1, &fds, NULL, NULL, &tv) > 0 && PQconsumeInput(c)) {
+        PGnotify *n;
+        while ((n = PQnotifies(c))) {
+            sg_log(SG_LOG_DEBUG, "notified: request %s", n->extra);
+            PQfreemem(n);
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o = {0};
+    sg_log_init("sigma-producer", SG_LOG_WARN);
+    int rc = parse(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    sg_log_init("sigma-producer", SG_LOG_WARN + o.verbose);
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+
+    char err[1024], me[128], host[64] = "localhost";
+    gethostname(host, sizeof host - 1);
+    snprintf(me, sizeof me, "sigma-producer:%s:%d", host, (int)getpid());
+    sg_store *s = sg_store_connect(o.conninfo, err, sizeof err);
+    sg_bus *b = s ? sg_bus_producer_new(err, sizeof err) : NULL;
+    if (!b) {
+        fprintf(stderr, "sigma-producer: %s\n", err);
+        sg_store_close(s);
+        return 1;
+    }
+    if (sg_bus_create_topics((int)sg_config_number("bus.timeout_ms"), err, sizeof err))
+        sg_log(SG_LOG_WARN, "topics not created (%s); going on with the topics the broker has", err);
+
+    PGconn *listening = NULL;
+    while (running) {
+        listening = listen_on(s, listening);
+        finish_fan_outs(s, b);
+        handle_requests(s, b, me);
+        /* LATER (onboarding relay, DESIGN.md §3, a later issue): claim
+         * symbol_onboarding_queue rows here and publish them. */
+        if (o.once || sg_store_unreachable(s))
+            break;
+        wait_for_work(listening, (int)sg_config_number("producer.poll_ms"));
+    }
+    rc = sg_store_unreachable(s) ? 1 : 0;
+    if (rc)
+        sg_log(SG_LOG_ERROR, "the database stays unreachable: stopping");
+    sg_bus_free(b);
+    sg_store_close(s);
+    sg_log(SG_LOG_INFO, "stopped");
+    return rc;
+}
