@@ -62,7 +62,7 @@ start_coordinator() { # [LOG [-X ...]]
 
 # The tasks on the topic: "RUN PHASE SYMBOL ATTEMPT DATE" lines.
 tasks() {
-    timeout 30 kcat -C -b "$addr" -t sigma.tasks -o beginning -e -q -f '%k %S %s' 2>/dev/null | "$pipetool" tasks
+    timeout 30 kcat -C -b "$addr" -t sigma.tasks -o beginning -e -q -f '%k %S %s' 2>/dev/null | "$pipetool" decode-tasks
 }
 ntasks() { # PHASE: distinct symbols with a task of PHASE
     tasks | awk -v p="$1" '$2 == p { print $3 }' | sort -u | wc -l
@@ -77,7 +77,7 @@ events() {
     ((${#syms[@]})) || mapfile -t syms < <(q "SELECT symbol FROM sigma_run_outcomes WHERE batch_run_id='$run' AND phase='prices' ORDER BY symbol")
     for s in "${syms[@]}"; do
         if [[ $outcome == ok ]]; then echo "$run $phase $s ok"; else echo "$run $phase $s failed no data from any provider"; fi
-    done | "$pipetool" events | timeout 30 kcat -P -b "$addr" -t sigma.events -K: -D '#EOM#' ||
+    done | "$pipetool" encode-events | timeout 30 kcat -P -b "$addr" -t sigma.events -K: -D '#EOM#' ||
         fail "kcat -P events"
 }
 
@@ -140,7 +140,7 @@ case_flow() {
     start_coordinator
     events ok prices
     events ok prices AAA BBB
-    echo "nightly-2000-01-01-r999 prices AAA ok" | "$pipetool" events | timeout 30 kcat -P -b "$addr" -t sigma.events -K: -D '#EOM#'
+    echo "nightly-2000-01-01-r999 prices AAA ok" | "$pipetool" encode-events | timeout 30 kcat -P -b "$addr" -t sigma.events -K: -D '#EOM#'
     printf 'not msgpack' | timeout 30 kcat -P -b "$addr" -t sigma.events -k JUNK
     await 60 phase_is "factors,true" || fail "factors not started: $(q "SELECT phase, fanned_out FROM sigma_runs")"
     await 30 have_tasks factors $N || fail "factors tasks"

@@ -1,20 +1,117 @@
 /*
- * pipetool.c - msgpack bytes for kcat, the tests' independent Kafka client
- * (it stands in for the workers' events).
+ * pipetool.c - the pipeline tests' client of the topics (common/messages and
+ * common/bus), where kcat, the independent client, cannot speak msgpack.
  *
- *   pipetool events   stdin: lines "RUN PHASE SYMBOL ok|failed [REASON...]";
- *                     stdout: "SYMBOL:<event bytes>#EOM#" for
- *                     kcat -P -K: -D '#EOM#'
- *   pipetool tasks    stdin: kcat -C -f '%k %S %s' (key, value size, value);
- *                     stdout: "RUN PHASE SYMBOL ATTEMPT DATE" per task
+ *   pipetool publish PHASE DATE RUN TIMES SYMBOL...   tasks (each TIMES times), acknowledged
+ *   pipetool major2 SYMBOL                            a task map with v "2.0" (unknown major)
+ *   pipetool collect FILE                             appends "phase symbol outcome rows worker reason"
+ *                                                     per event until SIGTERM
+ *   pipetool encode-events   stdin: lines "RUN PHASE SYMBOL ok|failed [REASON...]";
+ *                            stdout: "SYMBOL:<event bytes>#EOM#" for kcat -P -K: -D '#EOM#'
+ *   pipetool decode-tasks    stdin: kcat -C -f '%k %S %s' (key, value size, value);
+ *                            stdout: "RUN PHASE SYMBOL ATTEMPT DATE" per task
+ * The broker from SIGMA_BROKERS. Exit 0, or 1 with the reason on stderr (2: usage).
  */
+#include <msgpack.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "bus.h"
+#include "config.h"
+#include "log.h"
 #include "messages.h"
 
-static int events(void)
+static volatile sig_atomic_t run = 1;
+static void stop(int sig) { (void)sig; run = 0; }
+
+static int publish(int argc, char **argv, char *err, size_t errlen)
+{
+    if (argc < 6)
+        return snprintf(err, errlen, "publish PHASE DATE RUN TIMES SYMBOL..."), -1;
+    sg_task t = {.attempt = 1};
+    const char *why;
+    if (sg_phase_parse(argv[1], &t.phase) || sg_day_parse(argv[2], strlen(argv[2]), &t.date, &why))
+        return snprintf(err, errlen, "bad phase or date"), -1;
+    snprintf(t.run, sizeof t.run, "%s", argv[3]);
+    int times = atoi(argv[4]);
+    sg_bus *p = sg_bus_producer_new(err, errlen);
+    sg_msg_buf buf = {0};
+    int rc = p ? 0 : -1;
+    for (int k = 0; rc == 0 && k < times; k++)
+        for (int i = 5; rc == 0 && i < argc; i++) {
+            snprintf(t.symbol, sizeof t.symbol, "%s", argv[i]);
+            rc = sg_task_encode(&t, &buf, err, errlen) ||
+                 sg_bus_produce(p, sg_bus_topic_name(SG_TOPIC_TASKS), t.symbol, buf.data, buf.len, NULL, err, errlen);
+        }
+    if (rc == 0)
+        rc = sg_bus_await(p, 30000, err, errlen);
+    sg_msg_buf_free(&buf);
+    sg_bus_free(p);
+    return rc ? -1 : 0;
+}
+
+static void pack_str(msgpack_packer *pk, const char *s)
+{
+    msgpack_pack_str(pk, strlen(s));
+    msgpack_pack_str_body(pk, s, strlen(s));
+}
+
+static int major2(const char *symbol, char *err, size_t errlen)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 6);
+    const char *kv[] = {"v", "2.0", "run", "r2", "phase", "factors", "date", "2025-07-15", "symbol", symbol};
+    for (int i = 0; i < 10; i++)
+        pack_str(&pk, kv[i]);
+    pack_str(&pk, "attempt");
+    msgpack_pack_int(&pk, 1);
+    sg_bus *p = sg_bus_producer_new(err, errlen);
+    int rc = !p || sg_bus_produce(p, sg_bus_topic_name(SG_TOPIC_TASKS), symbol, sb.data, sb.size, NULL, err, errlen) ||
+             sg_bus_await(p, 30000, err, errlen);
+    sg_bus_free(p);
+    msgpack_sbuffer_destroy(&sb);
+    return rc ? -1 : 0;
+}
+
+static int collect(const char *path, char *err, size_t errlen)
+{
+    char group[64];
+    snprintf(group, sizeof group, "pipetool-%ld", (long)getpid());
+    FILE *f = fopen(path, "a");
+    if (!f)
+        return snprintf(err, errlen, "%s: cannot open", path), -1;
+    const char *topic = sg_bus_topic_name(SG_TOPIC_EVENTS);
+    sg_bus *c = sg_bus_consumer_new(group, NULL, NULL, err, errlen);
+    int rc = !c || sg_bus_subscribe(c, &topic, 1, err, errlen) ? -1 : 0;
+    while (rc == 0 && run) {
+        rd_kafka_message_t *m;
+        char why[512];
+        sg_event e;
+        int r = sg_bus_consume(c, 100, &m, why, sizeof why);
+        if (r < 0)
+            fprintf(stderr, "pipetool: %s\n", why);
+        if (r != 1)
+            continue;
+        if (sg_event_decode(m->payload, m->len, &e, why, sizeof why))
+            fprintf(f, "UNDECODABLE %s\n", why);
+        else
+            fprintf(f, "%s %s %s %lld %s %s\n", sg_phase_name(e.phase), e.symbol, sg_outcome_name(e.outcome),
+                    (long long)e.rows, e.worker, e.reason);
+        fflush(f);
+        rd_kafka_message_destroy(m);
+    }
+    sg_bus_free(c);
+    fclose(f);
+    return rc;
+}
+
+static int encode_events(void)
 {
     char line[1024], err[512];
     sg_msg_buf b = {0};
@@ -43,7 +140,7 @@ static int events(void)
     return 0;
 }
 
-static int tasks(void)
+static int decode_tasks(void)
 {
     char key[256], err[512], d[SG_DATE_LEN];
     size_t len;
@@ -64,10 +161,28 @@ static int tasks(void)
 
 int main(int argc, char **argv)
 {
-    if (argc == 2 && strcmp(argv[1], "events") == 0)
-        return events();
-    if (argc == 2 && strcmp(argv[1], "tasks") == 0)
-        return tasks();
-    fputs("usage: pipetool events|tasks\n", stderr);
-    return 2;
+    char err[1024] = "";
+    int rc = -1;
+    if (argc == 2 && strcmp(argv[1], "encode-events") == 0)
+        return encode_events();
+    if (argc == 2 && strcmp(argv[1], "decode-tasks") == 0)
+        return decode_tasks();
+    signal(SIGTERM, stop);
+    signal(SIGINT, stop);
+    if (sg_config_check(err, sizeof err) == 0 && argc >= 2) {
+        if (strcmp(argv[1], "publish") == 0)
+            rc = publish(argc - 1, argv + 1, err, sizeof err);
+        else if (strcmp(argv[1], "major2") == 0 && argc == 3)
+            rc = major2(argv[2], err, sizeof err);
+        else if (strcmp(argv[1], "collect") == 0 && argc == 3)
+            rc = collect(argv[2], err, sizeof err);
+        else {
+            fputs("usage: pipetool publish|major2|collect|encode-events|decode-tasks ...\n", stderr);
+            return 2;
+        }
+    }
+    if (rc)
+        fprintf(stderr, "pipetool: %s\n", err);
+    sg_config_reset();
+    return rc ? 1 : 0;
 }

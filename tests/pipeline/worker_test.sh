@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # sigma-worker against real services: a throwaway PostgreSQL, `sigmactl broker`
-# (librdkafka's mock cluster), two workers, and pipe_helper / kcat as clients.
+# (librdkafka's mock cluster), two workers, and pipetool / kcat as clients.
 # Every condition is awaited with a deadline in a poll loop.
 #   worker_test.sh SIGMACTL SIGMA_WORKER PIPE_HELPER SOURCE_DIR CASE
 # CASE: rows (factors then metrics equal `sigmactl compute`), prices (file://
@@ -63,7 +63,7 @@ stop_workers() {
 }
 start_events() {
   : >"$work/events"
-  "$helper" events "$work/events" 2>"$work/events.log" &
+  "$helper" collect "$work/events" 2>"$work/events.log" &
   pids+=($!)
 }
 # every_event PHASE FILE: each symbol of FILE has an event of PHASE.
