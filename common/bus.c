@@ -638,3 +638,29 @@ int sg_bus_create_topics(int timeout_ms, char *err, size_t errlen)
     sg_bus_free(b);
     return rc;
 }
+
+int sg_bus_dead_letter(sg_bus *b, const rd_kafka_message_t *m, const char *why, const char *who, char *err,
+                       size_t errlen)
+{
+    const char *topic = rd_kafka_topic_name(m->rkt), *dl = sg_bus_topic_name(SG_TOPIC_DEADLETTER);
+    char part[16], off[24];
+    snprintf(part, sizeof part, "%d", (int)m->partition);
+    snprintf(off, sizeof off, "%lld", (long long)m->offset);
+    double deadline = sg_clock_ms() + sg_config_number("bus.timeout_ms");
+    for (;;) {
+        rd_kafka_resp_err_t r = rd_kafka_producev(
+            b->rk, RD_KAFKA_V_TOPIC(dl), RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_VALUE(m->payload, m->len),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADER("sigma.reason", why, -1),
+            RD_KAFKA_V_HEADER("sigma.topic", topic, -1), RD_KAFKA_V_HEADER("sigma.partition", part, -1),
+            RD_KAFKA_V_HEADER("sigma.offset", off, -1), RD_KAFKA_V_HEADER("sigma.worker", who, -1), RD_KAFKA_V_END);
+        if (r == RD_KAFKA_RESP_ERR_NO_ERROR)
+            break;
+        if (r != RD_KAFKA_RESP_ERR__QUEUE_FULL || sg_clock_ms() > deadline) {
+            snprintf(err, errlen, "produce to %s (from %s [%s] @%s): %s", dl, topic, part, off, rd_kafka_err2str(r));
+            return -1;
+        }
+        rd_kafka_poll(b->rk, 100); /* room comes back as deliveries are reported */
+    }
+    sg_log(SG_LOG_WARN, "dead letter: %s [%s] @%s: %s", topic, part, off, why);
+    return 0;
+}

@@ -96,6 +96,14 @@ int sg_bus_produce(sg_bus *b, const char *topic, const char *key, const void *va
  * one was not, or failed (the count and the first error in err). */
 int sg_bus_await(sg_bus *b, int timeout_ms, char *err, size_t errlen);
 
+/* Sends a message this program cannot use to the dead-letter topic: its
+ * original key and bytes, and in headers the reason (sigma.reason), where it
+ * came from (sigma.topic, sigma.partition, sigma.offset) and who sent it
+ * (sigma.worker), so an operator can read and replay it. Queued like any
+ * message: sg_bus_await acknowledges it. */
+int sg_bus_dead_letter(sg_bus *b, const rd_kafka_message_t *m, const char *why, const char *who, char *err,
+                       size_t errlen);
+
 /* ---- consuming ------------------------------------------------------------- */
 
 int sg_bus_subscribe(sg_bus *b, const char *const *topics, size_t n, char *err, size_t errlen);

@@ -83,37 +83,6 @@ static void log_results(const batch *b)
             sg_log(SG_LOG_INFO, "run %s: %s", b->touched[i], b->step[i] == SG_STEP_CLOSED ? "closed" : "next phase");
 }
 
-/* The original bytes and key to the dead-letter topic, the reason in headers
- * (the contract's names), so an operator can read and replay it. */
-static int dead_letter(sg_bus *p, const rd_kafka_message_t *m, const char *why, const char *me, char *err,
-                       size_t errlen)
-{
-    char part[16], off[24];
-    snprintf(part, sizeof part, "%d", (int)m->partition);
-    snprintf(off, sizeof off, "%lld", (long long)m->offset);
-    rd_kafka_headers_t *h = rd_kafka_headers_new(5);
-    const char *topic = rd_kafka_topic_name(m->rkt);
-    if (rd_kafka_header_add(h, "sigma.reason", -1, why, -1) || rd_kafka_header_add(h, "sigma.topic", -1, topic, -1) ||
-        rd_kafka_header_add(h, "sigma.partition", -1, part, -1) ||
-        rd_kafka_header_add(h, "sigma.offset", -1, off, -1) || rd_kafka_header_add(h, "sigma.worker", -1, me, -1)) {
-        rd_kafka_headers_destroy(h);
-        snprintf(err, errlen, "dead letter of %s [%s] @%s: headers refused", topic, part, off);
-        return -1;
-    }
-    const char *dl = sg_bus_topic_name(SG_TOPIC_DEADLETTER);
-    rd_kafka_resp_err_t r = rd_kafka_producev(
-        sg_bus_handle(p), RD_KAFKA_V_TOPIC(dl), RD_KAFKA_V_KEY(m->key, m->key_len),
-        RD_KAFKA_V_VALUE(m->payload, m->len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
-        RD_KAFKA_V_OPAQUE(NULL), RD_KAFKA_V_END);
-    if (r) {
-        rd_kafka_headers_destroy(h); /* owned by the message only on success */
-        snprintf(err, errlen, "dead letter of %s [%s] @%s to %s: %s", topic, part, off, dl, rd_kafka_err2str(r));
-        return -1;
-    }
-    sg_log(SG_LOG_WARN, "undecodable event %s [%s] @%s sent to %s: %s", topic, part, off, dl, why);
-    return 0;
-}
-
 /* After the commit: the next phases, then the dead letters, then offsets. */
 static int after_commit(batch *b, sg_store *s, sg_bus *p, sg_bus *c, const char *me, char *err, size_t errlen)
 {
@@ -129,7 +98,7 @@ static int after_commit(batch *b, sg_store *s, sg_bus *p, sg_bus *c, const char 
     bool dead = false;
     for (size_t i = 0; i < b->n; i++)
         if (b->why[i][0]) {
-            if (dead_letter(p, b->msgs[i], b->why[i], me, err, errlen))
+            if (sg_bus_dead_letter(p, b->msgs[i], b->why[i], me, err, errlen))
                 return -1;
             dead = true;
         }

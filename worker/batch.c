@@ -259,34 +259,6 @@ static int produce_event(sg_bus *p, const wk_batch *b, const item *it, sg_msg_bu
     return sg_bus_produce(p, sg_bus_topic_name(SG_TOPIC_EVENTS), e.symbol, buf->data, buf->len, NULL, err, errlen);
 }
 
-/* The original bytes and key, the reason and the origin in headers. */
-static int produce_dead(sg_bus *p, const wk_batch *b, const item *it, char *err, size_t errlen)
-{
-    const rd_kafka_message_t *m = it->m;
-    const char *topic = rd_kafka_topic_name(m->rkt), *dl = sg_bus_topic_name(SG_TOPIC_DEADLETTER);
-    char part[16], off[24];
-    snprintf(part, sizeof part, "%d", (int)m->partition);
-    snprintf(off, sizeof off, "%lld", (long long)m->offset);
-    double deadline = sg_clock_ms() + sg_config_number("bus.timeout_ms");
-    for (;;) {
-        rd_kafka_resp_err_t r = rd_kafka_producev(
-            sg_bus_handle(p), RD_KAFKA_V_TOPIC(dl), RD_KAFKA_V_KEY(m->key, m->key_len),
-            RD_KAFKA_V_VALUE(m->payload, m->len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_HEADER("sigma.reason", it->why, -1), RD_KAFKA_V_HEADER("sigma.topic", topic, -1),
-            RD_KAFKA_V_HEADER("sigma.partition", part, -1), RD_KAFKA_V_HEADER("sigma.offset", off, -1),
-            RD_KAFKA_V_HEADER("sigma.worker", b->worker, -1), RD_KAFKA_V_END);
-        if (r == RD_KAFKA_RESP_ERR_NO_ERROR)
-            break;
-        if (r != RD_KAFKA_RESP_ERR__QUEUE_FULL || sg_clock_ms() > deadline) {
-            snprintf(err, errlen, "produce to %s (from %s [%s] @%s): %s", dl, topic, part, off, rd_kafka_err2str(r));
-            return -1;
-        }
-        rd_kafka_poll(sg_bus_handle(p), 100);
-    }
-    sg_log(SG_LOG_WARN, "dead letter: %s [%s] @%s: %s", topic, part, off, it->why);
-    return 0;
-}
-
 /* One event per task message (a duplicate task gets its own), one dead
  * letter per undecodable one; then every one acknowledged by the broker. */
 static int answer(wk_batch *b, sg_bus *p, char *err, size_t errlen)
@@ -297,7 +269,8 @@ static int answer(wk_batch *b, sg_bus *p, char *err, size_t errlen)
         const item *it = &b->items[i];
         if (it->revoked)
             continue;
-        rc = it->state == ITEM_DEAD ? produce_dead(p, b, it, err, errlen) : produce_event(p, b, it, &buf, err, errlen);
+        rc = it->state == ITEM_DEAD ? sg_bus_dead_letter(p, it->m, it->why, b->worker, err, errlen)
+                                    : produce_event(p, b, it, &buf, err, errlen);
     }
     sg_msg_buf_free(&buf);
     if (rc == 0)
