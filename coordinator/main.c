@@ -17,8 +17,6 @@
  * the batch in hand is finished and committed, exit 0; a second signal exits
  * at once.
  */
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,64 +24,18 @@
 
 #include "bus.h"
 #include "config.h"
+#include "daemon.h"
 #include "coordinator.h"
 #include "log.h"
 #include "store.h"
 
-static volatile sig_atomic_t running = 1;
-
-static void on_signal(int sig)
-{
-    if (!running)
-        _exit(128 + sig);
-    running = 0;
-}
-
-static void usage(FILE *f)
-{
-    fputs("usage: sigma-coordinator [-d CONNINFO] [--brokers LIST] [-X name=value]... [-v]\n"
-          "  records the workers' events and starts each run's next phase; one leads at a time.\n"
-          "  -d         libpq connection string or URI (default: the PG* environment)\n"
-          "  --brokers  Kafka bootstrap servers (setting bus.brokers)\n"
-          "  -X         a sigmabatch setting (-X list) or a librdkafka property\n"
-          "  -v         more messages (twice: debug)\n",
-          f);
-}
-
-/* Returns -1 to go on, else the exit code. */
-static int parse(int argc, char **argv, const char **conninfo, int *verbose)
-{
-    static const struct option longopts[] = {{"db", required_argument, NULL, 'd'},
-                                             {"brokers", required_argument, NULL, 'b'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
-    char err[1024];
-    int opt;
-    while ((opt = getopt_long(argc, argv, ":d:b:X:v", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'd': *conninfo = optarg; break;
-        case 'v': (*verbose)++; break;
-        case 'h': usage(stdout); return 0;
-        case 'b':
-        case 'X':
-            if (opt == 'X' && strcmp(optarg, "list") == 0)
-                return sg_config_list(stdout) ? 1 : 0;
-            if ((opt == 'b' ? sg_bus_brokers(optarg, err, sizeof err) : sg_bus_option(optarg, err, sizeof err)) == 0)
-                break;
-            fprintf(stderr, "sigma-coordinator: %s\n", err);
-            usage(stderr);
-            return 2;
-        case ':': fprintf(stderr, "sigma-coordinator: option '%s' needs a value\n", argv[optind - 1]); usage(stderr); return 2;
-        default: fprintf(stderr, "sigma-coordinator: unknown option '%s'\n", argv[optind - 1]); usage(stderr); return 2;
-        }
-    }
-    if (optind < argc || sg_config_check(err, sizeof err)) {
-        fprintf(stderr, "sigma-coordinator: %s\n", optind < argc ? "unexpected argument" : err);
-        usage(stderr);
-        return 2;
-    }
-    return -1;
-}
+static const char usage_text[] =
+    "usage: sigma-coordinator [-d CONNINFO] [--brokers LIST] [-X name=value]... [-v]\n"
+    "  records the workers' events and starts each run's next phase; one leads at a time.\n"
+    "  -d         libpq connection string or URI (default: the PG* environment)\n"
+    "  --brokers  Kafka bootstrap servers (setting bus.brokers)\n"
+    "  -X         a sigmabatch setting (-X list) or a librdkafka property\n"
+    "  -v         more messages (twice: debug)\n";
 
 /* A consumer of the events topic in the coordinator's group, or NULL. */
 static sg_bus *join(void)
@@ -106,7 +58,7 @@ static size_t read_batch(sg_bus *c, rd_kafka_message_t **msgs, size_t max, int w
     char err[1024];
     size_t n = 0;
     double end = sg_clock_ms() + wait_ms;
-    while (n < max && running) {
+    while (n < max && sg_running) {
         int left = (int)(end - sg_clock_ms());
         if (left <= 0)
             break;
@@ -123,20 +75,15 @@ static size_t read_batch(sg_bus *c, rd_kafka_message_t **msgs, size_t max, int w
 
 int main(int argc, char **argv)
 {
-    const char *conninfo = NULL;
-    int verbose = 0;
-    sg_log_init("sigma-coordinator", SG_LOG_WARN);
-    int rc = parse(argc, argv, &conninfo, &verbose);
+    sg_daemon d = {.name = "sigma-coordinator", .usage = usage_text};
+    int rc = sg_daemon_configure(&d, argc, argv, NULL, NULL, NULL);
     if (rc >= 0)
         return rc;
-    sg_log_init("sigma-coordinator", SG_LOG_WARN + verbose);
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    sg_daemon_signals();
+    const char *conninfo = d.conninfo;
 
-    char err[1024], me[128], host[64] = "localhost";
-    gethostname(host, sizeof host - 1);
-    snprintf(me, sizeof me, "sigma-coordinator:%s:%d", host, (int)getpid());
+    char err[1024], me[128];
+    snprintf(me, sizeof me, "sigma-coordinator:%s", d.id);
     size_t max = (size_t)sg_config_number("coordinator.batch_max");
     int poll_ms = (int)sg_config_number("coordinator.poll_ms");
     rd_kafka_message_t **msgs = calloc(max, sizeof *msgs);
@@ -156,18 +103,18 @@ int main(int argc, char **argv)
     sg_bus *c = NULL;
     double next_sweep = 0;
     int waiting = 0;
-    while (running) {
+    while (sg_running) {
         if (!sg_lead_try(lead)) { /* another coordinator leads: wait to take over */
             if (!waiting++)
                 sg_log(SG_LOG_INFO, "another coordinator leads: waiting to take over");
-            usleep((useconds_t)poll_ms * 1000);
+            sg_daemon_sleep_ms(poll_ms);
             continue;
         }
         if (!c) {
             sg_log(SG_LOG_INFO, "leading (%s): joining group %s", me, sg_config_get("coordinator.group"));
             waiting = 0;
             if (!(c = join())) {
-                usleep((useconds_t)poll_ms * 1000);
+                sg_daemon_sleep_ms(poll_ms);
                 continue;
             }
             next_sweep = 0; /* resume from the database at once */

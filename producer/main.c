@@ -14,8 +14,6 @@
  * a second signal exits at once.
  */
 #include <errno.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,73 +22,29 @@
 
 #include "bus.h"
 #include "config.h"
+#include "daemon.h"
 #include "log.h"
 #include "runs.h"
 #include "store_io.h"
 
 #define CHANNEL "sigma_run_requests"
 
-static volatile sig_atomic_t running = 1;
+static const char usage_text[] =
+    "usage: sigma-producer [-d CONNINFO] [--brokers LIST] [-X name=value]... [--once] [-v]\n"
+    "  turns run requests (sigmactl run) into runs and publishes their prices tasks.\n"
+    "  -d         libpq connection string or URI (default: the PG* environment)\n"
+    "  --brokers  Kafka bootstrap servers (setting bus.brokers)\n"
+    "  -X         a sigmabatch setting (-X list) or a librdkafka property\n"
+    "  --once     handle pending requests and unfinished fan-outs, then exit\n"
+    "  -v         more messages (twice: debug)\n";
 
-static void on_signal(int sig)
+enum { OPT_ONCE = 256 };
+
+static int on_option(int key, const char *arg, void *ctx, char *err, size_t errlen)
 {
-    if (!running)
-        _exit(128 + sig); /* the second signal: at once */
-    running = 0;
-}
-
-static void usage(FILE *f)
-{
-    fputs("usage: sigma-producer [-d CONNINFO] [--brokers LIST] [-X name=value]... [--once] [-v]\n"
-          "  turns run requests (sigmactl run) into runs and publishes their prices tasks.\n"
-          "  -d         libpq connection string or URI (default: the PG* environment)\n"
-          "  --brokers  Kafka bootstrap servers (setting bus.brokers)\n"
-          "  -X         a sigmabatch setting (-X list) or a librdkafka property\n"
-          "  --once     handle pending requests and unfinished fan-outs, then exit\n"
-          "  -v         more messages (twice: debug)\n",
-          f);
-}
-
-struct opts {
-    const char *conninfo;
-    int once, verbose;
-};
-
-/* Returns -1 to go on, else the exit code. */
-static int parse(int argc, char **argv, struct opts *o)
-{
-    static const struct option longopts[] = {{"db", required_argument, NULL, 'd'},
-                                             {"brokers", required_argument, NULL, 'b'},
-                                             {"once", no_argument, NULL, 'o'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
-    char err[1024];
-    int opt;
-    while ((opt = getopt_long(argc, argv, ":d:b:X:v", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'd': o->conninfo = optarg; break;
-        case 'o': o->once = 1; break;
-        case 'v': o->verbose++; break;
-        case 'h': usage(stdout); return 0;
-        case 'b':
-        case 'X':
-            if (opt == 'X' && strcmp(optarg, "list") == 0)
-                return sg_config_list(stdout) ? 1 : 0;
-            if ((opt == 'b' ? sg_bus_brokers(optarg, err, sizeof err) : sg_bus_option(optarg, err, sizeof err)) == 0)
-                break;
-            fprintf(stderr, "sigma-producer: %s\n", err);
-            usage(stderr);
-            return 2;
-        case ':': fprintf(stderr, "sigma-producer: option '%s' needs a value\n", argv[optind - 1]); usage(stderr); return 2;
-        default: fprintf(stderr, "sigma-producer: unknown option '%s'\n", argv[optind - 1]); usage(stderr); return 2;
-        }
-    }
-    if (optind < argc || sg_config_check(err, sizeof err)) {
-        fprintf(stderr, "sigma-producer: %s\n", optind < argc ? "unexpected argument" : err);
-        usage(stderr);
-        return 2;
-    }
-    return -1;
+    (void)arg, (void)err, (void)errlen;
+    *(int *)ctx = key == OPT_ONCE;
+    return key == OPT_ONCE ? 0 : -1;
 }
 
 /* Fans out a run's prices phase; a failure is logged and left to the next
@@ -114,7 +68,7 @@ static void finish_fan_outs(sg_store *s, sg_bus *b)
         sg_log(SG_LOG_ERROR, "%s", err);
         return;
     }
-    for (size_t i = 0; i < n && running; i++)
+    for (size_t i = 0; i < n && sg_running; i++)
         fan_out(s, b, ids[i]);
     sg_strings_free(ids, n);
 }
@@ -124,7 +78,7 @@ static void handle_requests(sg_store *s, sg_bus *b, const char *me)
 {
     char err[1024];
     sg_run_opened o;
-    while (running) {
+    while (sg_running) {
         if (sg_runs_open_next(s, me, &o, err, sizeof err)) {
             sg_log(SG_LOG_ERROR, "%s", err);
             return;
@@ -174,20 +128,17 @@ static void wait_for_work(PGconn *c, int ms)
 
 int main(int argc, char **argv)
 {
-    struct opts o = {0};
-    sg_log_init("sigma-producer", SG_LOG_WARN);
-    int rc = parse(argc, argv, &o);
+    static const struct option extra[] = {{"once", no_argument, NULL, OPT_ONCE}, {NULL, 0, NULL, 0}};
+    sg_daemon d = {.name = "sigma-producer", .usage = usage_text};
+    int once = 0;
+    int rc = sg_daemon_configure(&d, argc, argv, extra, on_option, &once);
     if (rc >= 0)
         return rc;
-    sg_log_init("sigma-producer", SG_LOG_WARN + o.verbose);
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    sg_daemon_signals();
 
-    char err[1024], me[128], host[64] = "localhost";
-    gethostname(host, sizeof host - 1);
-    snprintf(me, sizeof me, "sigma-producer:%s:%d", host, (int)getpid());
-    sg_store *s = sg_store_connect(o.conninfo, err, sizeof err);
+    char err[1024], me[128];
+    snprintf(me, sizeof me, "sigma-producer:%s", d.id);
+    sg_store *s = sg_store_connect(d.conninfo, err, sizeof err);
     sg_bus *b = s ? sg_bus_producer_new(err, sizeof err) : NULL;
     if (!b) {
         fprintf(stderr, "sigma-producer: %s\n", err);
@@ -198,13 +149,13 @@ int main(int argc, char **argv)
         sg_log(SG_LOG_WARN, "topics not created (%s); going on with the topics the broker has", err);
 
     PGconn *listening = NULL;
-    while (running) {
+    while (sg_running) {
         listening = listen_on(s, listening);
         finish_fan_outs(s, b);
         handle_requests(s, b, me);
         /* LATER (onboarding relay, DESIGN.md §3, a later issue): claim
          * symbol_onboarding_queue rows here and publish them. */
-        if (o.once || sg_store_unreachable(s))
+        if (once || sg_store_unreachable(s))
             break;
         wait_for_work(listening, (int)sg_config_number("producer.poll_ms"));
     }

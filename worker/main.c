@@ -10,8 +10,6 @@
  * (leave the group). SIGTERM or SIGINT finishes the batch in hand; a second
  * signal exits at once. docs/pipeline.md, "The worker", has the rules.
  */
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,19 +19,10 @@
 #include "batch.h"
 #include "bus.h"
 #include "config.h"
+#include "daemon.h"
 #include "log.h"
 #include "phases.h"
 #include "store.h"
-
-static volatile sig_atomic_t run = 1;
-
-static void stop(int sig)
-{
-    (void)sig;
-    if (!run)
-        _exit(1); /* a second signal: at once */
-    run = 0;
-}
 
 static const char usage_text[] =
     "usage: sigma-worker [-d CONNINFO] [--brokers HOST:PORT,...] [-X name=value]... [--id NAME] [-v]\n"
@@ -42,79 +31,20 @@ static const char usage_text[] =
     "  -X name=value sets a sigmabatch setting (worker.*, bus.*, db.*, provider.*, http.*) or\n"
     "  a librdkafka property; -X list prints the settings. --id defaults to HOST:PID.\n";
 
-static int usage_error(const char *msg, const char *arg)
-{
-    fprintf(stderr, "sigma-worker: ");
-    fprintf(stderr, msg, arg);
-    fprintf(stderr, "\n%s", usage_text);
-    sg_config_reset();
-    sg_bus_options_reset();
-    return 2;
-}
+enum { OPT_ID = 256 };
 
-typedef struct opts {
-    const char *conninfo;
-    char id[SG_MSG_WORKER_MAX + 1];
-} opts;
-
-/* A worker id is printable ASCII without spaces, 1..64 bytes (the event's limit). */
-static bool valid_id(const char *s)
+/* --id: printable ASCII without spaces, 1..64 bytes (the event's limit). */
+static int on_option(int key, const char *arg, void *ctx, char *err, size_t errlen)
 {
-    size_t n = strlen(s);
-    for (size_t i = 0; i < n; i++)
-        if (s[i] <= ' ' || s[i] >= 0x7f)
-            return false;
-    return n >= 1 && n <= SG_MSG_WORKER_MAX;
-}
-
-/* Returns -1 to go on, or an exit code. */
-static int configure(int argc, char **argv, opts *o)
-{
-    static const struct option longopts[] = {{"db", required_argument, NULL, 'd'},
-                                             {"brokers", required_argument, NULL, 'b'},
-                                             {"id", required_argument, NULL, 'i'},
-                                             {"verbose", no_argument, NULL, 'v'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
-    char err[1024], host[48] = "worker";
-    int opt, verbosity = SG_LOG_WARN;
-    gethostname(host, sizeof host - 1);
-    host[sizeof host - 1] = '\0';
-    snprintf(o->id, sizeof o->id, "%s:%ld", host, (long)getpid());
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":d:b:X:v", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'd': o->conninfo = optarg; break;
-        case 'v': verbosity++; break;
-        case 'h': fputs(usage_text, stdout); return 0;
-        case 'b':
-            if (sg_bus_brokers(optarg, err, sizeof err))
-                return usage_error("%s", err);
-            break;
-        case 'i':
-            if (!valid_id(optarg))
-                return usage_error("--id: '%s' is not 1..64 printable ASCII characters without spaces", optarg);
-            snprintf(o->id, sizeof o->id, "%s", optarg);
-            break;
-        case 'X':
-            if (strcmp(optarg, "list") == 0) {
-                int bad = sg_config_list(stdout);
-                sg_bus_options_print(stdout);
-                return bad ? usage_error("%s", "-X list: a setting above is INVALID") : 0;
-            }
-            if (sg_bus_option(optarg, err, sizeof err))
-                return usage_error("%s", err);
-            break;
-        case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
-        default: return usage_error("unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return usage_error("unexpected argument '%s'", argv[optind]);
-    if (sg_config_check(err, sizeof err)) /* environment values and defaults: -X ones were checked as set */
-        return usage_error("%s", err);
-    sg_log_init("sigma-worker", verbosity > SG_LOG_DEBUG ? SG_LOG_DEBUG : verbosity);
-    return -1;
+    sg_daemon *d = ctx;
+    size_t n = strlen(arg);
+    bool ok = key == OPT_ID && n >= 1 && n <= SG_MSG_WORKER_MAX;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = arg[i] > ' ' && arg[i] < 0x7f;
+    if (!ok)
+        return snprintf(err, errlen, "--id: '%s' is not 1..64 printable ASCII characters without spaces", arg), -1;
+    snprintf(d->id, sizeof d->id, "%s", arg);
+    return 0;
 }
 
 /* What the worker holds: everything main creates and frees. */
@@ -136,7 +66,7 @@ static void on_rebalance(sg_bus *b, bool assigned, const rd_kafka_topic_partitio
     wk_batch_revoke(w->batch, parts);
 }
 
-static int create(worker *w, const opts *o)
+static int create(worker *w, const sg_daemon *o)
 {
     char err[1024];
     const char *tasks = sg_bus_topic_name(SG_TOPIC_TASKS);
@@ -170,11 +100,8 @@ static bool backoff(int attempt)
     d = d > cap ? cap : d;
     d = d / 2 + d / 2 * ((double)rand() / RAND_MAX);
     sg_log(SG_LOG_WARN, "retrying the batch in %.0f ms (attempt %d)", d, attempt + 2);
-    for (double end = sg_clock_ms() + d; run && sg_clock_ms() < end;) {
-        struct timespec ts = {0, 20 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    return run;
+    sg_daemon_sleep_ms(d);
+    return sg_running;
 }
 
 /* Processes the batch in hand until it is answered, then commits it. A
@@ -209,30 +136,28 @@ static int poll_loop(worker *w)
     char err[1024];
     size_t max = (size_t)sg_config_number("worker.batch_max");
     int wait_ms = (int)sg_config_number("worker.batch_wait_ms");
-    while (run) {
-        long n = wk_batch_collect(w->batch, w->consumer, max, wait_ms, &run, err, sizeof err);
+    while (sg_running) {
+        long n = wk_batch_collect(w->batch, w->consumer, max, wait_ms, &sg_running, err, sizeof err);
         if (n < 0) {
             sg_log(SG_LOG_ERROR, "%s", err);
             return -1;
         }
         if (n > 0 && serve_batch(w))
-            return run ? -1 : 0;
+            return sg_running ? -1 : 0;
     }
     return 0;
 }
 
 int main(int argc, char **argv)
 {
-    opts o = {0};
+    static const struct option extra[] = {{"id", required_argument, NULL, OPT_ID}, {NULL, 0, NULL, 0}};
+    sg_daemon o = {.name = "sigma-worker", .usage = usage_text};
     worker w = {0};
-    int rc = configure(argc, argv, &o);
+    int rc = sg_daemon_configure(&o, argc, argv, extra, on_option, &o);
     if (rc >= 0)
         return rc;
     srand((unsigned)getpid() ^ (unsigned)time(NULL));
-    struct sigaction sa = {.sa_handler = stop};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    sg_daemon_signals();
 
     rc = create(&w, &o) == 0 && poll_loop(&w) == 0 ? 0 : 1;
 
@@ -241,7 +166,6 @@ int main(int argc, char **argv)
     sg_bus_free(w.producer);
     wk_batch_free(w.batch);
     sg_store_close(w.env.store);
-    sg_bus_options_reset();
-    sg_config_reset();
+    sg_daemon_close();
     return rc;
 }
