@@ -29,6 +29,20 @@ END
 $$;
 
 
+--
+-- Name: symbol_onboarding_queue_notify(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.symbol_onboarding_queue_notify() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM pg_notify('symbol_onboarding_queue', NEW.id::text);
+    RETURN NEW;
+END
+$$;
+
+
 SET default_tablespace = '';
 
 SET default_table_access_method = heap;
@@ -314,7 +328,8 @@ CREATE TABLE public.symbol_onboarding_queue (
     error_message text,
     created_at timestamp with time zone DEFAULT now(),
     started_at timestamp with time zone,
-    completed_at timestamp with time zone
+    completed_at timestamp with time zone,
+    attempts integer DEFAULT 0 NOT NULL
 );
 
 
@@ -728,10 +743,36 @@ CREATE UNIQUE INDEX sigma_runs_one_open ON public.sigma_runs USING btree (calc_d
 
 
 --
+-- Name: symbol_onboarding_queue_claim; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX symbol_onboarding_queue_claim ON public.symbol_onboarding_queue USING btree ((
+CASE priority
+    WHEN 'high'::text THEN 0
+    WHEN 'low'::text THEN 2
+    ELSE 1
+END), created_at) WHERE ((status)::text = 'pending'::text);
+
+
+--
+-- Name: symbol_onboarding_queue_processing; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX symbol_onboarding_queue_processing ON public.symbol_onboarding_queue USING btree (started_at) WHERE ((status)::text = 'processing'::text);
+
+
+--
 -- Name: sigma_run_requests sigma_run_requests_notify; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER sigma_run_requests_notify AFTER INSERT ON public.sigma_run_requests FOR EACH ROW EXECUTE FUNCTION public.sigma_run_requests_notify();
+
+
+--
+-- Name: symbol_onboarding_queue symbol_onboarding_queue_notify; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER symbol_onboarding_queue_notify AFTER INSERT OR UPDATE OF status ON public.symbol_onboarding_queue FOR EACH ROW WHEN (((new.status)::text = 'pending'::text)) EXECUTE FUNCTION public.symbol_onboarding_queue_notify();
 
 
 --
