@@ -1,11 +1,12 @@
 /*
- * sigma-producer - the nightly fan-out (DESIGN.md §3; docs/pipeline.md,
- * "The producer"). Its story:
+ * sigma-producer - the nightly fan-out and the onboarding relay (DESIGN.md
+ * §3; docs/pipeline.md, "The producer", "Onboarding"). Its story:
  *
  *   configure (-d, --brokers, -X) -> connect to PostgreSQL -> create the Kafka
  *   producer and the topics -> LISTEN sigma_run_requests -> loop {
  *     finish every fan-out of a prices phase left unfinished (a crash);
  *     turn each pending request into a run and fan its prices tasks out;
+ *     relay the onboarding queue's pending (and timed-out) rows (relay.c);
  *     wait for a NOTIFY or the timer (producer.poll_ms) } -> close.
  *
  * Owns: the loop and its wake-ups. The ledger and the fan-out are runs.c's.
@@ -24,6 +25,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "relay.h"
 #include "runs.h"
 #include "store_io.h"
 
@@ -31,11 +33,12 @@
 
 static const char usage_text[] =
     "usage: sigma-producer [-d CONNINFO] [--brokers LIST] [-X name=value]... [--once] [-v]\n"
-    "  turns run requests (sigmactl run) into runs and publishes their prices tasks.\n"
+    "  turns run requests (sigmactl run) into runs and publishes their prices tasks;\n"
+    "  relays symbol_onboarding_queue rows onto the onboarding topic (onboarding.* settings).\n"
     "  -d         libpq connection string or URI (default: the PG* environment)\n"
     "  --brokers  Kafka bootstrap servers (setting bus.brokers)\n"
     "  -X         a sigmabatch setting (-X list) or a librdkafka property\n"
-    "  --once     handle pending requests and unfinished fan-outs, then exit\n"
+    "  --once     handle pending requests, unfinished fan-outs and queue rows, then exit\n"
     "  -v         more messages (twice: debug)\n";
 
 enum { OPT_ONCE = 256 };
@@ -94,6 +97,20 @@ static void handle_requests(sg_store *s, sg_bus *b, const char *me)
     }
 }
 
+/* The onboarding relay: queue rows onto the onboarding topic (relay.h). A
+ * failure is logged; the rows stay as they were for the next round. */
+static void relay(sg_store *s, sg_bus *b)
+{
+    char err[1024];
+    pr_relay_counts n = {0};
+    if (pr_relay_round(s, b, &n, err, sizeof err))
+        sg_log(SG_LOG_ERROR, "onboarding relay: %s (retried in the next round)", err);
+    if (n.published || n.republished || n.refused || n.given_up || n.unacked)
+        sg_log(SG_LOG_INFO,
+               "onboarding relay: %ld published, %ld published again, %ld refused, %ld given up, %ld unacknowledged",
+               n.published, n.republished, n.refused, n.given_up, n.unacked);
+}
+
 /* LISTEN on the current connection (again after a reconnect). */
 static PGconn *listen_on(sg_store *s, PGconn *listening)
 {
@@ -101,7 +118,7 @@ static PGconn *listen_on(sg_store *s, PGconn *listening)
     PGconn *c = sg_store_conn(s);
     if (c == listening && c && PQstatus(c) == CONNECTION_OK)
         return c;
-    if (sg_store_exec(s, "listen", "LISTEN " CHANNEL, err, sizeof err)) {
+    if (sg_store_exec(s, "listen", "LISTEN " CHANNEL "; LISTEN " PR_RELAY_CHANNEL, err, sizeof err)) {
         sg_log(SG_LOG_WARN, "%s (polling every producer.poll_ms instead)", err);
         return NULL;
     }
@@ -120,7 +137,7 @@ static void wait_for_work(PGconn *c, int ms)
     if (select(fd + 1, &fds, NULL, NULL, &tv) > 0 && PQconsumeInput(c)) {
         PGnotify *n;
         while ((n = PQnotifies(c))) {
-            sg_log(SG_LOG_DEBUG, "notified: request %s", n->extra);
+            sg_log(SG_LOG_DEBUG, "notified on %s: %s", n->relname, n->extra);
             PQfreemem(n);
         }
     }
@@ -153,8 +170,7 @@ int main(int argc, char **argv)
         listening = listen_on(s, listening);
         finish_fan_outs(s, b);
         handle_requests(s, b, me);
-        /* LATER (onboarding relay, DESIGN.md §3, a later issue): claim
-         * symbol_onboarding_queue rows here and publish them. */
+        relay(s, b);
         if (once || sg_store_unreachable(s))
             break;
         wait_for_work(listening, (int)sg_config_number("producer.poll_ms"));
