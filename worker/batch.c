@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "onboard.h"
 
 typedef enum item_state { ITEM_NEW, ITEM_TASK, ITEM_DEAD } item_state;
 
@@ -155,14 +156,15 @@ void wk_batch_revoke(wk_batch *b, const rd_kafka_topic_partition_list_t *parts)
 static void decode(item *it)
 {
     const rd_kafka_message_t *m = it->m;
+    char id[37];
     if (sg_task_decode(m->payload ? m->payload : "", m->len, &it->task, it->why, sizeof it->why)) {
         it->state = ITEM_DEAD;
-    } else if (it->task.phase == SG_PHASE_ONBOARDING) {
-        /* Onboarding has its own topic and a later worker version: a dead
-         * letter names it, where leaving it uncommitted would stall the partition. */
+    } else if (it->task.phase == SG_PHASE_ONBOARDING && !wk_onboard_row_id(it->task.run, id)) {
+        /* An onboarding task names its queue row; without one it is a dead
+         * letter, where leaving it uncommitted would stall the partition. */
         snprintf(it->why, sizeof it->why,
-                 "task: field 'phase': 'onboarding' is not served by this worker version (symbol %s, run %s)",
-                 it->task.symbol, it->task.run);
+                 "task: field 'run': '%s' is not onboard-<queue row uuid> (an onboarding task of symbol %s)",
+                 it->task.run, it->task.symbol);
         it->state = ITEM_DEAD;
     } else
         it->state = ITEM_TASK;
@@ -267,8 +269,8 @@ static int answer(wk_batch *b, sg_bus *p, char *err, size_t errlen)
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < b->n; i++) {
         const item *it = &b->items[i];
-        if (it->revoked)
-            continue;
+        if (it->revoked || (it->state == ITEM_TASK && it->task.phase == SG_PHASE_ONBOARDING))
+            continue; /* an onboarding task's answer is its queue row: no event */
         rc = it->state == ITEM_DEAD ? sg_bus_dead_letter(p, it->m, it->why, b->worker, err, errlen)
                                     : produce_event(p, b, it, &buf, err, errlen);
     }
@@ -295,6 +297,20 @@ static void count(wk_batch *b)
     b->stats = s;
 }
 
+/* A group's work: a phase for its symbols, or each onboarding task's row. */
+static int run_group(wk_env *env, group *gr, char *err, size_t errlen)
+{
+    if (gr->task->phase != SG_PHASE_ONBOARDING)
+        return wk_phase_run(env, gr->task->phase, gr->task->date, gr->symbols, gr->n, gr->out, err, errlen);
+    for (size_t i = 0; i < gr->n; i++) { /* one symbol per run, unless a message lies: each is its own */
+        sg_task t = *gr->task;
+        snprintf(t.symbol, sizeof t.symbol, "%s", gr->symbols[i]);
+        if (wk_onboard_run(env, &t, &gr->out[i], err, errlen))
+            return -1;
+    }
+    return 0;
+}
+
 int wk_batch_process(wk_batch *b, wk_env *env, sg_bus *producer, char *err, size_t errlen)
 {
     if (!b->grouped) {
@@ -311,7 +327,7 @@ int wk_batch_process(wk_batch *b, wk_env *env, sg_bus *producer, char *err, size
             continue;
         char e[1024], d[SG_DATE_LEN];
         double t0 = sg_clock_ms();
-        if (wk_phase_run(env, gr->task->phase, gr->task->date, gr->symbols, gr->n, gr->out, e, sizeof e)) {
+        if (run_group(env, gr, e, sizeof e)) {
             snprintf(err, errlen, "run %s, phase %s, date %s, %zu symbols: %s", gr->task->run,
                      sg_phase_name(gr->task->phase), sg_day_format(gr->task->date, d), gr->n, e);
             return -1;

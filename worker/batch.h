@@ -4,10 +4,11 @@
  *
  * Owns: collecting up to worker.batch_max messages or until
  * worker.batch_wait_ms passed since the first; decoding them (what cannot be
- * decoded, or asks for a phase this worker does not serve, becomes a dead
+ * decoded, or is an onboarding task that names no queue row, becomes a dead
  * letter); grouping by (run, phase, date) with each symbol once per group;
- * the order of effects: the groups' database commits (phases.h), then one
- * event per task message and the dead letters, produced and acknowledged,
+ * the order of effects: the groups' database commits (phases.h, onboard.h),
+ * then one event per task message (none for onboarding tasks: their answer is
+ * the queue row) and the dead letters, produced and acknowledged,
  * then the offsets stored and committed; dropping messages whose partition
  * was revoked.
  * Must not: answer a task before its rows are committed, store an offset

@@ -5,7 +5,8 @@
  *
  * The story, as librdkafka's examples/consumer.c tells it: configure (options
  * and settings), create (the store, a consumer in bus.group subscribed to
- * bus.topic.tasks, a producer for events and dead letters), poll in batches
+ * bus.topic.tasks and bus.topic.onboarding, a producer for events and dead
+ * letters), poll in batches
  * (batch.h: database commit, then events acknowledged, then offsets), close
  * (leave the group). SIGTERM or SIGINT finishes the batch in hand; a second
  * signal exits at once. docs/pipeline.md, "The worker", has the rules.
@@ -27,7 +28,8 @@
 static const char usage_text[] =
     "usage: sigma-worker [-d CONNINFO] [--brokers HOST:PORT,...] [-X name=value]... [--id NAME] [-v]\n"
     "  Consumes tasks (bus.topic.tasks) in the group bus.group, stores their rows, answers each\n"
-    "  with an event (bus.topic.events); undecodable messages go to bus.topic.deadletter.\n"
+    "  with an event (bus.topic.events); onboarding tasks (bus.topic.onboarding) are answered\n"
+    "  in their symbol_onboarding_queue row; undecodable messages go to bus.topic.deadletter.\n"
     "  -X name=value sets a sigmabatch setting (worker.*, bus.*, db.*, provider.*, http.*) or\n"
     "  a librdkafka property; -X list prints the settings. --id defaults to HOST:PID.\n";
 
@@ -69,7 +71,7 @@ static void on_rebalance(sg_bus *b, bool assigned, const rd_kafka_topic_partitio
 static int create(worker *w, const sg_daemon *o)
 {
     char err[1024];
-    const char *tasks = sg_bus_topic_name(SG_TOPIC_TASKS);
+    const char *topics[2] = {sg_bus_topic_name(SG_TOPIC_TASKS), sg_bus_topic_name(SG_TOPIC_ONBOARDING)};
     if ((w->env.norder = sg_provider_order(sg_config_get("provider.order"), w->env.order)) <= 0) {
         sg_log(SG_LOG_ERROR, "provider.order: '%s' is not a list of yahoo, fmp, polygon", sg_config_get("provider.order"));
         return -1;
@@ -81,11 +83,12 @@ static int create(worker *w, const sg_daemon *o)
     if (!(w->env.store = sg_store_connect(o->conninfo, err, sizeof err)) ||
         !(w->producer = sg_bus_producer_new(err, sizeof err)) ||
         !(w->consumer = sg_bus_consumer_new(NULL, on_rebalance, w, err, sizeof err)) ||
-        sg_bus_subscribe(w->consumer, &tasks, 1, err, sizeof err)) {
+        sg_bus_subscribe(w->consumer, topics, 2, err, sizeof err)) {
         sg_log(SG_LOG_ERROR, "%s", err);
         return -1;
     }
-    sg_log(SG_LOG_INFO, "worker %s: consuming %s in group %s", o->id, tasks, sg_config_get("bus.group"));
+    sg_log(SG_LOG_INFO, "worker %s: consuming %s and %s in group %s", o->id, topics[0], topics[1],
+           sg_config_get("bus.group"));
     return 0;
 }
 
