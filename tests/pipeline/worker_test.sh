@@ -5,7 +5,7 @@
 #   worker_test.sh SIGMACTL SIGMA_WORKER PIPE_HELPER SOURCE_DIR CASE
 # CASE: rows (factors then metrics equal `sigmactl compute`), prices (file://
 # Yahoo JSON, one symbol without a file), deadletter (garbage, an unknown major,
-# an onboarding task), kill (SIGKILL of a worker mid-phase), twice (every task
+# an onboarding task naming no queue row), kill (SIGKILL of a worker mid-phase), twice (every task
 # published twice).
 set -euo pipefail
 worker=$2
@@ -204,7 +204,7 @@ deadletter)
   grep -q 'sigma.topic=sigma.tasks' "$work/dl" && grep -q 'sigma.worker=w1' "$work/dl" &&
     grep -q 'sigma.offset=' "$work/dl" && grep -q 'sigma.partition=' "$work/dl" || die "dead-letter headers"
   grep -q "^MAJ2|.*unknown major version 2" "$work/dl" || die "unknown major's reason"
-  grep -q "^ONBRD|.*'onboarding' is not served by this worker version" "$work/dl" || die "onboarding's reason"
+  grep -q "^ONBRD|.*field 'run': 'run-test-1' is not onboard-<queue row uuid>" "$work/dl" || die "onboarding's reason"
   alive "${wpids[0]}" || die "the worker stopped"
   ;;
 *) fail "unknown case $case_" ;;
