@@ -3,7 +3,7 @@
  * §3; docs/pipeline.md, "The producer", "Onboarding"). Its story:
  *
  *   configure (-d, --brokers, -X) -> connect to PostgreSQL -> create the Kafka
- *   producer and the topics -> LISTEN sigma_run_requests -> loop {
+ *   producer and the topics -> LISTEN on both channels -> loop {
  *     finish every fan-out of a prices phase left unfinished (a crash);
  *     turn each pending request into a run and fan its prices tasks out;
  *     relay the onboarding queue's pending (and timed-out) rows (relay.c);
