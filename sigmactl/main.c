@@ -11,6 +11,7 @@
  *   synth     a deterministic synthetic universe: prices.csv and Yahoo JSON files
  *   broker    librdkafka's mock Kafka cluster on loopback, for development and tests
  *   run       asks for the nightly run of a date (sigma-producer starts it)
+ *   replay    republishes tasks from a topic's offsets (after a failure was fixed)
  *
  * Exit codes: 0 done, 1 failed (bad input, I/O), 2 usage error.
  */
@@ -46,6 +47,7 @@ static const struct command {
     {"synth", "--end D --out DIR [...]", "a synthetic universe: prices.csv, Yahoo JSON", sg_cmd_synth},
     {"broker", "[--partitions N] [...]", "a Kafka broker for development (librdkafka mock)", sg_cmd_broker},
     {"run", "--date D [--symbols A,B] [-d DB]", "ask for the nightly run of a date (sigma-producer)", sg_cmd_run},
+    {"replay", "--topic T (--from-offset N|--since T)", "republish tasks from a topic's offsets", sg_cmd_replay},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
