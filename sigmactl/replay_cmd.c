@@ -209,7 +209,7 @@ static int take_option(opts *o, int key, const char *arg)
         return 0;
     case 'X':
         if (sg_bus_option(arg, err, sizeof err))
-            return usage_error("-X %s", err);
+            return usage_error("%s", err);
         return 0;
     case 'd': o->conninfo = arg; return 0;
     case 'v': o->verbose++; return 0;
