@@ -9,7 +9,8 @@
  * from each partition's start (--from-offset, or the first message at or
  * after --since) up to its high watermark as it was at the start, so it ends.
  * Keeps the tasks that pass the filters (--failed-only: those whose
- * (run, phase, symbol) has a failed outcome in sigma_run_outcomes), each
+ * (run, phase, symbol) has a failed outcome in sigma_run_outcomes, and the
+ * later phases of that (run, symbol)), each
  * distinct task once, in the order read (a symbol's phases stay in order on
  * its partition), and publishes them again as tasks of their run with the
  * highest attempt seen + 1 (at most 100), awaiting the acknowledgements.
@@ -76,8 +77,8 @@ static void usage(FILE *f)
           "  --since TIME      start at the first message at or after TIME; --until TIME: none after it\n"
           "                    TIME: ISO 8601 (2025-07-15T22:00:00Z, +HH:MM offsets) or epoch milliseconds\n"
           "  --partition P     only partition P; --symbol S, --run R: only that symbol, that run\n"
-          "  --failed-only     only tasks whose (run, phase, symbol) has a failed outcome (reads the\n"
-          "                    ledger: -d or the PG* environment)\n"
+          "  --failed-only     only tasks whose (run, phase, symbol) has a failed outcome, and the later\n"
+          "                    phases of that symbol (reads the ledger: -d or the PG* environment)\n"
           "  --dry-run         list what would be republished; publish nothing\n"
           "  --dead-letters    read the dead-letter topic (bus.topic.deadletter unless --topic): what\n"
           "                    decodes now is republished, the rest stays and is listed with its reason\n"
@@ -315,8 +316,11 @@ static int plan_read(rd_kafka_t *rk, const opts *o, rd_kafka_topic_partition_lis
             rd_kafka_topic_partition_list_destroy(*out);
             return -1;
         }
-        int64_t start = o->since_ms >= 0 ? t->offset : o->from_offset;
-        if (start < 0 || start >= hi) /* -1: no message at or after --since */
+        /* --since: the broker's offset for the time, or, when it answers -1
+         * ("none at or after"; librdkafka's mock broker answers that to every
+         * lookup), the partition from its start: judge() filters by time. */
+        int64_t start = o->since_ms >= 0 ? (t->offset >= 0 ? t->offset : lo) : o->from_offset;
+        if (start >= hi)
             continue;
         if (start < lo)
             start = lo;
@@ -388,10 +392,10 @@ static int judge(const opts *o, const rd_kafka_message_t *m, items *it, tally *c
     sg_task t;
     char why[512];
     c->read++;
-    if (o->until_ms >= 0) {
+    if (o->until_ms >= 0 || o->since_ms >= 0) {
         rd_kafka_timestamp_type_t tt;
         int64_t ts = rd_kafka_message_timestamp(m, &tt);
-        if (ts > o->until_ms) {
+        if ((o->until_ms >= 0 && ts > o->until_ms) || (o->since_ms >= 0 && ts < o->since_ms)) {
             c->filtered++;
             return 0;
         }
@@ -461,8 +465,10 @@ static int read_topic(sg_bus *consumer, const opts *o, items *it, tally *c, char
 
 /* ---- --failed-only -------------------------------------------------------------------- */
 
-/* Keeps the items whose (run, phase, symbol) has a failed outcome: one query
- * for all of them. */
+/* Keeps the items whose (run, phase, symbol) has a failed outcome, and those
+ * of a later phase of a (run, symbol) that failed before: they ran on what was
+ * missing (metrics of a symbol without prices can be ok, and wrong). One
+ * query for all of them. */
 static int only_failed(const char *conninfo, items *it, char *err, size_t errlen)
 {
     if (!it->n)
@@ -488,8 +494,12 @@ static int only_failed(const char *conninfo, items *it, char *err, size_t errlen
     else if ((s = sg_store_connect(conninfo, err, errlen)) &&
              (r = sg_store_query(s, "--failed-only: the ledger's failed outcomes",
                                  "SELECT t.i - 1 FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY"
-                                 " AS t(r, p, s, i) JOIN sigma_run_outcomes o ON o.batch_run_id = t.r AND"
-                                 " o.phase = t.p AND o.symbol = t.s WHERE o.outcome = 'failed' ORDER BY t.i",
+                                 " AS t(r, p, s, i) WHERE EXISTS (SELECT 1 FROM sigma_run_outcomes o"
+                                 "   WHERE o.batch_run_id = t.r AND o.symbol = t.s AND o.outcome = 'failed'"
+                                 "   AND array_position(ARRAY['prices', 'factors', 'metrics'], o.phase)"
+                                 "    <= coalesce(array_position(ARRAY['prices', 'factors', 'metrics'], t.p), 0)"
+                                 "   OR o.batch_run_id = t.r AND o.symbol = t.s AND o.phase = t.p AND o.outcome = 'failed')"
+                                 " ORDER BY t.i",
                                  3, (const char *const *)p, err, errlen))) {
         size_t k = 0;
         for (int i = 0; i < PQntuples(r); i++)

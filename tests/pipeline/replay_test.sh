@@ -15,8 +15,9 @@ case_=$5
 work=$(mktemp -d /tmp/sigma-replay-test.XXXXXX)
 chmod 755 "$work"
 pids=()
+prog=()
 cleanup() {
-    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}" "${prog[@]}"; do kill -9 "$p" 2>/dev/null || true; done
     fakeprov_stop >/dev/null 2>&1 || true
     "$src/scripts/pg.sh" stop "$work/pg" >/dev/null 2>&1 || true
     rm -rf "$work"
@@ -63,7 +64,6 @@ stop_all() { # SIGTERM to the pipeline's programs and the broker; each must exit
     wait "$broker" || true
     ! grep -l 'Sanitizer' "$work"/*.log || fail "a sanitizer report"
 }
-prog=()
 # start_pipeline CONNINFO NWORKERS [-X ...]: coordinator, producer, workers.
 start_pipeline() {
     local db=$1 n=$2
@@ -178,7 +178,7 @@ case_deadletters() {
         fail "the dead-letter topic changed"
     echo "== --since after everything: nothing read"
     "$bin/sigmactl" replay --topic sigma.tasks --since "$(($(date +%s) * 1000 + 60000))" >"$work/out2" || fail "since"
-    grep -q "^read 0, matched 0, republished 0" "$work/out2" || fail "since: $(cat "$work/out2")"
+    grep -q "^read 1, matched 0, republished 0 (0 not tasks, 1 filtered out" "$work/out2" || fail "since: $(cat "$work/out2")"
     "$bin/sigmactl" replay --topic sigma.tasks --since 2000-01-01T00:00:00Z --symbol GOOD --dry-run >"$work/out3" ||
         fail "since ISO"
     grep -q "^read 1, matched 1" "$work/out3" || fail "since ISO: $(cat "$work/out3")"
@@ -255,15 +255,17 @@ case_night() {
     local failed
     failed=$(q "SELECT failed_jobs FROM batch_run_history")
     ((failed >= 20)) || fail "failed_jobs $failed"
+    local expect
+    expect=$(q "SELECT count(*) FROM sigma_run_outcomes WHERE symbol LIKE 'FL%'") # every phase of the 20
     echo "   failed_jobs $failed ($(q "SELECT string_agg(DISTINCT phase, ',') FROM sigma_run_outcomes WHERE outcome='failed'"))"
 
     echo "== the fault fixed, replay --failed-only: completed, rows equal the clean night's"
     fp_get /_fault/off >/dev/null
     "$bin/sigmactl" replay --topic sigma.tasks --from-offset 0 --failed-only --dry-run -d "$ci" >"$work/dry" || fail "dry run"
-    grep -q "^read [0-9]*, matched $failed, republished 0 (dry run)" "$work/dry" || fail "dry run: $(tail -1 "$work/dry")"
+    grep -q "^read [0-9]*, matched $expect, republished 0 (dry run)" "$work/dry" || fail "dry run: $(tail -1 "$work/dry")"
     "$bin/sigmactl" replay --topic sigma.tasks --from-offset 0 --failed-only -d "$ci" >"$work/replay" ||
         fail "replay: $(cat "$work/replay")"
-    grep -q "^read [0-9]*, matched $failed, republished $failed " "$work/replay" || fail "replay: $(cat "$work/replay")"
+    grep -q "^read [0-9]*, matched $expect, republished $expect " "$work/replay" || fail "replay: $(cat "$work/replay")"
     await 180 is "SELECT status || ',' || completed_jobs || ',' || failed_jobs || ',' || (error_summary ? 'failed')
         FROM batch_run_history" "completed,$((NSYM * 3)),0,false" ||
         fail "not completed after the replay: $(q "SELECT status, failed_jobs FROM batch_run_history")"
