@@ -5,7 +5,8 @@
  * (sg_store_unit: it may run twice, so it starts from scratch) or runs inside
  * the caller's unit (the coordinator's batch). Uniqueness is the database's:
  * one pending request per date and one open run per date are partial unique
- * indexes, one outcome per (run, phase, symbol) is "WHERE outcome IS NULL".
+ * indexes, one outcome per (run, phase, symbol) is "WHERE outcome IS NULL"
+ * (or a failure an ok replaces).
  */
 #include "runs.h"
 
