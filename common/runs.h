@@ -8,7 +8,8 @@
  * and closes: requests (one pending per date), opening a run from a request
  * (at most one open run per date), recording an event's outcome once (an
  * ok may replace a failure: a replay), recounting a closed run, deadlines,
- * moving a run to its next phase or closing it, and publishing a phase's tasks for the symbols without an outcome (publish, await the
+ * moving a run to its next phase or closing it, and publishing a phase's
+ * tasks for the symbols without an outcome (publish, await the
  * acknowledgements, then mark the phase fanned out). SQL only with parameters.
  * Must not: decide when to run (the programs' loops do), consume from Kafka,
  * or know what a worker does with a task.
