@@ -62,6 +62,10 @@ static setting settings[] = {
     {"provider.polygon.rate", "SIGMA_POLYGON_RATE", "0.0833", "Polygon requests per second (5 per minute, free plan)",
      POSITIVE(1000000), NULL},
     {"provider.polygon.burst", "SIGMA_POLYGON_BURST", "5", "Polygon burst", INT(1, 1000000), NULL},
+    {"provider.shared_budget", "SIGMA_SHARED_BUDGET", "1",
+     "1: the pipeline's workers share each provider's rate and burst through PostgreSQL (migration 0006); "
+     "0: each process has its own",
+     INT(0, 1), NULL},
     {"provider.polygon.max_pages", "SIGMA_POLYGON_MAX_PAGES", "100",
      "most Polygon pages (next_url) followed for one symbol", INT(1, 100000), NULL},
     {"http.parallel", "SIGMA_HTTP_PARALLEL", "16", "transfers in flight at once", INT(1, 1024), NULL},

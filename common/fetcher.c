@@ -31,7 +31,21 @@
 
 typedef struct bucket {
     double tokens, rate, burst;
+    double expires_ms, ask_after_ms; /* shared budget: tokens held until; next take not before */
 } bucket;
+
+/* Shared budget: tokens are taken 50 ms of the rate at a time (fewer round
+ * trips at high rates) and dropped when unused for HOLD_MS, so tokens taken
+ * long ago never add to a later burst. */
+#define BATCH_S 0.05
+#define HOLD_MS 100.0
+
+static sg_fetch_budget shared;
+
+void sg_fetch_set_budget(const sg_fetch_budget *b)
+{
+    shared = b ? *b : (sg_fetch_budget){0};
+}
 
 /* A progress line once waiting has lasted this long, then at most every PROGRESS_EVERY_MS. */
 #define PROGRESS_AFTER_MS 2000.0
@@ -48,6 +62,7 @@ typedef struct run {
     long connect_ms, timeout_ms;
     double backoff_ms, retry_after_max_ms, last_ms;
     bucket buckets[SG_NPROVIDERS];
+    bool shared; /* tokens come from the shared budget, not refills */
     unsigned long long rng;
     sg_fetch_done_fn on_done;
     void *ctx;
@@ -323,6 +338,8 @@ static void refill(run *r)
 {
     double t = sg_clock_ms(), dt = (t - r->last_ms) / 1e3;
     r->last_ms = t;
+    if (r->shared)
+        return;
     for (int p = 0; p < SG_NPROVIDERS; p++) {
         bucket *b = &r->buckets[p];
         b->tokens = fmin(b->burst, b->tokens + dt * b->rate);
@@ -343,6 +360,49 @@ static bool first_page(run *r, sg_fetch_job *j)
     return !problem;
 }
 
+/* Tokens of p from the shared budget: false (and *wait) when none came. An
+ * unreachable database spends no request: it waits a second and asks again. */
+static bool take_shared(run *r, sg_provider p, double t, double *wait)
+{
+    bucket *b = &r->buckets[p];
+    if (t < b->ask_after_ms) {
+        *wait = fmin(*wait, b->ask_after_ms - t);
+        return false;
+    }
+    char err[512];
+    double w = 0;
+    int want = (int)fmax(1, fmin(b->burst, floor(b->rate * BATCH_S)));
+    int got = shared.take(shared.ctx, p, b->rate, b->burst, want, &w, err, sizeof err);
+    if (got < 0) {
+        sg_log(SG_LOG_WARN, "fetch: %s (no %s request until the budget answers)", err, sg_provider_name(p));
+        w = 1000;
+    }
+    if (got <= 0) {
+        b->ask_after_ms = t + fmax(w, 1);
+        *wait = fmin(*wait, fmax(w, 1));
+        return false;
+    }
+    b->tokens = got;
+    b->expires_ms = t + HOLD_MS;
+    return true;
+}
+
+/* One token of p for a network request: false (and *wait) when none yet. */
+static bool take_token(run *r, sg_provider p, double t, double *wait)
+{
+    bucket *b = &r->buckets[p];
+    if (r->shared && b->tokens >= 1 && t > b->expires_ms)
+        b->tokens = 0; /* held too long: spent nowhere, never saved up */
+    if (b->tokens < 1) {
+        if (r->shared)
+            return take_shared(r, p, t, wait) && (b->tokens -= 1, true);
+        *wait = fmin(*wait, (1 - b->tokens) / b->rate * 1e3);
+        return false;
+    }
+    b->tokens -= 1;
+    return true;
+}
+
 /* Starts what may start; returns how long to wait for the next due retry or token. */
 static long dispatch(run *r)
 {
@@ -357,14 +417,9 @@ static long dispatch(run *r)
         }
         if (!j->url && !first_page(r, j))
             continue;
-        bucket *b = &r->buckets[provider_of(r, j)];
-        if (is_network(j->url)) {
-            if (b->tokens < 1) {
-                j->token_wait = true;
-                wait = fmin(wait, (1 - b->tokens) / b->rate * 1e3);
-                continue;
-            }
-            b->tokens -= 1;
+        if (is_network(j->url) && !take_token(r, provider_of(r, j), t, &wait)) {
+            j->token_wait = true;
+            continue;
         }
         if (start(r, j))
             next_provider(r, j, false, "cannot start a transfer (out of memory)");
@@ -434,8 +489,9 @@ int sg_fetch_run(sg_fetch_job *jobs, size_t n, const sg_provider *order, int nor
     for (int p = 0; p < SG_NPROVIDERS; p++) {
         r.buckets[p].rate = fmax(1e-6, sg_config_number(rate_setting[p][0]));
         r.buckets[p].burst = fmax(1, sg_config_number(rate_setting[p][1]));
-        r.buckets[p].tokens = r.buckets[p].burst;
+        r.buckets[p].tokens = shared.take ? 0 : r.buckets[p].burst;
     }
+    r.shared = shared.take != NULL;
     for (size_t i = 0; i < n; i++) {
         sg_fetch_job *j = &jobs[i];
         memset(&j->status, 0, sizeof *j - offsetof(sg_fetch_job, status));

@@ -3,7 +3,8 @@
  * with the curl multi interface.
  *
  * Owns: concurrency (transfers in flight), politeness (a token bucket per
- * provider, for network requests only: file:// reads are not rate-limited), retries of 429, 5xx, timeouts and connection errors with
+ * provider, for network requests only: file:// reads are not rate-limited;
+ * or, when a shared budget is set, tokens taken from it), retries of 429, 5xx, timeouts and connection errors with
  * exponential backoff and jitter, honoring Retry-After, timeouts, gzip,
  * connection reuse, Polygon's pagination (a page limit and a check for pages
  * seen before), progress lines during long waits, and the cascade: a symbol one
@@ -58,5 +59,18 @@ typedef int (*sg_fetch_done_fn)(sg_fetch_job *job, void *ctx);
 int sg_fetch_run(sg_fetch_job *jobs, size_t n, const sg_provider *order, int norder, sg_fetch_done_fn on_done,
                  void *ctx, char *err, size_t errlen);
 void sg_fetch_job_free(sg_fetch_job *job);
+
+/* A request budget shared with other processes (common/budget.h): take asks
+ * for up to want requests of provider p at rate/burst and returns how many
+ * were granted (0..want), with *wait_ms set when none, or -1 with err. */
+typedef struct sg_fetch_budget {
+    int (*take)(void *ctx, sg_provider p, double rate, double burst, int want, double *wait_ms, char *err,
+                size_t errlen);
+    void *ctx;
+} sg_fetch_budget;
+
+/* From now on every run of this process takes its http(s) tokens from b
+ * instead of its own buckets (NULL: its own buckets again). */
+void sg_fetch_set_budget(const sg_fetch_budget *b);
 
 #endif

@@ -5,7 +5,8 @@
  * (sg_store_unit: it may run twice, so it starts from scratch) or runs inside
  * the caller's unit (the coordinator's batch). Uniqueness is the database's:
  * one pending request per date and one open run per date are partial unique
- * indexes, one outcome per (run, phase, symbol) is "WHERE outcome IS NULL".
+ * indexes, one outcome per (run, phase, symbol) is "WHERE outcome IS NULL"
+ * (or a failure an ok replaces).
  */
 #include "runs.h"
 
@@ -341,6 +342,11 @@ int sg_runs_fan_out(sg_store *s, sg_bus *b, const char *run, const char *phase, 
 
 /* ---- recording outcomes -------------------------------------------------------------------- */
 
+/* The rule (docs/pipeline.md, "Replay"): the first outcome is recorded; a
+ * later ok replaces a recorded failure (a replay after the cause was fixed,
+ * whatever its attempt: events carry none, and a stale ok is as true as a
+ * new one); anything else is a duplicate. An ok is never downgraded, so a
+ * late duplicate of a failure cannot undo a replay's success. */
 int sg_runs_record(sg_store *s, const sg_event *e, sg_run_record *out, char *err, size_t errlen)
 {
     char rows[24], elapsed[24];
@@ -351,14 +357,18 @@ int sg_runs_record(sg_store *s, const sg_event *e, sg_run_record *out, char *err
     PGresult *r = sg_store_query(s, "record outcome",
                                  "UPDATE sigma_run_outcomes SET outcome = $4, reason = $5, rows_written = $6::bigint,"
                                  " worker = $7, elapsed_ms = $8::bigint, recorded_at = now()"
-                                 " WHERE batch_run_id = $1 AND phase = $2 AND symbol = $3 AND outcome IS NULL RETURNING 1",
+                                 " WHERE batch_run_id = $1 AND phase = $2 AND symbol = $3"
+                                 " AND (outcome IS NULL OR (outcome = 'failed' AND $4 = 'ok'))"
+                                 " RETURNING (SELECT o.outcome FROM sigma_run_outcomes o WHERE o.batch_run_id = $1"
+                                 "   AND o.phase = $2 AND o.symbol = $3) IS NOT NULL",
                                  8, p, err, errlen);
     if (!r)
         return -1;
     int n = PQntuples(r);
+    bool upgraded = n == 1 && PQgetvalue(r, 0, 0)[0] == 't'; /* the subquery sees the row as it was */
     PQclear(r);
     if (n == 1) {
-        *out = SG_RECORD_NEW;
+        *out = upgraded ? SG_RECORD_UPGRADED : SG_RECORD_NEW;
         return 0;
     }
     r = sg_store_query(s, "record duplicate",
@@ -379,13 +389,14 @@ static const char *next_phase(const char *phase)
     return strcmp(phase, "prices") == 0 ? "factors" : strcmp(phase, "factors") == 0 ? "metrics" : NULL;
 }
 
-/* Closes the run: completed unless some phase has no ok outcome at all
- * (docs/pipeline.md, "Closing a run"); error_summary keeps batch_type and
- * calc_date and lists the failures (at most 1000, with their count). */
-static int close_run(sg_store *s, const char *run, char *err, size_t errlen)
+/* The run's counts, status and error_summary from its ledger: completed
+ * unless some phase has no ok outcome at all (docs/pipeline.md, "Closing a
+ * run"); error_summary keeps batch_type and calc_date and lists the failures
+ * (at most 1000, with their count), or none when nothing failed any more. */
+static int summarize(sg_store *s, const char *run, char *err, size_t errlen)
 {
     return run_sql(
-        s, "close run",
+        s, "run counts",
         "WITH c AS (SELECT count(*) FILTER (WHERE outcome = 'ok') AS ok,"
         "   count(*) FILTER (WHERE outcome = 'failed') AS failed, count(*) AS total,"
         "   bool_or(NOT has_ok) AS some_phase_all_failed FROM ("
@@ -396,13 +407,32 @@ static int close_run(sg_store *s, const char *run, char *err, size_t errlen)
         "   WHERE batch_run_id = $1 AND outcome = 'failed' ORDER BY phase, symbol LIMIT 1000) y)"
         " UPDATE batch_run_history h SET"
         "   status = CASE WHEN c.some_phase_all_failed THEN 'failed' ELSE 'completed' END,"
-        "   total_jobs = c.total, completed_jobs = c.ok, failed_jobs = c.failed, completed_at = now(),"
-        "   error_summary = coalesce(h.error_summary, '{}'::jsonb) || CASE WHEN c.failed = 0 THEN '{}'::jsonb"
+        "   total_jobs = c.total, completed_jobs = c.ok, failed_jobs = c.failed,"
+        "   completed_at = coalesce(h.completed_at, now()),"
+        "   error_summary = (coalesce(h.error_summary, '{}'::jsonb) - 'failed_count' - 'failed')"
+        "     || CASE WHEN c.failed = 0 THEN '{}'::jsonb"
         "     ELSE jsonb_build_object('failed_count', c.failed, 'failed', f.list) END"
         " FROM c, f WHERE h.batch_run_id = $1",
-        1, &run, err, errlen) ||
-        run_sql(s, "close run", "UPDATE sigma_runs SET phase = 'done', closed_at = now() WHERE batch_run_id = $1", 1,
-                &run, err, errlen);
+        1, &run, err, errlen);
+}
+
+static int close_run(sg_store *s, const char *run, char *err, size_t errlen)
+{
+    return summarize(s, run, err, errlen) ||
+           run_sql(s, "close run", "UPDATE sigma_runs SET phase = 'done', closed_at = now() WHERE batch_run_id = $1", 1,
+                   &run, err, errlen);
+}
+
+int sg_runs_recount(sg_store *s, const char *run, bool *closed, char *err, size_t errlen)
+{
+    PGresult *r = sg_store_query(s, "recount run",
+                                 "SELECT 1 FROM sigma_runs WHERE batch_run_id = $1 AND closed_at IS NOT NULL FOR UPDATE",
+                                 1, &run, err, errlen);
+    if (!r)
+        return -1;
+    *closed = PQntuples(r) == 1;
+    PQclear(r);
+    return *closed ? summarize(s, run, err, errlen) : 0;
 }
 
 static int advance(sg_store *s, const char *run, const char *phase, sg_run_step *step, char *err, size_t errlen)

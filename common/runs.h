@@ -6,9 +6,10 @@
  * Owns: every statement on sigma_run_requests, sigma_runs and
  * sigma_run_outcomes, and the rows of batch_run_history the pipeline opens
  * and closes: requests (one pending per date), opening a run from a request
- * (at most one open run per date), recording an event's outcome once,
- * deadlines, moving a run to its next phase or closing it, and publishing a
- * phase's tasks for the symbols without an outcome (publish, await the
+ * (at most one open run per date), recording an event's outcome once (an
+ * ok may replace a failure: a replay), recounting a closed run, deadlines,
+ * moving a run to its next phase or closing it, and publishing a phase's
+ * tasks for the symbols without an outcome (publish, await the
  * acknowledgements, then mark the phase fanned out). SQL only with parameters.
  * Must not: decide when to run (the programs' loops do), consume from Kafka,
  * or know what a worker does with a task.
@@ -82,11 +83,19 @@ int sg_runs_fan_out(sg_store *s, sg_bus *b, const char *run, const char *phase, 
 
 typedef enum sg_run_record {
     SG_RECORD_NEW,       /* the first outcome of (run, phase, symbol) */
+    SG_RECORD_UPGRADED,  /* an ok replacing a recorded failure (a replay) */
     SG_RECORD_DUPLICATE, /* it had one: counted in duplicates, nothing else */
     SG_RECORD_UNKNOWN,   /* no such (run, phase, symbol) in the ledger */
 } sg_run_record;
 
+/* Records an event's outcome: the first one, or an ok over a failure; an
+ * ok is never replaced (docs/pipeline.md, "Replay"). */
 int sg_runs_record(sg_store *s, const sg_event *e, sg_run_record *out, char *err, size_t errlen);
+
+/* When the run is closed: its counts, status and error_summary recomputed
+ * from the ledger (after an upgrade), *closed set. An open run is left to
+ * its close. */
+int sg_runs_recount(sg_store *s, const char *run, bool *closed, char *err, size_t errlen);
 
 typedef enum sg_run_step {
     SG_STEP_NONE,     /* the phase waits for outcomes (or the run is closed) */

@@ -27,31 +27,41 @@ typedef struct batch {
     char **touched;         /* runs the batch touched (pointers into ev) */
     sg_run_step *step;      /* per touched run */
     size_t ntouched;
+    char **upgraded;        /* runs with an upgraded outcome (a replay) */
+    bool *recounted;        /* per upgraded run: it was closed, its counts redone */
+    size_t nupgraded;
 } batch;
 
-static void touch(batch *b, const char *run)
+static void add_run(char **list, size_t *n, const char *run)
 {
-    for (size_t i = 0; i < b->ntouched; i++)
-        if (strcmp(b->touched[i], run) == 0)
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(list[i], run) == 0)
             return;
-    b->touched[b->ntouched++] = (char *)run;
+    list[(*n)++] = (char *)run;
 }
 
 static int batch_unit(sg_store *s, void *arg, char *err, size_t errlen)
 {
     batch *b = arg;
     int timeout = (int)sg_config_number("coordinator.phase_timeout_s");
-    b->ntouched = 0;
+    b->ntouched = b->nupgraded = 0;
     for (size_t i = 0; i < b->n; i++) {
         if (b->why[i][0])
             continue;
         if (sg_runs_record(s, &b->ev[i], &b->result[i], err, errlen))
             return -1;
-        if (b->result[i] == SG_RECORD_NEW)
-            touch(b, b->ev[i].run);
+        if (b->result[i] == SG_RECORD_NEW || b->result[i] == SG_RECORD_UPGRADED)
+            add_run(b->touched, &b->ntouched, b->ev[i].run);
+        if (b->result[i] == SG_RECORD_UPGRADED)
+            add_run(b->upgraded, &b->nupgraded, b->ev[i].run);
     }
     for (size_t i = 0; i < b->ntouched; i++)
         if (sg_runs_check(s, b->touched[i], timeout, &b->step[i], err, errlen))
+            return -1;
+    /* A closed run's counts follow its replayed symbols; an open one's are
+     * computed when it closes. */
+    for (size_t i = 0; i < b->nupgraded; i++)
+        if (sg_runs_recount(s, b->upgraded[i], &b->recounted[i], err, errlen))
             return -1;
     return 0;
 }
@@ -73,6 +83,11 @@ static void log_results(const batch *b)
         const sg_event *e = &b->ev[i];
         if (b->why[i][0] || b->result[i] == SG_RECORD_NEW)
             continue;
+        if (b->result[i] == SG_RECORD_UPGRADED) {
+            sg_log(SG_LOG_INFO, "replayed outcome: run %s phase %s symbol %s is ok now (was failed)", e->run,
+                   sg_phase_name(e->phase), e->symbol);
+            continue;
+        }
         sg_log(SG_LOG_WARN, "%s event ignored: run %s phase %s symbol %s (%s [%d] @%lld)",
                b->result[i] == SG_RECORD_DUPLICATE ? "duplicate" : "unknown", e->run, sg_phase_name(e->phase),
                e->symbol, rd_kafka_topic_name(b->msgs[i]->rkt), (int)b->msgs[i]->partition,
@@ -81,6 +96,9 @@ static void log_results(const batch *b)
     for (size_t i = 0; i < b->ntouched; i++)
         if (b->step[i] != SG_STEP_NONE)
             sg_log(SG_LOG_INFO, "run %s: %s", b->touched[i], b->step[i] == SG_STEP_CLOSED ? "closed" : "next phase");
+    for (size_t i = 0; i < b->nupgraded; i++)
+        if (b->recounted[i])
+            sg_log(SG_LOG_INFO, "run %s: closed run recounted after a replay", b->upgraded[i]);
 }
 
 /* After the commit: the next phases, then the dead letters, then offsets. */
@@ -119,8 +137,10 @@ int sg_coord_batch(sg_store *s, sg_bus *producer, sg_bus *consumer, rd_kafka_mes
     b.result = calloc(n, sizeof *b.result);
     b.touched = calloc(n, sizeof *b.touched);
     b.step = calloc(n, sizeof *b.step);
+    b.upgraded = calloc(n, sizeof *b.upgraded);
+    b.recounted = calloc(n, sizeof *b.recounted);
     int rc = -1;
-    if (!b.ev || !b.why || !b.result || !b.touched || !b.step)
+    if (!b.ev || !b.why || !b.result || !b.touched || !b.step || !b.upgraded || !b.recounted)
         snprintf(err, errlen, "batch of %zu events: out of memory", n);
     else {
         decode_all(&b);
@@ -135,6 +155,8 @@ int sg_coord_batch(sg_store *s, sg_bus *producer, sg_bus *consumer, rd_kafka_mes
     free(b.result);
     free(b.touched);
     free(b.step);
+    free(b.upgraded);
+    free(b.recounted);
     return rc;
 }
 

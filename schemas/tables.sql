@@ -16,6 +16,32 @@ SET client_min_messages = warning;
 SET row_security = off;
 
 --
+-- Name: sigma_budget_take(text, double precision, double precision, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sigma_budget_take(p_provider text, p_rate double precision, p_burst double precision, p_want integer) RETURNS TABLE(granted integer, wait_ms double precision)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    t DOUBLE PRECISION;
+    last TIMESTAMPTZ;
+    now_ts TIMESTAMPTZ;
+BEGIN
+    INSERT INTO sigma_provider_budget (provider, tokens, refilled_at) VALUES (p_provider, p_burst, clock_timestamp())
+        ON CONFLICT (provider) DO NOTHING;
+    SELECT b.tokens, b.refilled_at INTO t, last FROM sigma_provider_budget b WHERE b.provider = p_provider FOR UPDATE;
+    now_ts := greatest(clock_timestamp(), last);
+    t := least(p_burst, t + p_rate * extract(epoch FROM now_ts - last)::double precision);
+    granted := greatest(0, least(p_want, floor(t)::integer));
+    t := t - granted;
+    wait_ms := CASE WHEN granted > 0 THEN 0 ELSE (1 - t) / p_rate * 1000 END;
+    UPDATE sigma_provider_budget SET tokens = t, refilled_at = now_ts WHERE provider = p_provider;
+    RETURN NEXT;
+END
+$$;
+
+
+--
 -- Name: sigma_run_requests_notify(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -153,6 +179,17 @@ CREATE TABLE public.positions (
     exit_date date,
     deleted_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: sigma_provider_budget; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sigma_provider_budget (
+    provider text NOT NULL,
+    tokens double precision NOT NULL,
+    refilled_at timestamp with time zone NOT NULL
 );
 
 
@@ -418,6 +455,14 @@ ALTER TABLE ONLY public.portfolios
 
 ALTER TABLE ONLY public.positions
     ADD CONSTRAINT positions_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: sigma_provider_budget sigma_provider_budget_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sigma_provider_budget
+    ADD CONSTRAINT sigma_provider_budget_pkey PRIMARY KEY (provider);
 
 
 --

@@ -15,5 +15,6 @@ int sg_cmd_synth(int argc, char **argv);                 /* a synthetic universe
 int sg_cmd_broker(int argc, char **argv);                /* the mock Kafka cluster, for development */
 int sg_cmd_run(int argc, char **argv);                   /* a request for the nightly run */
 int sg_cmd_onboard(int argc, char **argv);               /* symbols into symbol_onboarding_queue */
+int sg_cmd_replay(int argc, char **argv);                /* tasks republished from a topic's offsets */
 
 #endif

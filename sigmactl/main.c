@@ -12,6 +12,7 @@
  *   broker    librdkafka's mock Kafka cluster on loopback, for development and tests
  *   run       asks for the nightly run of a date (sigma-producer starts it)
  *   onboard   queues symbols for onboarding, as the web app does
+ *   replay    republishes tasks from a topic's offsets (after a failure was fixed)
  *
  * Exit codes: 0 done, 1 failed (bad input, I/O), 2 usage error.
  */
@@ -48,6 +49,7 @@ static const struct command {
     {"broker", "[--partitions N] [...]", "a Kafka broker for development (librdkafka mock)", sg_cmd_broker},
     {"run", "--date D [--symbols A,B] [-d DB]", "ask for the nightly run of a date (sigma-producer)", sg_cmd_run},
     {"onboard", "SYMBOL... [--wait] [...]", "queue symbols for onboarding, as the web app does", sg_cmd_onboard},
+    {"replay", "--topic T (--from-offset N|--since T)", "republish tasks from a topic's offsets", sg_cmd_replay},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -24,6 +24,8 @@
 #include "log.h"
 #include "phases.h"
 #include "store.h"
+#include "budget.h"
+#include "fetcher.h"
 
 static const char usage_text[] =
     "usage: sigma-worker [-d CONNINFO] [--brokers HOST:PORT,...] [-X name=value]... [--id NAME] [-v]\n"
@@ -54,6 +56,7 @@ typedef struct worker {
     wk_env env;
     wk_batch *batch;
     sg_bus *consumer, *producer;
+    sg_budget *budget; /* the group's provider budget (provider.shared_budget) */
 } worker;
 
 /* Revocation: commit what is finished (stored offsets), drop the rest. */
@@ -87,8 +90,15 @@ static int create(worker *w, const sg_daemon *o)
         sg_log(SG_LOG_ERROR, "%s", err);
         return -1;
     }
-    sg_log(SG_LOG_INFO, "worker %s: consuming %s and %s in group %s", o->id, topics[0], topics[1],
-           sg_config_get("bus.group"));
+    if (sg_config_number("provider.shared_budget") != 0) {
+        if (!(w->budget = sg_budget_open(o->conninfo, err, sizeof err))) {
+            sg_log(SG_LOG_ERROR, "provider budget: %s", err);
+            return -1;
+        }
+        sg_fetch_set_budget(&(sg_fetch_budget){sg_budget_take, w->budget});
+    }
+    sg_log(SG_LOG_INFO, "worker %s: consuming %s and %s in group %s (provider budget: %s)", o->id, topics[0],
+           topics[1], sg_config_get("bus.group"), w->budget ? "shared" : "this process's own");
     return 0;
 }
 
@@ -169,6 +179,8 @@ int main(int argc, char **argv)
     sg_bus_free(w.producer);
     wk_batch_free(w.batch);
     sg_store_close(w.env.store);
+    sg_fetch_set_budget(NULL);
+    sg_budget_close(w.budget);
     sg_daemon_close();
     return rc;
 }

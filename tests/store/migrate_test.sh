@@ -7,11 +7,16 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh" "$1" "$2"
 schema() { pg_dump -s "$ci" | grep -v '^\\\(un\)\?restrict'; }
+# The migration files: how many, the last, and how many come after version V.
+nmig=$(ls "$src/migrations"/*.up.sql | wc -l)
+last=$(basename "$(ls "$src/migrations"/*.up.sql | sort | tail -1)" .up.sql)
+after() { ls "$src/migrations"/*.up.sql | xargs -n1 basename | awk -v v="$1" 'substr($0, 1, 4) + 0 > v' | wc -l; }
 
 echo "== up from empty"
 "$sigmactl" migrate up -d "$ci" | tee "$work/out"
 grep -q "applied 0005_onboarding" "$work/out" || fail "0005 not applied"
-[[ $(q "SELECT count(*) FROM sigmabatch_schema_migrations") == 5 ]] || fail "5 versions recorded"
+grep -q "applied 0004_pipeline" "$work/out" || fail "0004 not applied"
+[[ $(q "SELECT count(*) FROM sigmabatch_schema_migrations") == "$nmig" ]] || fail "$nmig versions recorded"
 [[ $(q "SELECT count(*) FROM factor_definitions") == 13 ]] || fail "13 factor definitions seeded"
 q "SELECT column_name FROM information_schema.columns WHERE table_name='symbol_universe' AND column_name IN ('added_source','last_price_date','last_factor_date')" | wc -l | grep -qx 3 || fail "symbol_universe columns"
 schema >"$work/schema1.sql"
@@ -31,8 +36,8 @@ schema >"$work/schema2.sql"
 diff "$work/schema1.sql" "$work/schema2.sql" || fail "schema differs after down --all + up"
 
 echo "== down --steps 1 reverts only the last"
-grep -qx "reverted 0005_onboarding" <<<"$("$sigmactl" migrate down --steps 1 -d "$ci")" || fail "down 1"
-grep -q "0005_onboarding *pending" <<<"$("$sigmactl" migrate status -d "$ci")" || fail "status after down"
+grep -qx "reverted $last" <<<"$("$sigmactl" migrate down --steps 1 -d "$ci")" || fail "down 1"
+grep -q "$last *pending" <<<"$("$sigmactl" migrate status -d "$ci")" || fail "status after down"
 "$sigmactl" migrate up -d "$ci" >/dev/null
 
 echo "== a changed applied file is refused"
@@ -42,12 +47,12 @@ if "$sigmactl" migrate up -d "$ci" --dir "$work/mig" 2>"$work/err"; then fail "c
 grep -q "0002_v2_batch_tables.up.sql was changed after it was applied" "$work/err" || { cat "$work/err"; fail "message"; }
 
 echo "== factor definitions: an existing name is kept as it is"
-"$sigmactl" migrate down --steps 3 -d "$ci" >/dev/null
+"$sigmactl" migrate down --steps "$(after 2)" -d "$ci" >/dev/null
 q "INSERT INTO factor_definitions (name, factor_type, calculation_method, etf_proxy, display_order) VALUES ('Size Spread', 'spread', 'OLS_SPREAD', 'IWM-SPY', 12)"
 "$sigmactl" migrate up -d "$ci" >/dev/null
 [[ $(q "SELECT factor_type || '/' || etf_proxy FROM factor_definitions WHERE name='Size Spread'") == "spread/IWM-SPY" ]] || fail "existing definition changed"
 [[ $(q "SELECT count(*) FROM factor_definitions") == 13 ]] || fail "13 definitions"
-"$sigmactl" migrate down --steps 3 -d "$ci" >/dev/null
+"$sigmactl" migrate down --steps "$(after 2)" -d "$ci" >/dev/null
 [[ $(q "SELECT count(*) FROM factor_definitions") == 1 ]] || fail "down removed the pre-existing definition"
 "$sigmactl" migrate up -d "$ci" >/dev/null
 
@@ -59,7 +64,7 @@ pa=$!
 pb=$!
 wait $pa || { cat "$work/a"; fail "first concurrent up failed"; }
 wait $pb || { cat "$work/b"; fail "second concurrent up failed"; }
-[[ $(cat "$work/a" "$work/b" | grep -c '^applied') == 5 ]] || { cat "$work/a" "$work/b"; fail "each migration applied once"; }
+[[ $(cat "$work/a" "$work/b" | grep -c '^applied') == "$nmig" ]] || { cat "$work/a" "$work/b"; fail "each migration applied once"; }
 schema >"$work/schema3.sql"
 diff "$work/schema1.sql" "$work/schema3.sql" || fail "schema after concurrent up"
 
@@ -85,13 +90,14 @@ echo "== 0005: the queue's NOTIFY, its claim index, its attempts column; down re
 q "SELECT count(*) FROM symbol_onboarding_queue WHERE attempts = 0" >/dev/null || fail "attempts column"
 [[ $(q "SELECT count(*) FROM pg_indexes WHERE indexname IN ('symbol_onboarding_queue_claim', 'symbol_onboarding_queue_processing')") == 2 ]] || fail "0005 indexes"
 rows_before=$(q "SELECT count(*) FROM symbol_onboarding_queue")
-"$sigmactl" migrate down --steps 1 -d "$ci" >/dev/null
+"$sigmactl" migrate down --steps "$(after 4)" -d "$ci" >/dev/null
 [[ $(q "SELECT count(*) FROM pg_proc WHERE proname = 'symbol_onboarding_queue_notify'") == 0 ]] || fail "0005 down left its function"
 [[ $(q "SELECT count(*) FROM information_schema.columns WHERE table_name = 'symbol_onboarding_queue' AND column_name = 'attempts'") == 0 ]] || fail "0005 down left attempts"
 [[ $(q "SELECT count(*) FROM symbol_onboarding_queue") == "$rows_before" ]] || fail "0005 down touched the app's rows"
 [[ $(q "SELECT count(*) FROM pg_indexes WHERE indexname IN ('idx_queue_status', 'idx_queue_pending_symbol')") == 2 ]] || fail "0005 down removed the app's indexes"
 "$sigmactl" migrate down --steps 1 -d "$ci" >/dev/null
 [[ $(q "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'sigma\_%'") == 0 ]] || fail "0004 down left tables"
+[[ $(q "SELECT count(*) FROM pg_proc WHERE proname = 'sigma_budget_take'") == 0 ]] || fail "0006 down left its function"
 [[ $(q "SELECT count(*) FROM pg_proc WHERE proname = 'sigma_run_requests_notify'") == 0 ]] || fail "0004 down left its function"
 "$sigmactl" migrate up -d "$ci" >/dev/null
 
