@@ -10,32 +10,7 @@ bin=$1
 pipetool=$2
 src=$3
 case_=$4
-work=$(mktemp -d /tmp/sigma-pipeline-test.XXXXXX)
-chmod 755 "$work"
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-    "$src/scripts/pg.sh" stop "$work/pg" >/dev/null 2>&1 || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-    echo "FAIL ($case_): $*"
-    for f in "$work"/*.log; do [[ -e $f ]] && { echo "--- $f"; tail -20 "$f"; }; done
-    exit 1
-}
-q() { psql "$ci" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
-
-# await SECONDS COMMAND...: polls until COMMAND succeeds.
-await() {
-    local end=$(($(date +%s) + $1))
-    shift
-    until "$@"; do
-        (($(date +%s) < end)) || return 1
-        sleep 0.1
-    done
-}
-is() { [[ $(q "$1") == "$2" ]]; }
+. "$(dirname "$0")/lib.sh" "$src" pipeline-test
 
 KX=(-X session.timeout.ms=6000)
 SYMS=AAA,BBB,CCC,DDD
@@ -43,13 +18,9 @@ N=12 # 4 symbols + the 8 factor ETFs
 DATE=2025-06-30
 
 start_services() {
-    ci=$("$src/scripts/pg.sh" start "$work/pg")
-    SIGMA_MIGRATIONS=$src/migrations "$bin/sigmactl" migrate up -d "$ci" >/dev/null
-    "$bin/sigmactl" broker --partitions 3 --address-file "$work/addr" >/dev/null 2>"$work/broker.log" &
-    pids+=($!)
-    await 30 test -s "$work/addr" || fail "broker address"
-    addr=$(cat "$work/addr")
-    export SIGMA_BROKERS=$addr
+    start_pg
+    "$bin/sigmactl" migrate up -d "$ci" >/dev/null
+    start_broker "$bin/sigmactl" 3
 }
 
 start_coordinator() { # [LOG [-X ...]]
