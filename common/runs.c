@@ -101,9 +101,11 @@ int sg_runs_request(sg_store *s, sg_day date, const char *const *symbols, size_t
 
 /* ---- opening a run ----------------------------------------------------------------- */
 
-/* The run's symbols: the request's, or the symbol list of FACTOR_SPEC §1.2;
- * plus the factor ETFs; sorted, each once. */
-static int run_symbols(sg_store *s, sg_day calc, PGresult *req, char ***out, size_t *n, char *err, size_t errlen)
+/* The run's symbols: the request's, or the symbol list of FACTOR_SPEC §1.2
+ * (the first *nlist of *out: what factors and metrics are computed for);
+ * plus the factor ETFs (prices only: inputs, as in FACTOR_SPEC §1.2 step 4). */
+static int run_symbols(sg_store *s, sg_day calc, PGresult *req, char ***out, size_t *n, size_t *nlist, char *err,
+                       size_t errlen)
 {
     char **v = NULL, **refused = NULL;
     size_t nv = 0, nrefused = 0;
@@ -124,6 +126,7 @@ static int run_symbols(sg_store *s, sg_day calc, PGresult *req, char ***out, siz
                 nv++;
         PQclear(r);
     }
+    *nlist = nv;
     char **all = v ? realloc(v, (nv + 8) * sizeof *v) : NULL;
     if (!all) {
         sg_strings_free(v, nv);
@@ -168,13 +171,16 @@ static int join_open(sg_store *s, const char *id, const char *date, sg_run_opene
     return joined;
 }
 
-static int insert_run(sg_store *s, PGresult *req, const char *run, const char *by, char **sym, size_t n, char *err,
-                      size_t errlen)
+static int insert_run(sg_store *s, PGresult *req, const char *run, const char *by, char **sym, size_t n, size_t nlist,
+                      char *err, size_t errlen)
 {
     char total[32];
-    snprintf(total, sizeof total, "%zu", n * 3);
+    snprintf(total, sizeof total, "%zu", n + 2 * nlist);
     char *arr = sg_store_text_array((const char *const *)sym, n);
-    if (!arr) {
+    char *list = sg_store_text_array((const char *const *)sym, nlist);
+    if (!arr || !list) {
+        free(arr);
+        free(list);
         snprintf(err, errlen, "open run: out of memory");
         return -1;
     }
@@ -186,8 +192,8 @@ static int insert_run(sg_store *s, PGresult *req, const char *run, const char *b
                      4, p, err, errlen) ||
              run_sql(s, "open run: sigma_runs",
                      "INSERT INTO sigma_runs (batch_run_id, calc_date, request_id, symbols, phase)"
-                     " SELECT $1, $2::date, $3::bigint, symbols, 'prices' FROM sigma_run_requests WHERE id = $3::bigint",
-                     3, (const char *const[]){run, p[2], p[4]}, err, errlen) ||
+                     " VALUES ($1, $2::date, $3::bigint, $4::text[], 'prices')",
+                     4, (const char *const[]){run, p[2], p[4], list}, err, errlen) ||
              run_sql(s, "open run: ledger",
                      "INSERT INTO sigma_run_outcomes (batch_run_id, phase, symbol) SELECT $1, 'prices', unnest($2::text[])",
                      2, (const char *const[]){run, arr}, err, errlen) ||
@@ -196,6 +202,7 @@ static int insert_run(sg_store *s, PGresult *req, const char *run, const char *b
                      " WHERE id = $2::bigint",
                      2, (const char *const[]){run, p[4]}, err, errlen);
     free(arr);
+    free(list);
     return rc;
 }
 
@@ -219,16 +226,16 @@ static int open_unit(sg_store *s, void *arg, char *err, size_t errlen)
             sg_day calc;
             const char *why;
             char **sym = NULL;
-            size_t n = 0;
+            size_t n = 0, nlist = 0;
             snprintf(o->run, sizeof o->run, "nightly-%s-r%s", PQgetvalue(req, 0, 1), PQgetvalue(req, 0, 0));
             rc = sg_day_parse(PQgetvalue(req, 0, 1), strlen(PQgetvalue(req, 0, 1)), &calc, &why) ? -1 : 0;
             if (rc)
                 snprintf(err, errlen, "pending request %s: date '%s': %s", PQgetvalue(req, 0, 0),
                          PQgetvalue(req, 0, 1), why);
             else
-                rc = run_symbols(s, calc, req, &sym, &n, err, errlen);
+                rc = run_symbols(s, calc, req, &sym, &n, &nlist, err, errlen);
             if (rc == 0)
-                rc = insert_run(s, req, o->run, a->by, sym, n, err, errlen);
+                rc = insert_run(s, req, o->run, a->by, sym, n, nlist, err, errlen);
             o->nsymbols = n;
             sg_strings_free(sym, n);
         }
@@ -419,14 +426,18 @@ static int advance(sg_store *s, const char *run, const char *phase, sg_run_step 
         return close_run(s, run, err, errlen);
     }
     *step = SG_STEP_ADVANCED;
-    /* Every symbol of the run goes on, failed ones too: the engine works
-     * from stored prices, which a failed fetch may not have needed. */
+    /* Every symbol of the run's list (sigma_runs.symbols; NULL in a run opened
+     * before it was recorded: every symbol) goes on, failed ones too: the
+     * engine works from stored prices, which a failed fetch may not have
+     * needed. The factor ETFs added for the prices phase only are inputs:
+     * `sigmactl compute` writes no rows for them either (FACTOR_SPEC §1.2). */
     return run_sql(s, "next phase",
                    "UPDATE sigma_runs SET phase = $2, fanned_out = false, phase_started_at = now() WHERE batch_run_id = $1",
                    2, (const char *const[]){run, p[2]}, err, errlen) ||
            run_sql(s, "next phase: ledger",
                    "INSERT INTO sigma_run_outcomes (batch_run_id, phase, symbol)"
-                   " SELECT batch_run_id, $3, symbol FROM sigma_run_outcomes WHERE batch_run_id = $1 AND phase = $2",
+                   " SELECT o.batch_run_id, $3, o.symbol FROM sigma_run_outcomes o JOIN sigma_runs r USING (batch_run_id)"
+                   " WHERE o.batch_run_id = $1 AND o.phase = $2 AND (r.symbols IS NULL OR o.symbol = ANY (r.symbols))",
                    3, p, err, errlen);
 }
 
