@@ -267,7 +267,7 @@ dup_tasks)
   request
   await_run
   await_finished
-  n=$(((NSTOCKS + 11) * 3))
+  n=$(((NSTOCKS + 11) + 2 * (NSTOCKS + 5))) # prices, factors, metrics tasks
   await 60 copies $n || fail "the mirror copied $(cat "$work/mirror.count" 2>/dev/null) of $n tasks"
   await 60 every_row_twice || fail "$(q "SELECT count(*) FROM sigma_run_outcomes WHERE duplicates < 1") (phase, symbol) without a second answer"
   ;;
