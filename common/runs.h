@@ -87,6 +87,9 @@ typedef enum sg_run_record {
 } sg_run_record;
 
 int sg_runs_record(sg_store *s, const sg_event *e, sg_run_record *out, char *err, size_t errlen);
+/* The same for a batch: ev[i] with skip[i] false, results in out[0..n) (unknown for skipped ones). */
+int sg_runs_record_batch(sg_store *s, const sg_event *ev, const bool *skip, size_t n, sg_run_record *out, char *err,
+                         size_t errlen);
 
 typedef enum sg_run_step {
     SG_STEP_NONE,     /* the phase waits for outcomes (or the run is closed) */

@@ -24,6 +24,7 @@ pids=()
 ci=$("$root/scripts/pg.sh" start "$work/pg")
 cleanup() {
   local p
+  mkdir -p /tmp/sigma-bench-pipeline-logs && cp "$work"/*.log /tmp/sigma-bench-pipeline-logs/ 2>/dev/null || true
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   "$root/scripts/pg.sh" stop "$work/pg" >/dev/null 2>&1 || true
   rm -rf "$work"
@@ -54,7 +55,8 @@ echo "== setup: $nsym stocks x 260 days (sigmactl synth), import-prices, symbol_
 "$bin/sigmactl" import-prices "$work/synth/prices.csv" -d "$ci" >/dev/null
 q "INSERT INTO symbol_universe (symbol, asset_type, is_active, added_source)
    SELECT DISTINCT symbol, 'stock', true, 'bench' FROM market_data_cache
-   WHERE symbol NOT IN ('SPY', 'VTV', 'VUG', 'MTUM', 'QUAL', 'IWM', 'USMV', 'TLT')"
+   WHERE symbol NOT IN ('SPY', 'VTV', 'VUG', 'MTUM', 'QUAL', 'IWM', 'USMV', 'TLT')
+   ON CONFLICT (symbol) DO UPDATE SET is_active = true"
 q "VACUUM ANALYZE" >/dev/null
 echo "prices: $(q "SELECT count(*) FROM market_data_cache") rows, $(q "SELECT count(*) FROM symbol_universe") symbols registered"
 
@@ -73,7 +75,7 @@ pids+=($!)
 await 30 test -s "$work/addr"
 export SIGMA_BROKERS; SIGMA_BROKERS=$(cat "$work/addr")
 KX=(-X session.timeout.ms=6000)
-"$bin/sigma-coordinator" -d "$ci" "${KX[@]}" -X coordinator.poll_ms=100 -v 2>"$work/coordinator.log" &
+"$bin/sigma-coordinator" -d "$ci" "${KX[@]}" -X coordinator.poll_ms=100 -v -v 2>"$work/coordinator.log" &
 coord=$!; pids+=($coord)
 wk=()
 for n in w1 w2; do
@@ -123,4 +125,7 @@ for n in w1 w2; do
   done
   echo "$n: $(grep -c 'batch:' "$work/$n.log") batches, $(grep -c 'kafka rebalance' "$work/$n.log") rebalance lines"
 done
+grep 'timing:' "$work/coordinator.log" | awk '{ for (i = 1; i <= NF; i++) { if ($i == "record") r += $(i + 1)
+    if ($i == "offsets") f += $(i + 1); if ($i == "events:") e += $(i - 1) } b++ }
+  END { printf "coordinator: %d batches, %d events: record %.0f ms, fan-out and offsets %.0f ms\n", b, e, r, f }'
 echo "peak RSS (VmHWM): w1 ${rss[0]}, w2 ${rss[1]}, coordinator $rss_c MB"
