@@ -558,8 +558,10 @@ static int advance(sg_store *s, const char *run, const char *phase, sg_run_step 
                    2, (const char *const[]){run, p[2]}, err, errlen) ||
            run_sql(s, "next phase: ledger",
                    "INSERT INTO sigma_run_outcomes (batch_run_id, phase, symbol)"
-                   " SELECT o.batch_run_id, $3, o.symbol FROM sigma_run_outcomes o JOIN sigma_runs r USING (batch_run_id)"
-                   " WHERE o.batch_run_id = $1 AND o.phase = $2 AND (r.symbols IS NULL OR o.symbol = ANY (r.symbols))",
+                   " SELECT o.batch_run_id, $3, o.symbol FROM sigma_run_outcomes o"
+                   " WHERE o.batch_run_id = $1 AND o.phase = $2"
+                   " AND (o.symbol IN (SELECT unnest(symbols) FROM sigma_runs WHERE batch_run_id = $1)" /* hashed */
+                   "  OR (SELECT symbols IS NULL FROM sigma_runs WHERE batch_run_id = $1))",
                    3, p, err, errlen);
 }
 
