@@ -173,7 +173,13 @@ hold_factors() {
   await 10 is "SELECT count(*) FROM pg_locks WHERE granted AND mode = 'ExclusiveLock'
                 AND relation = 'symbol_factor_exposures'::regclass" 1 || fail "the lock"
 }
-waiting() { (($(q "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'symbol_factor_exposures'::regclass") >= $1)); }
+# waiting N: N sessions wait for a lock: on the held table, or on a row another held writer
+# locked before it reached the table (both are held by this test's lock)
+waiting() { (($(q "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()") >= $1)); }
+locks() {
+  q "SELECT a.pid, a.application_name, a.wait_event_type, a.wait_event, left(a.query, 60) FROM pg_stat_activity a
+     WHERE datname = current_database() AND state <> 'idle'"
+}
 release_factors() {
   kill "$locker" 2>/dev/null || true
   q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(600)%' AND pid <> pg_backend_pid()" >/dev/null
@@ -203,8 +209,8 @@ kill_worker)
   hold_factors
   request
   await_run
-  await 90 phase_is factors || fail "factors never started"
-  await 60 waiting 2 || fail "the workers did not both reach the factor writes"
+  await 90 phase_is factors || fail "factors never started: $(q "SELECT phase, count(outcome), count(*) FROM sigma_run_outcomes GROUP BY 1")"
+  await 60 waiting 2 || fail "the workers did not both reach the factor writes: $(locks)"
   sigkill "$w1"
   release_factors
   await_finished
@@ -250,8 +256,8 @@ join_worker)
   hold_factors
   request
   await_run
-  await 90 phase_is factors || fail "factors never started"
-  await 60 waiting 2 || fail "the workers did not reach the factor writes"
+  await 90 phase_is factors || fail "factors never started: $(q "SELECT phase, count(outcome), count(*) FROM sigma_run_outcomes GROUP BY 1")"
+  await 60 waiting 2 || fail "the workers did not reach the factor writes: $(locks)"
   start_worker w3
   await 30 grep -q 'consuming' "$work/w3.log" || fail "w3 did not start"
   release_factors
