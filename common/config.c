@@ -106,7 +106,7 @@ static setting settings[] = {
     {"bus.group", "SIGMA_BUS_GROUP", "sigma-workers", "consumer group of the workers (group.id)", NAME, NULL},
     {"bus.timeout_ms", "SIGMA_BUS_TIMEOUT_MS", "30000", "longest wait for the broker: acks, topic creation",
      INT(1, 3600000), NULL},
-    {"worker.batch_max", "SIGMA_WORKER_BATCH_MAX", "500", "most task messages a worker processes as one batch",
+    {"worker.batch_max", "SIGMA_WORKER_BATCH_MAX", "1000", "most task messages a worker processes as one batch",
      INT(1, 100000), NULL},
     {"worker.batch_wait_ms", "SIGMA_WORKER_BATCH_WAIT_MS", "200",
      "longest wait for a batch to fill after its first message", INT(0, 600000), NULL},

@@ -102,9 +102,11 @@ int sg_runs_request(sg_store *s, sg_day date, const char *const *symbols, size_t
 
 /* ---- opening a run ----------------------------------------------------------------- */
 
-/* The run's symbols: the request's, or the symbol list of FACTOR_SPEC §1.2;
- * plus the factor ETFs; sorted, each once. */
-static int run_symbols(sg_store *s, sg_day calc, PGresult *req, char ***out, size_t *n, char *err, size_t errlen)
+/* The run's symbols: the request's, or the symbol list of FACTOR_SPEC §1.2
+ * (the first *nlist of *out: what factors and metrics are computed for);
+ * plus the factor ETFs (prices only: inputs, as in FACTOR_SPEC §1.2 step 4). */
+static int run_symbols(sg_store *s, sg_day calc, PGresult *req, char ***out, size_t *n, size_t *nlist, char *err,
+                       size_t errlen)
 {
     char **v = NULL, **refused = NULL;
     size_t nv = 0, nrefused = 0;
@@ -125,6 +127,7 @@ static int run_symbols(sg_store *s, sg_day calc, PGresult *req, char ***out, siz
                 nv++;
         PQclear(r);
     }
+    *nlist = nv;
     char **all = v ? realloc(v, (nv + 8) * sizeof *v) : NULL;
     if (!all) {
         sg_strings_free(v, nv);
@@ -169,13 +172,16 @@ static int join_open(sg_store *s, const char *id, const char *date, sg_run_opene
     return joined;
 }
 
-static int insert_run(sg_store *s, PGresult *req, const char *run, const char *by, char **sym, size_t n, char *err,
-                      size_t errlen)
+static int insert_run(sg_store *s, PGresult *req, const char *run, const char *by, char **sym, size_t n, size_t nlist,
+                      char *err, size_t errlen)
 {
     char total[32];
-    snprintf(total, sizeof total, "%zu", n * 3);
+    snprintf(total, sizeof total, "%zu", n + 2 * nlist);
     char *arr = sg_store_text_array((const char *const *)sym, n);
-    if (!arr) {
+    char *list = sg_store_text_array((const char *const *)sym, nlist);
+    if (!arr || !list) {
+        free(arr);
+        free(list);
         snprintf(err, errlen, "open run: out of memory");
         return -1;
     }
@@ -187,8 +193,8 @@ static int insert_run(sg_store *s, PGresult *req, const char *run, const char *b
                      4, p, err, errlen) ||
              run_sql(s, "open run: sigma_runs",
                      "INSERT INTO sigma_runs (batch_run_id, calc_date, request_id, symbols, phase)"
-                     " SELECT $1, $2::date, $3::bigint, symbols, 'prices' FROM sigma_run_requests WHERE id = $3::bigint",
-                     3, (const char *const[]){run, p[2], p[4]}, err, errlen) ||
+                     " VALUES ($1, $2::date, $3::bigint, $4::text[], 'prices')",
+                     4, (const char *const[]){run, p[2], p[4], list}, err, errlen) ||
              run_sql(s, "open run: ledger",
                      "INSERT INTO sigma_run_outcomes (batch_run_id, phase, symbol) SELECT $1, 'prices', unnest($2::text[])",
                      2, (const char *const[]){run, arr}, err, errlen) ||
@@ -197,6 +203,7 @@ static int insert_run(sg_store *s, PGresult *req, const char *run, const char *b
                      " WHERE id = $2::bigint",
                      2, (const char *const[]){run, p[4]}, err, errlen);
     free(arr);
+    free(list);
     return rc;
 }
 
@@ -220,16 +227,16 @@ static int open_unit(sg_store *s, void *arg, char *err, size_t errlen)
             sg_day calc;
             const char *why;
             char **sym = NULL;
-            size_t n = 0;
+            size_t n = 0, nlist = 0;
             snprintf(o->run, sizeof o->run, "nightly-%s-r%s", PQgetvalue(req, 0, 1), PQgetvalue(req, 0, 0));
             rc = sg_day_parse(PQgetvalue(req, 0, 1), strlen(PQgetvalue(req, 0, 1)), &calc, &why) ? -1 : 0;
             if (rc)
                 snprintf(err, errlen, "pending request %s: date '%s': %s", PQgetvalue(req, 0, 0),
                          PQgetvalue(req, 0, 1), why);
             else
-                rc = run_symbols(s, calc, req, &sym, &n, err, errlen);
+                rc = run_symbols(s, calc, req, &sym, &n, &nlist, err, errlen);
             if (rc == 0)
-                rc = insert_run(s, req, o->run, a->by, sym, n, err, errlen);
+                rc = insert_run(s, req, o->run, a->by, sym, n, nlist, err, errlen);
             o->nsymbols = n;
             sg_strings_free(sym, n);
         }
@@ -346,40 +353,131 @@ int sg_runs_fan_out(sg_store *s, sg_bus *b, const char *run, const char *phase, 
  * later ok replaces a recorded failure (a replay after the cause was fixed,
  * whatever its attempt: events carry none, and a stale ok is as true as a
  * new one); anything else is a duplicate. An ok is never downgraded, so a
- * late duplicate of a failure cannot undo a replay's success. */
-int sg_runs_record(sg_store *s, const sg_event *e, sg_run_record *out, char *err, size_t errlen)
+ * late duplicate of a failure cannot undo a replay's success.
+ * A batch's events are recorded in two statements, not one or two per event
+ * (the coordinator spent 1 ms an event one by one: 35 s of a 10,000-symbol
+ * run): the rule applied in the batch's order; every other event of a known
+ * row counts in duplicates; the rest are unknown. */
+int sg_runs_record_batch(sg_store *s, const sg_event *ev, const bool *skip, size_t n, sg_run_record *out, char *err,
+                         size_t errlen)
 {
-    char rows[24], elapsed[24];
-    snprintf(rows, sizeof rows, "%lld", (long long)e->rows);
-    snprintf(elapsed, sizeof elapsed, "%lld", (long long)e->elapsed_ms);
-    const char *p[8] = {e->run,   e->phase == SG_PHASE_ONBOARDING ? "onboarding" : sg_phase_name(e->phase),
-                        e->symbol, sg_outcome_name(e->outcome), e->reason, rows, e->worker, elapsed};
-    PGresult *r = sg_store_query(s, "record outcome",
-                                 "UPDATE sigma_run_outcomes SET outcome = $4, reason = $5, rows_written = $6::bigint,"
-                                 " worker = $7, elapsed_ms = $8::bigint, recorded_at = now()"
-                                 " WHERE batch_run_id = $1 AND phase = $2 AND symbol = $3"
-                                 " AND (outcome IS NULL OR (outcome = 'failed' AND $4 = 'ok'))"
-                                 " RETURNING (SELECT o.outcome FROM sigma_run_outcomes o WHERE o.batch_run_id = $1"
-                                 "   AND o.phase = $2 AND o.symbol = $3) IS NOT NULL",
-                                 8, p, err, errlen);
-    if (!r)
-        return -1;
-    int n = PQntuples(r);
-    bool upgraded = n == 1 && PQgetvalue(r, 0, 0)[0] == 't'; /* the subquery sees the row as it was */
-    PQclear(r);
-    if (n == 1) {
-        *out = upgraded ? SG_RECORD_UPGRADED : SG_RECORD_NEW;
-        return 0;
+    size_t m = 0;
+    const char **col[9];
+    char (*num)[3][24] = calloc(n + 1, sizeof *num);
+    for (int k = 0; k < 9; k++)
+        col[k] = calloc(n + 1, sizeof *col[k]);
+    int rc = -1;
+    char *arr[9] = {0};
+    PGresult *r = NULL;
+    for (int k = 0; k < 9; k++)
+        if (!col[k])
+            num = (free(num), NULL);
+    if (!num) {
+        snprintf(err, errlen, "record outcomes: out of memory");
+        goto done;
     }
-    r = sg_store_query(s, "record duplicate",
-                       "UPDATE sigma_run_outcomes SET duplicates = duplicates + 1"
-                       " WHERE batch_run_id = $1 AND phase = $2 AND symbol = $3 RETURNING 1",
-                       3, p, err, errlen);
+    for (size_t i = 0; i < n; i++) {
+        out[i] = SG_RECORD_UNKNOWN;
+        if (skip[i])
+            continue;
+        const sg_event *e = &ev[i];
+        snprintf(num[m][0], sizeof num[m][0], "%lld", (long long)e->rows);
+        snprintf(num[m][1], sizeof num[m][1], "%lld", (long long)e->elapsed_ms);
+        snprintf(num[m][2], sizeof num[m][2], "%zu", i);
+        const char *v[9] = {e->run,     e->phase == SG_PHASE_ONBOARDING ? "onboarding" : sg_phase_name(e->phase),
+                            e->symbol,  sg_outcome_name(e->outcome),
+                            e->reason,  num[m][0],
+                            e->worker,  num[m][1],
+                            num[m][2]};
+        for (int k = 0; k < 9; k++)
+            col[k][m] = v[k];
+        m++;
+    }
+    if (m == 0) {
+        rc = 0;
+        goto done;
+    }
+    for (int k = 0; k < 9; k++)
+        if (!(arr[k] = sg_store_text_array(col[k], m))) {
+            snprintf(err, errlen, "record outcomes: out of memory");
+            goto done;
+        }
+    r = sg_store_query(s, "record outcomes",
+                       "WITH ev AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
+                       "  $6::bigint[], $7::text[], $8::bigint[], $9::int[])"
+                       "  AS e(run, phase, symbol, outcome, reason, nrows, worker, elapsed, i)),"
+                       /* an ok of the batch wins over its failures: in order, the ok would replace them */
+                       " first AS (SELECT DISTINCT ON (run, phase, symbol) * FROM ev"
+                       "  ORDER BY run, phase, symbol, outcome = 'ok' DESC, i)"
+                       " UPDATE sigma_run_outcomes o SET outcome = f.outcome, reason = f.reason, rows_written = f.nrows,"
+                       "  worker = f.worker, elapsed_ms = f.elapsed, recorded_at = now()"
+                       " FROM first f WHERE o.batch_run_id = f.run AND o.phase = f.phase AND o.symbol = f.symbol"
+                       "  AND (o.outcome IS NULL OR (o.outcome = 'failed' AND f.outcome = 'ok'))"
+                       /* the subquery sees the row as it was: a recorded outcome replaced is an upgrade */
+                       " RETURNING f.i, (SELECT p.outcome FROM sigma_run_outcomes p WHERE p.batch_run_id = f.run"
+                       "  AND p.phase = f.phase AND p.symbol = f.symbol) IS NOT NULL",
+                       9, (const char *const *)arr, err, errlen);
     if (!r)
-        return -1;
-    *out = PQntuples(r) == 1 ? SG_RECORD_DUPLICATE : SG_RECORD_UNKNOWN;
+        goto done;
+    bool *fresh = calloc(n + 1, sizeof *fresh);
+    if (!fresh) {
+        snprintf(err, errlen, "record outcomes: out of memory");
+        goto done;
+    }
+    for (int i = 0; i < PQntuples(r); i++) {
+        size_t k = (size_t)atoll(PQgetvalue(r, i, 0));
+        if (k < n) {
+            fresh[k] = true;
+            out[k] = PQgetvalue(r, i, 1)[0] == 't' ? SG_RECORD_UPGRADED : SG_RECORD_NEW;
+        }
+    }
     PQclear(r);
-    return 0;
+    /* the others: duplicates of a known row */
+    size_t d = 0;
+    for (size_t j = 0; j < m; j++) {
+        size_t i = (size_t)atoll(col[8][j]);
+        if (fresh[i])
+            continue;
+        for (int k = 0; k < 9; k++)
+            col[k][d] = col[k][j];
+        d++;
+    }
+    free(fresh);
+    r = NULL;
+    if (d == 0) {
+        rc = 0;
+        goto done;
+    }
+    for (int k = 0; k < 9; k++) {
+        free(arr[k]);
+        if (!(arr[k] = sg_store_text_array(col[k], d))) {
+            snprintf(err, errlen, "record outcomes: out of memory");
+            goto done;
+        }
+    }
+    r = sg_store_query(s, "record duplicates",
+                       "WITH ev AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS e(run, phase, symbol, i)),"
+                       " c AS (SELECT run, phase, symbol, count(*) AS k, array_agg(i) AS idx FROM ev GROUP BY 1, 2, 3),"
+                       " u AS (UPDATE sigma_run_outcomes o SET duplicates = o.duplicates + c.k FROM c"
+                       "  WHERE o.batch_run_id = c.run AND o.phase = c.phase AND o.symbol = c.symbol RETURNING c.idx)"
+                       " SELECT unnest(idx) FROM u",
+                       4, (const char *const[]){arr[0], arr[1], arr[2], arr[8]}, err, errlen);
+    if (!r)
+        goto done;
+    for (int i = 0; i < PQntuples(r); i++) {
+        size_t k = (size_t)atoll(PQgetvalue(r, i, 0));
+        if (k < n)
+            out[k] = SG_RECORD_DUPLICATE;
+    }
+    rc = 0;
+done:
+    PQclear(r);
+    for (int k = 0; k < 9; k++) {
+        free(arr[k]);
+        free(col[k]);
+    }
+    free(num);
+    return rc;
 }
 
 /* ---- phase completion ---------------------------------------------------------------------- */
@@ -449,14 +547,20 @@ static int advance(sg_store *s, const char *run, const char *phase, sg_run_step 
         return close_run(s, run, err, errlen);
     }
     *step = SG_STEP_ADVANCED;
-    /* Every symbol of the run goes on, failed ones too: the engine works
-     * from stored prices, which a failed fetch may not have needed. */
+    /* Every symbol of the run's list (sigma_runs.symbols; NULL in a run opened
+     * before it was recorded: every symbol) goes on, failed ones too: the
+     * engine works from stored prices, which a failed fetch may not have
+     * needed. The factor ETFs added for the prices phase only are inputs:
+     * `sigmactl compute` writes no rows for them either (FACTOR_SPEC §1.2). */
     return run_sql(s, "next phase",
                    "UPDATE sigma_runs SET phase = $2, fanned_out = false, phase_started_at = now() WHERE batch_run_id = $1",
                    2, (const char *const[]){run, p[2]}, err, errlen) ||
            run_sql(s, "next phase: ledger",
                    "INSERT INTO sigma_run_outcomes (batch_run_id, phase, symbol)"
-                   " SELECT batch_run_id, $3, symbol FROM sigma_run_outcomes WHERE batch_run_id = $1 AND phase = $2",
+                   " SELECT o.batch_run_id, $3, o.symbol FROM sigma_run_outcomes o"
+                   " WHERE o.batch_run_id = $1 AND o.phase = $2"
+                   " AND (o.symbol IN (SELECT unnest(symbols) FROM sigma_runs WHERE batch_run_id = $1)" /* hashed */
+                   "  OR (SELECT symbols IS NULL FROM sigma_runs WHERE batch_run_id = $1))",
                    3, p, err, errlen);
 }
 

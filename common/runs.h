@@ -88,9 +88,12 @@ typedef enum sg_run_record {
     SG_RECORD_UNKNOWN,   /* no such (run, phase, symbol) in the ledger */
 } sg_run_record;
 
-/* Records an event's outcome: the first one, or an ok over a failure; an
- * ok is never replaced (docs/pipeline.md, "Replay"). */
-int sg_runs_record(sg_store *s, const sg_event *e, sg_run_record *out, char *err, size_t errlen);
+/* Records a batch of events' outcomes, ev[i] with skip[i] false, results in
+ * out[0..n) (unknown for skipped ones): the first outcome of a (run, phase,
+ * symbol), or an ok over a failure; an ok is never replaced
+ * (docs/pipeline.md, "Replay"). */
+int sg_runs_record_batch(sg_store *s, const sg_event *ev, const bool *skip, size_t n, sg_run_record *out, char *err,
+                         size_t errlen);
 
 /* When the run is closed: its counts, status and error_summary recomputed
  * from the ledger (after an upgrade), *closed set. An open run is left to

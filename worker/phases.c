@@ -202,8 +202,10 @@ static int run_compute(wk_env *env, bool metrics, sg_day date, const char *const
     sg_compute c;
     memset(&c, 0, sizeof c);
     compute_unit u = {&c, symbols, n, date, metrics};
+    double t0 = sg_clock_ms(), t1 = 0, t2 = 0;
     int rc = 0, lrc = load(env, &u, err, errlen);
     char d[SG_DATE_LEN];
+    t1 = sg_clock_ms();
     if (lrc) {
         rc = lrc < 0 ? -1 : 0;
         if (lrc > 0)
@@ -217,11 +219,15 @@ static int run_compute(wk_env *env, bool metrics, sg_day date, const char *const
     } else if (sg_compute_factors(&c, date, SG_PIPELINE_V2, err, errlen) ||
                (metrics && sg_compute_metrics(&c, date, SG_METRICS_TRADING, SG_PIPELINE_V2, err, errlen))) {
         fail_all(out, n, err);
-    } else if (sg_store_unit(env->store, metrics ? "write metrics" : "write factors", write_rows, &u, err, errlen)) {
+    } else if ((t2 = sg_clock_ms()), sg_store_unit(env->store, metrics ? "write metrics" : "write factors", write_rows,
+                                                    &u, err, errlen)) {
         rc = unit_failed(env, err, out, n);
     } else {
         for (size_t i = 0; i < n; i++)
             compute_outcome(&c, i, metrics, &out[i]);
+        /* -v -v: where a batch's time goes (bench/pipeline reads these lines) */
+        sg_log(SG_LOG_DEBUG, "timing: %s %zu symbols: read %.1f ms, engine %.1f ms, write %.1f ms",
+               metrics ? "metrics" : "factors", n, t1 - t0, t2 - t1, sg_clock_ms() - t2);
     }
     sg_compute_free(&c);
     return rc;

@@ -10,46 +10,19 @@ bin=$1
 pipetool=$2
 src=$3
 case_=$4
-work=$(mktemp -d /tmp/sigma-pipeline-test.XXXXXX)
-chmod 755 "$work"
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-    "$src/scripts/pg.sh" stop "$work/pg" >/dev/null 2>&1 || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-    echo "FAIL ($case_): $*"
-    for f in "$work"/*.log; do [[ -e $f ]] && { echo "--- $f"; tail -20 "$f"; }; done
-    exit 1
-}
-q() { psql "$ci" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
-
-# await SECONDS COMMAND...: polls until COMMAND succeeds.
-await() {
-    local end=$(($(date +%s) + $1))
-    shift
-    until "$@"; do
-        (($(date +%s) < end)) || return 1
-        sleep 0.1
-    done
-}
-is() { [[ $(q "$1") == "$2" ]]; }
+. "$(dirname "$0")/lib.sh" "$src" pipeline-test
 
 KX=(-X session.timeout.ms=6000)
 SYMS=AAA,BBB,CCC,DDD
-N=12 # 4 symbols + the 8 factor ETFs
+N=12 # 4 symbols + the 8 factor ETFs: the prices phase
+NL=4  # the factors and metrics phases: the run's list only (the ETFs are inputs)
+J=$((N + 2 * NL)) # the run's jobs
 DATE=2025-06-30
 
 start_services() {
-    ci=$("$src/scripts/pg.sh" start "$work/pg")
-    SIGMA_MIGRATIONS=$src/migrations "$bin/sigmactl" migrate up -d "$ci" >/dev/null
-    "$bin/sigmactl" broker --partitions 3 --address-file "$work/addr" >/dev/null 2>"$work/broker.log" &
-    pids+=($!)
-    await 30 test -s "$work/addr" || fail "broker address"
-    addr=$(cat "$work/addr")
-    export SIGMA_BROKERS=$addr
+    start_pg
+    "$bin/sigmactl" migrate up -d "$ci" >/dev/null
+    start_broker "$bin/sigmactl" 3
 }
 
 start_coordinator() { # [LOG [-X ...]]
@@ -74,7 +47,7 @@ events() {
     local outcome=$1 phase=$2
     shift 2
     local syms=("$@")
-    ((${#syms[@]})) || mapfile -t syms < <(q "SELECT symbol FROM sigma_run_outcomes WHERE batch_run_id='$run' AND phase='prices' ORDER BY symbol")
+    ((${#syms[@]})) || mapfile -t syms < <(q "SELECT symbol FROM sigma_run_outcomes WHERE batch_run_id='$run' AND phase='$phase' ORDER BY symbol")
     for s in "${syms[@]}"; do
         if [[ $outcome == ok ]]; then echo "$run $phase $s ok"; else echo "$run $phase $s failed no data from any provider"; fi
     done | "$pipetool" encode-events | timeout 30 kcat -P -b "$addr" -t sigma.events -K: -D '#EOM#' ||
@@ -127,7 +100,7 @@ case_flow() {
     grep -q "not starting a second" "$work/r3.err" || fail "third request does not say so"
     is "SELECT count(*) FROM sigma_runs" 1 || fail "more than one run"
     is "SELECT status || ',' || (error_summary->>'batch_type') || ',' || (error_summary->>'calc_date') || ',' || total_jobs
-        FROM batch_run_history WHERE batch_run_id='$run'" "running,nightly,$DATE,$((N * 3))" || fail "batch_run_history row"
+        FROM batch_run_history WHERE batch_run_id='$run'" "running,nightly,$DATE,$J" || fail "batch_run_history row"
 
     echo "== the producer published $N prices tasks, keys = symbols"
     await 30 have_tasks prices $N || fail "prices tasks: $(ntasks prices)"
@@ -143,7 +116,7 @@ case_flow() {
     echo "nightly-2000-01-01-r999 prices AAA ok" | "$pipetool" encode-events | timeout 30 kcat -P -b "$addr" -t sigma.events -K: -D '#EOM#'
     printf 'not msgpack' | timeout 30 kcat -P -b "$addr" -t sigma.events -k JUNK
     await 60 phase_is "factors,true" || fail "factors not started: $(q "SELECT phase, fanned_out FROM sigma_runs")"
-    await 30 have_tasks factors $N || fail "factors tasks"
+    await 30 have_tasks factors $NL || fail "factors tasks"
     await 30 is "SELECT sum(duplicates) FROM sigma_run_outcomes WHERE batch_run_id='$run'" 2 || fail "duplicates counted"
     await 30 grep -q "unknown event ignored: run nightly-2000-01-01-r999" "$work/coordinator.log" || fail "unknown run not logged"
     timeout 30 kcat -C -b "$addr" -t sigma.deadletter -o beginning -c 1 -q -f '%k|%s|%h\n' >"$work/dl" || fail "no dead letter"
@@ -157,7 +130,7 @@ case_flow() {
     events failed metrics CCC
     await 60 status_is completed || fail "not completed: $(q "SELECT status FROM batch_run_history")"
     is "SELECT total_jobs || ',' || completed_jobs || ',' || failed_jobs || ',' || (completed_at IS NOT NULL)
-        FROM batch_run_history WHERE batch_run_id='$run'" "$((N * 3)),$((N * 3)),0,true" || fail "counts"
+        FROM batch_run_history WHERE batch_run_id='$run'" "$J,$J,0,true" || fail "counts"
     is "SELECT (SELECT count(*) FROM jsonb_object_keys(phase_durations)) FROM batch_run_history" 3 || fail "phase durations"
     is "SELECT count(*) FROM sigma_runs WHERE closed_at IS NULL" 0 || fail "run not closed"
     is "SELECT string_agg(status || ':' || batch_run_id, ' ') FROM sigma_run_requests" "started:$run" ||
@@ -179,7 +152,7 @@ case_coordkill() {
     await 60 phase_is "metrics,true" || fail "restarted coordinator did not start metrics"
     events ok metrics
     await 60 status_is completed || fail "not completed"
-    is "SELECT completed_jobs || ',' || failed_jobs FROM batch_run_history" "$((N * 3)),0" || fail "counts"
+    is "SELECT completed_jobs || ',' || failed_jobs FROM batch_run_history" "$J,0" || fail "counts"
 }
 
 case_producerkill() {
@@ -218,7 +191,7 @@ case_timeout() {
     events ok metrics
     await 60 status_is completed || fail "not completed"
     is "SELECT completed_jobs || ',' || failed_jobs || ',' || (error_summary->>'failed_count')
-        || ',' || (error_summary->'failed'->0->>'reason') FROM batch_run_history" "$((N * 3 - 2)),2,2,timed out" ||
+        || ',' || (error_summary->'failed'->0->>'reason') FROM batch_run_history" "$((J - 2)),2,2,timed out" ||
         fail "counts: $(q "SELECT completed_jobs, failed_jobs, error_summary FROM batch_run_history")"
 }
 

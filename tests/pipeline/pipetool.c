@@ -6,6 +6,9 @@
  *   pipetool major2 SYMBOL                            a task map with v "2.0" (unknown major)
  *   pipetool collect FILE                             appends "phase symbol outcome rows worker reason"
  *                                                     per event until SIGTERM
+ *   pipetool mirror FILE                              publishes every task on the tasks topic once
+ *                                                     more (a message whose bytes were seen is not
+ *                                                     copied again), until SIGTERM; FILE: the count
  *   pipetool encode-events   stdin: lines "RUN PHASE SYMBOL ok|failed [REASON...]";
  *                            stdout: "SYMBOL:<event bytes>#EOM#" for kcat -P -K: -D '#EOM#'
  *   pipetool decode-tasks    stdin: kcat -C -f '%k %S %s' (key, value size, value);
@@ -14,6 +17,7 @@
  */
 #include <msgpack.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +115,82 @@ static int collect(const char *path, char *err, size_t errlen)
     return rc;
 }
 
+/* Every task published twice: each distinct message of the tasks topic (from
+ * the beginning, a group of its own) is produced once more with the same key
+ * and bytes; the copies, read back, are recognised by their bytes and skipped. */
+static int mirror(const char *path, char *err, size_t errlen)
+{
+    char group[64];
+    snprintf(group, sizeof group, "pipetool-mirror-%ld", (long)getpid());
+    const char *topic = sg_bus_topic_name(SG_TOPIC_TASKS);
+    sg_bus *c = sg_bus_consumer_new(group, NULL, NULL, err, errlen);
+    sg_bus *p = c ? sg_bus_producer_new(err, errlen) : NULL;
+    int rc = !p || sg_bus_subscribe(c, &topic, 1, err, errlen) ? -1 : 0;
+    char **seen = NULL;
+    size_t *seen_len = NULL, nseen = 0, cap = 0, copies = 0;
+    bool pending = false;
+    while (rc == 0 && run) {
+        rd_kafka_message_t *m;
+        char why[512];
+        int r = sg_bus_consume(c, 100, &m, why, sizeof why);
+        if (r < 0)
+            fprintf(stderr, "pipetool: %s\n", why);
+        if (r != 1) {
+            if (pending) { /* a pause in the stream: the copies acknowledged, then counted */
+                rc = sg_bus_await(p, 30000, err, errlen);
+                pending = false;
+                FILE *f = fopen(path, "w");
+                if (f) {
+                    fprintf(f, "%zu\n", copies);
+                    fclose(f);
+                }
+            }
+            continue;
+        }
+        bool dup = false;
+        for (size_t i = 0; !dup && i < nseen; i++)
+            dup = seen_len[i] == m->len && memcmp(seen[i], m->payload, m->len) == 0;
+        if (!dup) {
+            if (nseen == cap) {
+                cap = cap ? 2 * cap : 1024;
+                char **s2 = realloc(seen, cap * sizeof *seen);
+                size_t *l2 = s2 ? realloc(seen_len, cap * sizeof *seen_len) : NULL;
+                if (s2)
+                    seen = s2;
+                if (!l2) {
+                    snprintf(err, errlen, "out of memory");
+                    rc = -1;
+                    rd_kafka_message_destroy(m);
+                    break;
+                }
+                seen_len = l2;
+            }
+            seen[nseen] = malloc(m->len ? m->len : 1);
+            if (!seen[nseen]) {
+                snprintf(err, errlen, "out of memory");
+                rc = -1;
+                rd_kafka_message_destroy(m);
+                break;
+            }
+            memcpy(seen[nseen], m->payload, m->len);
+            seen_len[nseen++] = m->len;
+            char key[256];
+            snprintf(key, sizeof key, "%.*s", (int)(m->key_len < 255 ? m->key_len : 255), m->key ? (char *)m->key : "");
+            rc = sg_bus_produce(p, topic, key, m->payload, m->len, NULL, err, errlen);
+            copies++;
+            pending = true;
+        }
+        rd_kafka_message_destroy(m);
+    }
+    for (size_t i = 0; i < nseen; i++)
+        free(seen[i]);
+    free(seen);
+    free(seen_len);
+    sg_bus_free(p);
+    sg_bus_free(c);
+    return rc ? -1 : 0;
+}
+
 static int encode_events(void)
 {
     char line[1024], err[512];
@@ -176,8 +256,10 @@ int main(int argc, char **argv)
             rc = major2(argv[2], err, sizeof err);
         else if (strcmp(argv[1], "collect") == 0 && argc == 3)
             rc = collect(argv[2], err, sizeof err);
+        else if (strcmp(argv[1], "mirror") == 0 && argc == 3)
+            rc = mirror(argv[2], err, sizeof err);
         else {
-            fputs("usage: pipetool publish|major2|collect|encode-events|decode-tasks ...\n", stderr);
+            fputs("usage: pipetool publish|major2|collect|mirror|encode-events|decode-tasks ...\n", stderr);
             return 2;
         }
     }

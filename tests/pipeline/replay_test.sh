@@ -144,7 +144,7 @@ case_upgrade() {
     echo "== replayed prices succeed: the failed run becomes completed"
     events ok prices "${syms[@]}"
     await 60 is "SELECT status || ',' || completed_jobs || ',' || failed_jobs || ',' || (error_summary ? 'failed')
-        || ',' || (error_summary->>'batch_type') FROM batch_run_history" "completed,$((n * 3)),0,false,nightly" ||
+        || ',' || (error_summary->>'batch_type') FROM batch_run_history" "completed,$(q "SELECT count(*) FROM sigma_run_outcomes"),0,false,nightly" ||
         fail "not recounted: $(q "SELECT status, completed_jobs, failed_jobs, error_summary FROM batch_run_history")"
     await 30 grep -q "closed run recounted after a replay" "$work/coordinator.log" || fail "recount not logged"
     echo "== a late failure never downgrades an ok"
@@ -226,7 +226,9 @@ case_night() {
     await 180 closed "$ref" || fail "clean night not closed"
     local run
     run=$(q "SELECT batch_run_id FROM sigma_runs" "$ref")
-    is "SELECT status || ',' || completed_jobs || ',' || failed_jobs FROM batch_run_history" "completed,$((NSYM * 3)),0" "$ref" ||
+    local jobs # prices of the list and the factor ETFs, factors and metrics of the list
+    jobs=$(q "SELECT count(*) FROM sigma_run_outcomes" "$ref")
+    is "SELECT status || ',' || completed_jobs || ',' || failed_jobs FROM batch_run_history" "completed,$jobs,0" "$ref" ||
         fail "clean night: $(q "SELECT status, failed_jobs, error_summary FROM batch_run_history" "$ref")"
     stored "$ref" >"$work/want"
     [[ $(wc -l <"$work/want") -gt 5000 ]] || fail "the clean night stored too few rows"
@@ -235,12 +237,12 @@ case_night() {
     versions "$ref" >"$work/v1"
     "$bin/sigmactl" replay --topic sigma.tasks --from-offset 0 --run "$run" -d "$ref" >"$work/whole" ||
         fail "replay: $(cat "$work/whole")"
-    grep -q "^read $((NSYM * 3)), matched $((NSYM * 3)), republished $((NSYM * 3)) " "$work/whole" ||
+    grep -q "^read $jobs, matched $jobs, republished $jobs " "$work/whole" ||
         fail "whole replay: $(cat "$work/whole")"
-    await 120 dup_at_least "$ref" $((NSYM * 3)) || fail "the replay's events were not all counted"
+    await 120 dup_at_least "$ref" $jobs || fail "the replay's events were not all counted"
     versions "$ref" >"$work/v2"
     diff "$work/v1" "$work/v2" || fail "a whole-run replay changed stored rows"
-    is "SELECT count(*) FROM sigma_run_outcomes WHERE outcome = 'ok'" $((NSYM * 3)) "$ref" || fail "outcomes changed"
+    is "SELECT count(*) FROM sigma_run_outcomes WHERE outcome = 'ok'" $jobs "$ref" || fail "outcomes changed"
     stop_all
 
     echo "== a night where the provider fails for 20 symbols (database postgres, a new broker)"
@@ -267,7 +269,7 @@ case_night() {
         fail "replay: $(cat "$work/replay")"
     grep -q "^read [0-9]*, matched $expect, republished $expect " "$work/replay" || fail "replay: $(cat "$work/replay")"
     await 180 is "SELECT status || ',' || completed_jobs || ',' || failed_jobs || ',' || (error_summary ? 'failed')
-        FROM batch_run_history" "completed,$((NSYM * 3)),0,false" ||
+        FROM batch_run_history" "completed,$jobs,0,false" ||
         fail "not completed after the replay: $(q "SELECT status, failed_jobs FROM batch_run_history")"
     stored "$ci" >"$work/got"
     diff "$work/want" "$work/got" >"$work/diff" || { head -20 "$work/diff"; fail "rows differ from the clean night's"; }

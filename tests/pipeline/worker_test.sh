@@ -11,35 +11,14 @@ set -euo pipefail
 worker=$2
 helper=$3
 case_=$5
-. "$(dirname "$0")/../store/lib.sh" "$1" "$4"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  "$src/scripts/pg.sh" stop "$work/pg"
-  rm -rf "$work"
-}
-trap cleanup EXIT
+sigmactl=$1
+. "$(dirname "$0")/lib.sh" "$4" worker-test
+start_pg
 D=2025-07-15
 RUN=run-test-1
 
-# await SECONDS COMMAND...: polls until COMMAND succeeds, fails at the deadline.
-await() {
-  local end=$(($(date +%s) + $1)); shift
-  until "$@"; do
-    [[ $(date +%s) -lt $end ]] || return 1
-    sleep 0.1
-  done
-}
-show_logs() { for f in "$work"/*.log; do echo "--- $f"; tail -30 "$f"; done; }
-die() { show_logs; fail "$*"; }
+die() { fail "$@"; }
 
-start_broker() {
-  "$sigmactl" broker --partitions 4 --address-file "$work/addr" >"$work/broker.out" 2>"$work/broker.log" &
-  pids+=($!)
-  await 30 test -s "$work/addr" || die "no broker address within 30 s"
-  export SIGMA_BROKERS; SIGMA_BROKERS=$(cat "$work/addr")
-}
 # start_worker NAME [-X ...]: a worker in the background; its pid in $wpid.
 start_worker() {
   local name=$1; shift
@@ -59,7 +38,7 @@ stop_workers() {
     await 30 bash -c "! kill -0 $p 2>/dev/null" || die "worker $p still runs 30 s after SIGTERM"
     if [[ $p != "${killed:-}" ]]; then wait "$p" || die "worker $p exited non-zero after SIGTERM"; fi
   done
-  ! grep -l 'Sanitizer\|transaction in progress' "$work"/*.log || die "a sanitizer report or a nested transaction"
+  no_sanitizer_report
 }
 start_events() {
   : >"$work/events"
@@ -122,12 +101,11 @@ check_events() {
   ! grep -q UNDECODABLE "$work/events" || die "an undecodable event"
   [[ $(awk '$1 == "metrics" && $3 == "ok"' "$work/events" | wc -l) -ge $(wc -l <"$work/symbols") ]] || die "metrics ok"
 }
-alive() { kill -0 "$1" 2>/dev/null; }
 
 case $case_ in
 rows | twice | kill)
   setup_universe
-  start_broker
+  start_broker "$sigmactl" 4
   start_events
   if [[ $case_ == kill ]]; then
     start_worker w1 -X worker.batch_max=3; w1=$wpid
@@ -165,7 +143,7 @@ rows | twice | kill)
 prices)
   "$sigmactl" migrate up -d "$ci" >/dev/null
   "$sigmactl" synth --symbols 4 --days 300 --end $D --out "$work/synth" >/dev/null
-  start_broker
+  start_broker "$sigmactl" 4
   start_events
   url="file://$work/synth/yahoo/{symbol}.json"
   start_worker w1 -X provider.order=yahoo -X "provider.yahoo.url=$url"
@@ -188,7 +166,7 @@ deadletter)
   "$sigmactl" migrate up -d "$ci" >/dev/null
   "$sigmactl" synth --symbols 4 --days 300 --end $D --out "$work/synth" >/dev/null
   "$sigmactl" import-prices "$work/synth/prices.csv" -d "$ci" >/dev/null
-  start_broker
+  start_broker "$sigmactl" 4
   start_events
   start_worker w1
   printf 'GARB:\xc1\xff not msgpack\n' | kcat -P -b "$SIGMA_BROKERS" -t sigma.tasks -K: || die "kcat -P"
