@@ -195,9 +195,19 @@ static int insert_run(sg_store *s, PGresult *req, const char *run, const char *b
                      "INSERT INTO sigma_runs (batch_run_id, calc_date, request_id, symbols, phase)"
                      " VALUES ($1, $2::date, $3::bigint, $4::text[], 'prices')",
                      4, (const char *const[]){run, p[2], p[4], list}, err, errlen) ||
+             /* A symbol that already holds D needs no prices task: its outcome is
+              * known now, the one a worker would send (its fetch window is empty),
+              * and the fan-out publishes only what has none. */
              run_sql(s, "open run: ledger",
-                     "INSERT INTO sigma_run_outcomes (batch_run_id, phase, symbol) SELECT $1, 'prices', unnest($2::text[])",
-                     2, (const char *const[]){run, arr}, err, errlen) ||
+                     "INSERT INTO sigma_run_outcomes (batch_run_id, phase, symbol, outcome, reason, rows_written,"
+                     " worker, elapsed_ms, recorded_at)"
+                     " SELECT $1, 'prices', u.symbol, CASE WHEN h.held THEN 'ok' END,"
+                     "  CASE WHEN h.held THEN 'already holds ' || $3 || ' when the run opened' END,"
+                     "  CASE WHEN h.held THEN 0 END, CASE WHEN h.held THEN $4 END, CASE WHEN h.held THEN 0 END,"
+                     "  CASE WHEN h.held THEN now() END"
+                     " FROM unnest($2::text[]) AS u(symbol) LEFT JOIN LATERAL (SELECT true AS held FROM market_data_cache m"
+                     "  WHERE m.symbol = u.symbol AND m.date = $3::date LIMIT 1) h ON true",
+                     4, (const char *const[]){run, arr, p[2], by}, err, errlen) ||
              run_sql(s, "open run: request",
                      "UPDATE sigma_run_requests SET status = 'started', handled_at = now(), batch_run_id = $1"
                      " WHERE id = $2::bigint",
