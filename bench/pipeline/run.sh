@@ -11,35 +11,9 @@
 # compute runs first, its rows are kept as text and removed, then the run
 # writes them again into the same empty tables; the two sets must be equal.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
 nsym=${1:-10000}
-D=2025-07-15
-"$root/scripts/deps.sh" --test >/dev/null
-"$root/scripts/build.sh" "$root/build" >/dev/null
-bin=$root/build/bin
-export SIGMA_MIGRATIONS=$root/migrations
-work=$(mktemp -d /tmp/sigma-bench-pipeline.XXXXXX)
-chmod 755 "$work"
-pids=()
-ci=$("$root/scripts/pg.sh" start "$work/pg")
-cleanup() {
-  local p
-  mkdir -p /tmp/sigma-bench-pipeline-logs && cp "$work"/*.log /tmp/sigma-bench-pipeline-logs/ 2>/dev/null || true
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  "$root/scripts/pg.sh" stop "$work/pg" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-q() { psql "$ci" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
-await() {
-  local end=$(($(date +%s) + $1))
-  shift
-  until "$@"; do
-    (($(date +%s) < end)) || { echo "bench: timed out waiting for: $*" >&2; tail -5 "$work"/*.log >&2; exit 1; }
-    sleep 0.05
-  done
-}
-now() { date +%s.%N; }
+PRODUCER_X=()
+. "$(dirname "$0")/lib.sh" pipeline
 stored() {
   psql "$ci" -X --csv -c "SELECT e.symbol, f.name, e.calculation_date, e.beta_value, e.r_squared, e.observations,
       e.calculation_method, e.quality_flag, e.regularization_alpha, e.regression_window_days
@@ -50,14 +24,7 @@ stored() {
 }
 
 echo "== setup: $nsym stocks x 260 days (sigmactl synth), import-prices, symbol_universe"
-"$bin/sigmactl" migrate up -d "$ci" >/dev/null
-"$bin/sigmactl" synth --symbols "$nsym" --days 260 --end $D --out "$work/synth" >/dev/null
-"$bin/sigmactl" import-prices "$work/synth/prices.csv" -d "$ci" >/dev/null
-q "INSERT INTO symbol_universe (symbol, asset_type, is_active, added_source)
-   SELECT DISTINCT symbol, 'stock', true, 'bench' FROM market_data_cache
-   WHERE symbol NOT IN ('SPY', 'VTV', 'VUG', 'MTUM', 'QUAL', 'IWM', 'USMV', 'TLT')
-   ON CONFLICT (symbol) DO UPDATE SET is_active = true"
-q "VACUUM ANALYZE" >/dev/null
+bench_prices "$nsym"
 echo "prices: $(q "SELECT count(*) FROM market_data_cache") rows, $(q "SELECT count(*) FROM symbol_universe") symbols registered"
 
 echo "== the floor: sigmactl compute --date $D (one process)"
@@ -70,24 +37,7 @@ q "TRUNCATE symbol_factor_exposures, symbol_daily_metrics"
 q "VACUUM ANALYZE symbol_factor_exposures, symbol_daily_metrics, symbol_universe" >/dev/null
 
 echo "== the pipeline: broker, coordinator, 2 workers, producer"
-"$bin/sigmactl" broker --partitions 12 --address-file "$work/addr" >/dev/null 2>"$work/broker.log" &
-pids+=($!)
-await 30 test -s "$work/addr"
-export SIGMA_BROKERS; SIGMA_BROKERS=$(cat "$work/addr")
-KX=(-X session.timeout.ms=6000)
-"$bin/sigma-coordinator" -d "$ci" "${KX[@]}" -X coordinator.poll_ms=100 -v -v 2>"$work/coordinator.log" &
-coord=$!; pids+=($coord)
-wk=()
-for n in w1 w2; do
-  "$bin/sigma-worker" -d "$ci" --id $n "${KX[@]}" -X provider.order=yahoo \
-    -X "provider.yahoo.url=file://$work/synth/yahoo/{symbol}.json" -v -v "${@:2}" 2>"$work/$n.log" &
-  wk+=($!); pids+=($!)
-done
-for n in w1 w2; do await 60 grep -q 'kafka rebalance: assigned [1-9]' "$work/$n.log"; done
-await 30 grep -q 'kafka rebalance: assigned [1-9]' "$work/coordinator.log" 2>/dev/null || true
-"$bin/sigma-producer" -d "$ci" -X producer.poll_ms=100 -v 2>"$work/producer.log" &
-prod=$!; pids+=($prod)
-await 30 grep -q 'topic sigma.deadletter' "$work/producer.log"
+bench_pipeline "${@:2}"
 
 t0=$(now)
 "$bin/sigmactl" run --date $D -d "$ci" >/dev/null
