@@ -320,7 +320,10 @@ case_budget() {
         for (i = 1; i <= NR; i++) { while (t[i] - t[j] >= 1000) j++; if (i - j + 1 > m) m = i - j + 1 }
         print m }')
     echo "   $n requests by 3 workers; at most $worst in any second (budget $RATE/s + burst $BURST)"
-    ((worst <= RATE + BURST)) || fail "$worst requests in one second: over the budget"
+    # The budget holds on the times tokens are granted; the fixture sees arrivals, up to a few
+    # milliseconds later, so one more request (1/RATE = 50 ms of slack) may fall in a window.
+    # Without the shared budget three workers make about 68 in a second.
+    ((worst <= RATE + BURST + 1)) || fail "$worst requests in one second: over the budget"
     stop_all
 }
 
