@@ -1,5 +1,5 @@
-# The pipeline tests' shared harness, sourced by pipeline_test.sh, worker_test.sh
-# and e2e_test.sh:   . lib.sh SOURCE_DIR NAME
+# The pipeline tests' shared harness, sourced by pipeline_test.sh, worker_test.sh,
+# e2e_test.sh, onboard_test.sh and replay_test.sh:   . lib.sh SOURCE_DIR NAME
 # Sets src, work (a fresh directory, removed on exit), pids (every background
 # process, SIGKILLed on exit, so a failing test leaves nothing behind) and
 # SIGMA_MIGRATIONS; defines fail (prints the tails of the logs), q, is, await,
@@ -28,8 +28,8 @@ fail() {
   show_logs
   exit 1
 }
-q() { psql "$ci" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
-is() { [[ $(q "$1") == "$2" ]]; }
+q() { psql "${2:-$ci}" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }        # SQL [CONNINFO]
+is() { [[ $(q "$1" "${3:-$ci}") == "$2" ]]; }                       # SQL VALUE [CONNINFO]
 alive() { kill -0 "$1" 2>/dev/null; }
 exited() { ! kill -0 "$1" 2>/dev/null; }
 
@@ -47,10 +47,13 @@ await() {
 start_pg() { ci=$("$src/scripts/pg.sh" start "$work/pg"); }
 
 # start_broker SIGMACTL PARTITIONS: `sigmactl broker` in the background, its
-# address awaited; exports SIGMA_BROKERS (every program and pipetool use it).
+# address awaited; sets broker (its pid) and addr, exports SIGMA_BROKERS (every
+# program and pipetool use it).
 start_broker() {
+  rm -f "$work/addr"
   "$1" broker --partitions "$2" --address-file "$work/addr" >"$work/broker.out" 2>"$work/broker.log" &
-  pids+=($!)
+  broker=$!
+  pids+=($broker)
   await 30 test -s "$work/addr" || fail "no broker address within 30 s"
   addr=$(cat "$work/addr")
   export SIGMA_BROKERS=$addr

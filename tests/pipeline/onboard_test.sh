@@ -10,31 +10,7 @@ set -euo pipefail
 bin=$1
 src=$2
 case_=$3
-work=$(mktemp -d /tmp/sigma-onboard-test.XXXXXX)
-chmod 755 "$work"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  "$src/scripts/pg.sh" stop "$work/pg" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL ($case_): $*"
-  for f in "$work"/*.log; do [[ -e $f ]] && { echo "--- $f"; tail -25 "$f"; }; done
-  exit 1
-}
-q() { psql "$ci" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
-await() { # SECONDS COMMAND...
-  local end=$(($(date +%s) + $1))
-  shift
-  until "$@"; do
-    (($(date +%s) < end)) || return 1
-    sleep 0.1
-  done
-}
-is() { [[ $(q "$1") == "$2" ]]; }
-alive() { kill -0 "$1" 2>/dev/null; }
+. "$src/tests/pipeline/lib.sh" "$src" onboard-test
 
 D=2025-07-15
 # Symbols onboarding fetches (not stored beforehand); the ETFs and the rest are.
@@ -42,16 +18,12 @@ ONB='^S000[1-4]$'
 PX=(-X onboarding.date=$D -X provider.order=yahoo -X "provider.yahoo.url=file://$work/synth/yahoo/{symbol}.json")
 
 start_services() {
-  ci=$("$src/scripts/pg.sh" start "$work/pg")
-  SIGMA_MIGRATIONS=$src/migrations "$bin/sigmactl" migrate up -d "$ci" >/dev/null
+  start_pg
+  "$bin/sigmactl" migrate up -d "$ci" >/dev/null
   "$bin/sigmactl" synth --symbols 8 --days 300 --end $D --out "$work/synth" >/dev/null
   awk -F, -v re="$ONB" '$1 !~ re' "$work/synth/prices.csv" >"$work/stored.csv"
   "$bin/sigmactl" import-prices "$work/stored.csv" -d "$ci" >/dev/null
-  "$bin/sigmactl" broker --partitions 3 --address-file "$work/addr" >/dev/null 2>"$work/broker.log" &
-  pids+=($!)
-  await 30 test -s "$work/addr" || fail "broker address"
-  addr=$(cat "$work/addr")
-  export SIGMA_BROKERS=$addr
+  start_broker "$bin/sigmactl" 3
 }
 # start_producer NAME [-X ...]: the relay in the background; its pid in $ppid_.
 start_producer() {

@@ -12,48 +12,16 @@ fakeprov=$3
 src=$4
 case_=$5
 . "$src/tests/fixtures/fakeprov.sh"
-work=$(mktemp -d /tmp/sigma-replay-test.XXXXXX)
-chmod 755 "$work"
-pids=()
-prog=()
-cleanup() {
-    for p in "${pids[@]}" "${prog[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-    fakeprov_stop >/dev/null 2>&1 || true
-    "$src/scripts/pg.sh" stop "$work/pg" >/dev/null 2>&1 || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-    echo "FAIL ($case_): $*"
-    for f in "$work"/*.log; do [[ -e $f ]] && { echo "--- $f"; tail -25 "$f"; }; done
-    exit 1
-}
-q() { psql "${2:-$ci}" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
-await() { # SECONDS COMMAND...: polls until COMMAND succeeds
-    local end=$(($(date +%s) + $1))
-    shift
-    until "$@"; do
-        (($(date +%s) < end)) || return 1
-        sleep 0.1
-    done
-}
-is() { [[ $(q "$1" "${3:-$ci}") == "$2" ]]; }
+. "$src/tests/pipeline/lib.sh" "$src" replay-test
+prog=() # the pipeline's programs (stop_all stops them with SIGTERM); killed on exit too
+trap 'for p in "${prog[@]}"; do kill -9 "$p" 2>/dev/null || true; done; fakeprov_stop >/dev/null 2>&1 || true; lib_cleanup' EXIT
 
 D=2025-07-15
 KX=(-X session.timeout.ms=6000)
 
-start_pg() {
-    ci=$("$src/scripts/pg.sh" start "$work/pg")
-    SIGMA_MIGRATIONS=$src/migrations "$bin/sigmactl" migrate up -d "$ci" >/dev/null
-}
-start_broker() { # PARTITIONS
-    rm -f "$work/addr"
-    "$bin/sigmactl" broker --partitions "$1" --address-file "$work/addr" >/dev/null 2>>"$work/broker.log" &
-    broker=$!
-    pids+=($broker)
-    await 30 test -s "$work/addr" || fail "broker address"
-    addr=$(cat "$work/addr")
-    export SIGMA_BROKERS=$addr
+start_pg_migrated() {
+    start_pg
+    "$bin/sigmactl" migrate up -d "$ci" >/dev/null
 }
 stop_all() { # SIGTERM to the pipeline's programs and the broker; each must exit 0
     local p
@@ -126,8 +94,8 @@ events() { # OUTCOME PHASE SYMBOL...
     done | "$pipetool" encode-events | timeout 30 kcat -P -b "$addr" -t sigma.events -K: -D '#EOM#' || fail "kcat -P"
 }
 case_upgrade() {
-    start_pg
-    start_broker 3
+    start_pg_migrated
+    start_broker "$bin/sigmactl" 3
     "$bin/sigmactl" run --date "$D" --symbols AAA,BBB -d "$ci" >/dev/null || fail "sigmactl run"
     "$bin/sigma-producer" -d "$ci" --once 2>>"$work/producer.log" || fail "producer --once"
     run=$(q "SELECT batch_run_id FROM sigma_runs")
@@ -157,7 +125,7 @@ case_upgrade() {
 
 # ---- deadletters ---------------------------------------------------------------------------
 case_deadletters() {
-    start_broker 2
+    start_broker "$bin/sigmactl" 2
     SIGMA_TOPIC_TASKS=sigma.deadletter "$pipetool" publish prices "$D" run-dl-1 1 GOOD || fail "publish to dead letters"
     printf 'not msgpack' | timeout 30 kcat -P -b "$addr" -t sigma.deadletter -k JUNK -H "sigma.reason=task: malformed" ||
         fail "kcat -P"
@@ -210,7 +178,7 @@ closed() { is "SELECT count(*) FROM sigma_runs WHERE closed_at IS NOT NULL" 1 "$
 dup_at_least() { (($(q "SELECT coalesce(sum(duplicates), 0) FROM sigma_run_outcomes" "$1") >= $2)); }
 
 case_night() {
-    start_pg
+    start_pg_migrated
     q "CREATE DATABASE ref"
     ref="${ci/dbname=postgres/dbname=ref}"
     SIGMA_MIGRATIONS=$src/migrations "$bin/sigmactl" migrate up -d "$ref" >/dev/null
@@ -220,7 +188,7 @@ case_night() {
 
     echo "== a clean night (database ref)"
     fp_get /_fault/off >/dev/null
-    start_broker 4
+    start_broker "$bin/sigmactl" 4
     start_pipeline "$ref" 2
     "$bin/sigmactl" run --date "$D" --symbols "$SYMS" -d "$ref" >/dev/null || fail "sigmactl run"
     await 180 closed "$ref" || fail "clean night not closed"
@@ -247,7 +215,7 @@ case_night() {
 
     echo "== a night where the provider fails for 20 symbols (database postgres, a new broker)"
     fp_get /_fault/on >/dev/null
-    start_broker 4
+    start_broker "$bin/sigmactl" 4
     start_pipeline "$ci" 2
     "$bin/sigmactl" run --date "$D" --symbols "$SYMS" -d "$ci" >/dev/null || fail "sigmactl run"
     await 180 closed "$ci" || fail "failing night not closed"
@@ -291,10 +259,10 @@ assigned() { # every worker's last rebalance line is an assignment, and together
 }
 nevents() { [[ $(awk '$1 == "prices"' "$work/events" | wc -l) -ge $1 ]]; }
 case_budget() {
-    start_pg
+    start_pg_migrated
     fakeprov_start "$fakeprov" "$work" || fail "fakeprov"
     provider_settings
-    start_broker 12
+    start_broker "$bin/sigmactl" 12
     local i n=150 syms=()
     for i in $(seq -w 1 $n); do syms+=("B$i"); done
     for i in 1 2 3; do
