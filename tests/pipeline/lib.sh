@@ -59,6 +59,21 @@ start_broker() {
   export SIGMA_BROKERS=$addr
 }
 
+# assigned_all TOTAL LOG...: each worker's last rebalance line (in its log) is an
+# assignment, and together they hold TOTAL partitions: the group is settled, so
+# work published now is shared (a worker that joins later takes the mock broker
+# seconds of rebalancing, during which the first may hold everything).
+assigned_all() {
+  local total=$1 sum=0 n f
+  shift
+  for f in "$@"; do
+    n=$(grep "kafka rebalance" "$f" 2>/dev/null | tail -1 | sed -n 's/.*assigned \([0-9]*\) partition.*/\1/p')
+    [[ -n $n && $n -gt 0 ]] || return 1
+    sum=$((sum + n))
+  done
+  ((sum == total))
+}
+
 # no_sanitizer_report: no ASan/UBSan report (nor a nested transaction) in any log.
 no_sanitizer_report() {
   ! grep -l 'Sanitizer\|runtime error:\|transaction in progress' "$work"/*.log || fail "a sanitizer report in a log"

@@ -248,15 +248,6 @@ case_night() {
 # ---- budget: three workers never exceed a provider's rate -------------------------------------
 RATE=20
 BURST=5
-assigned() { # every worker's last rebalance line is an assignment, and together they hold every partition
-    local i n total=0
-    for i in 1 2 3; do
-        n=$(grep "kafka rebalance" "$work/worker$i.log" | tail -1 | sed -n 's/.*assigned \([0-9]*\) partition.*/\1/p')
-        [[ -n $n && $n -gt 0 ]] || return 1
-        total=$((total + n))
-    done
-    ((total == 2 * 12)) # the tasks and the onboarding topics, 12 partitions each
-}
 nevents() { [[ $(awk '$1 == "prices"' "$work/events" | wc -l) -ge $1 ]]; }
 case_budget() {
     start_pg_migrated
@@ -270,7 +261,7 @@ case_budget() {
             -X provider.yahoo.rate=$RATE -X provider.yahoo.burst=$BURST 2>>"$work/worker$i.log" &
         prog+=($!)
     done
-    await 60 assigned || fail "three workers never shared the partitions"
+    await 60 assigned_all 24 "$work/worker1.log" "$work/worker2.log" "$work/worker3.log" || fail "three workers never shared the partitions" # tasks + onboarding, 12 each
     : >"$work/events"
     "$pipetool" collect "$work/events" 2>"$work/collect.log" &
     pids+=($!)

@@ -110,6 +110,7 @@ rows | twice | kill)
   if [[ $case_ == kill ]]; then
     start_worker w1 -X worker.batch_max=3; w1=$wpid
     start_worker w2 -X worker.batch_max=3
+    await 60 assigned_all 8 "$work/w1.log" "$work/w2.log" || die "the two workers never shared the partitions"
     # Both workers are held mid-phase: their factor writes wait on a lock
     # the test holds; w1 dies there, with its batch computed and uncommitted.
     psql "$ci" -Xq -c "BEGIN; LOCK TABLE symbol_factor_exposures IN EXCLUSIVE MODE; SELECT pg_sleep(600)" \
