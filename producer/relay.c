@@ -136,9 +136,11 @@ static int mark(sg_store *s, claim *c, row *rows, size_t n, char *err, size_t er
             c->counts.republished++;
         else
             c->counts.published++;
+        sg_log_context(NULL, "onboarding", rows[i].symbol); /* valid: it was published */
         sg_log(SG_LOG_INFO, "onboarding %s (row %s): %s, attempt %d", rows[i].symbol, rows[i].id,
                rows[i].stale ? "published again (no answer in time)" : "published", rows[i].attempts + 1);
     }
+    sg_log_context(NULL, NULL, NULL);
     PGresult *r = k ? sg_store_query_list(s, "onboarding: mark processing",
                                           "UPDATE symbol_onboarding_queue SET status = 'processing', started_at = now(),"
                                           " attempts = attempts + 1 WHERE id = ANY($1::uuid[])",

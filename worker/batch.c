@@ -300,12 +300,25 @@ static void count(wk_batch *b)
 /* A group's work: a phase for its symbols, or each onboarding task's row. */
 static int run_group(wk_env *env, group *gr, char *err, size_t errlen)
 {
-    if (gr->task->phase != SG_PHASE_ONBOARDING)
-        return wk_phase_run(env, gr->task->phase, gr->task->date, gr->symbols, gr->n, gr->out, err, errlen);
+    const char *phase = sg_phase_name(gr->task->phase);
+    if (gr->task->phase != SG_PHASE_ONBOARDING) {
+        sg_log_context(gr->task->run, phase, gr->n == 1 ? gr->symbols[0] : NULL);
+        int rc = wk_phase_run(env, gr->task->phase, gr->task->date, gr->symbols, gr->n, gr->out, err, errlen);
+        for (size_t i = 0; rc == 0 && i < gr->n; i++)
+            if (gr->out[i].outcome != SG_OUTCOME_OK) { /* the event says it too; the log says it where it happened */
+                sg_log_context(gr->task->run, phase, gr->symbols[i]);
+                sg_log(SG_LOG_INFO, "failed: %s", gr->out[i].reason);
+            }
+        sg_log_context(NULL, NULL, NULL);
+        return rc;
+    }
     for (size_t i = 0; i < gr->n; i++) { /* one symbol per run, unless a message lies: each is its own */
         sg_task t = *gr->task;
         snprintf(t.symbol, sizeof t.symbol, "%s", gr->symbols[i]);
-        if (wk_onboard_run(env, &t, &gr->out[i], err, errlen))
+        sg_log_context(t.run, phase, t.symbol);
+        int rc = wk_onboard_run(env, &t, &gr->out[i], err, errlen);
+        sg_log_context(NULL, NULL, NULL);
+        if (rc)
             return -1;
     }
     return 0;
