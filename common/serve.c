@@ -136,15 +136,18 @@ static const route *find_route(const sg_serve *s, const char *path)
 }
 
 /* The route's reply: a handler that fails, or answers a status that is not
- * one, gets 500. */
+ * one or a length without a body, gets 500. */
 static int route_reply(const route *rt, const char *method, const char *path, sg_reply *r)
 {
     int rc = rt->fn(path, rt->ctx, r);
     if (rc == 0 && r->status == 0)
         r->status = 200;
-    if (rc == 0 && r->status >= 100 && r->status <= 599)
+    if (rc == 0 && r->status >= 100 && r->status <= 599 && (r->body || !r->len))
         return 0;
-    sg_log(SG_LOG_ERROR, "http: %s %s: the handler %s", method, path, rc ? "failed" : "answered no HTTP status");
+    sg_log(SG_LOG_ERROR, "http: %s %s: the handler %s", method, path,
+           rc                   ? "failed"
+           : r->body || !r->len ? "answered no HTTP status"
+                                : "answered a length without a body");
     free(r->body);
     return text(r, 500, "internal error\n");
 }
@@ -367,6 +370,10 @@ int sg_serve_start(sg_serve *s, char *err, size_t errlen)
 {
     int port = (int)sg_config_number("serve.port");
     const char *address = sg_config_get("serve.address");
+    if (!s) {
+        snprintf(err, errlen, "http: no server (out of memory)");
+        return -1;
+    }
     if (s->started) {
         snprintf(err, errlen, "http: started already");
         return -1;
