@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "instruments.h"
 #include "log.h"
 #include "messages.h"
 #include "runs.h"
@@ -88,8 +89,12 @@ static void decode_all(batch *b)
 /* One line per event that did not count, and the run's moves. */
 static void log_results(const batch *b)
 {
+    static const char *const results[] = {"new", "upgraded", "duplicate", "unknown"};
     for (size_t i = 0; i < b->n; i++) {
         const sg_event *e = &b->ev[i];
+        sg_inst_event(b->why[i][0] ? "invalid" : results[b->result[i]]);
+        if (!b->why[i][0] && (b->result[i] == SG_RECORD_NEW || b->result[i] == SG_RECORD_UPGRADED))
+            sg_inst_recorded(sg_phase_name(e->phase), e->outcome == SG_OUTCOME_OK, e->reason);
         if (b->why[i][0] || b->result[i] == SG_RECORD_NEW)
             continue;
         sg_log_context(e->run, sg_phase_name(e->phase), e->symbol);
@@ -105,6 +110,8 @@ static void log_results(const batch *b)
     }
     for (size_t i = 0; i < b->ntouched; i++)
         if (b->step[i] != SG_STEP_NONE) {
+            if (b->step[i] == SG_STEP_CLOSED)
+                sg_inst_run_closed();
             sg_log_context(b->touched[i], NULL, NULL);
             sg_log(SG_LOG_INFO, "run %s: %s", b->touched[i], b->step[i] == SG_STEP_CLOSED ? "closed" : "next phase");
         }
@@ -228,8 +235,11 @@ void sg_coord_sweep(sg_store *s, sg_bus *p)
         sg_log_context(ids[i], NULL, NULL);
         if (sg_store_unit(s, "check run", check_unit, &a, err, sizeof err))
             sg_log(SG_LOG_ERROR, "sweep: run %s: %s", ids[i], err);
-        else if (a.step != SG_STEP_NONE)
+        else if (a.step != SG_STEP_NONE) {
+            if (a.step == SG_STEP_CLOSED)
+                sg_inst_run_closed();
             sg_log(SG_LOG_INFO, "run %s: %s", ids[i], a.step == SG_STEP_CLOSED ? "closed" : "next phase");
+        }
     }
     sg_log_context(NULL, NULL, NULL);
     sg_strings_free(ids, n);

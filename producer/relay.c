@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "instruments.h"
 #include "log.h"
 #include "messages.h"
 #include "symbols.h"
@@ -256,6 +257,11 @@ int pr_relay_round(sg_store *s, sg_bus *b, pr_relay_counts *counts, char *err, s
         counts->refused += c.counts.refused;
         counts->given_up += c.counts.given_up;
         counts->unacked += c.counts.unacked;
+        sg_inst_onboarding("published", c.counts.published); /* committed: the unit returned */
+        sg_inst_onboarding("republished", c.counts.republished);
+        sg_inst_onboarding("refused", c.counts.refused);
+        sg_inst_onboarding("given_up", c.counts.given_up);
+        sg_inst_onboarding("unacknowledged", c.counts.unacked);
     } while (c.claimed == c.max && c.counts.unacked == 0);
     return 0;
 }

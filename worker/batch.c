@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "instruments.h"
 #include "log.h"
 #include "onboard.h"
 
@@ -287,9 +288,13 @@ static void count(wk_batch *b)
         const item *it = &b->items[i];
         if (it->revoked)
             continue;
-        if (it->state == ITEM_DEAD)
+        if (it->state == ITEM_DEAD) {
             s.dead++;
-        else if (b->groups[it->group].out[it->slot].outcome == SG_OUTCOME_OK)
+            continue;
+        }
+        const wk_outcome *o = &b->groups[it->group].out[it->slot];
+        sg_inst_outcome(sg_phase_name(it->task.phase), o->outcome == SG_OUTCOME_OK, o->reason);
+        if (o->outcome == SG_OUTCOME_OK)
             s.ok++;
         else
             s.failed++;
@@ -347,6 +352,7 @@ int wk_batch_process(wk_batch *b, wk_env *env, sg_bus *producer, char *err, size
         }
         gr->elapsed_ms = (int64_t)(sg_clock_ms() - t0);
         gr->done = true;
+        sg_inst_phase(sg_phase_name(gr->task->phase), gr->n, (double)gr->elapsed_ms / 1e3);
     }
     if (!b->answered) {
         if (answer(b, producer, err, errlen))

@@ -21,6 +21,7 @@
 #include "bus.h"
 #include "config.h"
 #include "daemon.h"
+#include "instruments.h"
 #include "log.h"
 #include "phases.h"
 #include "store.h"
@@ -139,6 +140,7 @@ static int serve_batch(worker *w)
     }
     wk_batch_commit(w->batch, w->consumer);
     wk_batch_stats s = wk_batch_last_stats(w->batch);
+    sg_inst_batch(s.messages, (sg_clock_ms() - t0) / 1e3);
     sg_log(SG_LOG_INFO, "batch: %zu messages in %zu groups (%zu duplicates): %zu ok, %zu failed, %zu dead letters; %.0f ms",
            s.messages, s.groups, s.duplicates, s.ok, s.failed, s.dead, sg_clock_ms() - t0);
     return 0;
