@@ -455,7 +455,7 @@ static const char *reset(bool tty)
     return tty ? "\033[0m" : "";
 }
 
-/* green for a good end, red for a failure, yellow while it runs */
+/* green for a good end, red for a failure, yellow while it runs, none while it waits */
 static const char *colour(bool tty, const char *word)
 {
     if (!tty)
@@ -464,7 +464,7 @@ static const char *colour(bool tty, const char *word)
         return "\033[32m";
     if (strcmp(word, "failed") == 0 || strcmp(word, "gone") == 0)
         return "\033[31m";
-    return "\033[33m";
+    return strcmp(word, "running") == 0 ? "\033[33m" : "";
 }
 
 #define BAR_WIDTH 30
