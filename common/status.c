@@ -437,6 +437,14 @@ static void put_clean(FILE *out, const char *s, size_t max)
         fputs("...", out);
 }
 
+/* put_clean (never cut), then blanks up to width bytes: the terminal's columns. */
+static void put_padded(FILE *out, const char *s, size_t width)
+{
+    put_clean(out, s, 0);
+    for (size_t n = s && *s ? strlen(s) : 1; n < width; n++)
+        fputc(' ', out);
+}
+
 static void put_seconds(FILE *out, double s)
 {
     if (isfinite(s))
@@ -546,7 +554,9 @@ static void text_run_tty(FILE *out, const sg_status *st)
     if (st->failures_total)
         fprintf(out, "%sfailures: %ld%s (showing %zu)\n", bold(true), st->failures_total, reset(true), st->nfailures);
     for (size_t i = 0; i < st->nfailures; i++) {
-        fprintf(out, "  %-8s %-12s ", st->failures[i].phase, st->failures[i].symbol);
+        fprintf(out, "  %-8s ", st->failures[i].phase);
+        put_padded(out, st->failures[i].symbol, 12);
+        fputc(' ', out);
         put_clean(out, st->failures[i].reason, 100);
         fputc('\n', out);
     }
