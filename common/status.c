@@ -123,6 +123,17 @@ static int phase_index(const char *phase)
     return SG_STATUS_NPHASES; /* done */
 }
 
+/* The phase's row of (phase, total, ok, failed), if it has one. */
+static void phase_counts(sg_status_phase *p, const PGresult *counts)
+{
+    for (int k = 0; k < PQntuples(counts); k++)
+        if (strcmp(PQgetvalue(counts, k, 0), p->name) == 0) {
+            p->total = count(counts, k, 1);
+            p->ok = count(counts, k, 2);
+            p->failed = count(counts, k, 3);
+        }
+}
+
 /* Each phase's counts, state and times. A phase starts when the one before
  * it ends (sg_runs_check moves the run on in the transaction that records
  * the duration), so the times follow from created_at, the recorded
@@ -138,12 +149,7 @@ static void fill_phases(sg_status *st, const PGresult *counts, double phase_star
         p->name = phase_names[i];
         p->state = i < cur ? "done" : i == cur ? "running" : "waiting";
         p->total = i > cur ? listed : 0;
-        for (int k = 0; k < PQntuples(counts); k++)
-            if (strcmp(PQgetvalue(counts, k, 0), p->name) == 0) {
-                p->total = count(counts, k, 1);
-                p->ok = count(counts, k, 2);
-                p->failed = count(counts, k, 3);
-            }
+        phase_counts(p, counts);
         p->pending = p->total - p->ok - p->failed;
         st->failures_total += p->failed;
         p->started_at = p->finished_at = p->seconds = NAN;
@@ -193,6 +199,12 @@ static int load_run(sg_store *s, owned *o, sg_status *st, const char *run, char 
     if (!c)
         return -1;
     fill_phases(st, c, num(r, 0, RUN_NCOLUMNS), count(r, 0, RUN_NCOLUMNS + 1), dur);
+    return 0;
+}
+
+static int load_failures(sg_store *s, owned *o, sg_status *st, char *err, size_t errlen)
+{
+    const char *id = st->run.id;
     char lim[16];
     PGresult *f = keep(s, o, "status: failures",
                        "SELECT phase, symbol, coalesce(reason, '') FROM sigma_run_outcomes"
@@ -331,8 +343,10 @@ static int load_unit(sg_store *s, void *arg, char *err, size_t errlen)
         return -1;
     a->st->now = num(now, 0, 0);
     PQclear(now);
-    return load_run(s, o, a->st, a->run, err, errlen) || load_queue(s, o, a->st, err, errlen) ||
-                   load_workers(s, o, a->st, err, errlen) || load_recent(s, o, a->st, err, errlen)
+    sg_status *st = a->st;
+    if (load_run(s, o, st, a->run, err, errlen) || (st->has_run && load_failures(s, o, st, err, errlen)))
+        return -1;
+    return load_queue(s, o, st, err, errlen) || load_workers(s, o, st, err, errlen) || load_recent(s, o, st, err, errlen)
                ? -1
                : 0;
 }
