@@ -266,6 +266,23 @@ CREATE TABLE public.sigma_runs (
 
 
 --
+-- Name: sigma_workers; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sigma_workers (
+    id text NOT NULL,
+    host text NOT NULL,
+    pid integer NOT NULL,
+    http text,
+    partitions text[] DEFAULT '{}'::text[] NOT NULL,
+    lag jsonb DEFAULT '{}'::jsonb NOT NULL,
+    lag_total bigint DEFAULT 0 NOT NULL,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    seen_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
 -- Name: sigmabatch_owned_tables; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -487,6 +504,14 @@ ALTER TABLE ONLY public.sigma_run_requests
 
 ALTER TABLE ONLY public.sigma_runs
     ADD CONSTRAINT sigma_runs_pkey PRIMARY KEY (batch_run_id);
+
+
+--
+-- Name: sigma_workers sigma_workers_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sigma_workers
+    ADD CONSTRAINT sigma_workers_pkey PRIMARY KEY (id);
 
 
 --

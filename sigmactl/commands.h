@@ -16,5 +16,6 @@ int sg_cmd_broker(int argc, char **argv);                /* the mock Kafka clust
 int sg_cmd_run(int argc, char **argv);                   /* a request for the nightly run */
 int sg_cmd_onboard(int argc, char **argv);               /* symbols into symbol_onboarding_queue */
 int sg_cmd_replay(int argc, char **argv);                /* tasks republished from a topic's offsets */
+int sg_cmd_status(int argc, char **argv);                /* a run's progress, the queue, the workers */
 
 #endif

@@ -13,6 +13,7 @@
  *   run       asks for the nightly run of a date (sigma-producer starts it)
  *   onboard   queues symbols for onboarding, as the web app does
  *   replay    republishes tasks from a topic's offsets (after a failure was fixed)
+ *   status    the progress of a nightly run, the onboarding queue and the workers
  *
  * Exit codes: 0 done, 1 failed (bad input, I/O), 2 usage error.
  */
@@ -51,6 +52,7 @@ static const struct command {
     {"run", "--date D [--symbols A,B] [-d DB]", "ask for the nightly run of a date (sigma-producer)", sg_cmd_run},
     {"onboard", "SYMBOL... [--wait] [...]", "queue symbols for onboarding, as the web app does", sg_cmd_onboard},
     {"replay", "--topic T (--from-offset N|--since T)", "republish tasks from a topic's offsets", sg_cmd_replay},
+    {"status", "[RUN] [--json] [--watch]", "progress of a run, the onboarding queue, the workers", sg_cmd_status},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

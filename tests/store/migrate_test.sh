@@ -36,7 +36,10 @@ schema >"$work/schema2.sql"
 diff "$work/schema1.sql" "$work/schema2.sql" || fail "schema differs after down --all + up"
 
 echo "== down --steps 1 reverts only the last"
+[[ $(q "SELECT count(*) FROM pg_tables WHERE tablename = 'sigma_workers'") == 1 ]] || fail "0007 made no sigma_workers"
 grep -qx "reverted $last" <<<"$("$sigmactl" migrate down --steps 1 -d "$ci")" || fail "down 1"
+[[ $last != 0007_sigma_workers || $(q "SELECT count(*) FROM pg_tables WHERE tablename = 'sigma_workers'") == 0 ]] ||
+  fail "0007 down left sigma_workers"
 grep -q "$last *pending" <<<"$("$sigmactl" migrate status -d "$ci")" || fail "status after down"
 "$sigmactl" migrate up -d "$ci" >/dev/null
 
