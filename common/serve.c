@@ -396,9 +396,26 @@ int sg_serve_start(sg_serve *s, char *err, size_t errlen)
     if (!s->mhd)
         return -1;
     s->port = bound;
-    sg_log(SG_LOG_INFO, strchr(address, ':') ? "http: listening on [%s]:%d" : "http: listening on %s:%d", address,
-           bound);
+    /* Printed at every verbosity: with port 0 this line is how one finds it. */
+    sg_log_write(SG_LOG_INFO, strchr(address, ':') ? "http: listening on [%s]:%d" : "http: listening on %s:%d",
+                 address, bound);
     return 0;
+}
+
+void sg_serve_where(const sg_serve *s, char *out, size_t outlen)
+{
+    const char *address = sg_config_get("serve.address");
+    char host[256] = "localhost";
+    if (!s || s->port < 0) {
+        snprintf(out, outlen, "%s", "");
+        return;
+    }
+    if (strcmp(address, "0.0.0.0") == 0 || strcmp(address, "::") == 0) { /* every interface: the host's name */
+        gethostname(host, sizeof host - 1);
+        host[sizeof host - 1] = '\0';
+        address = host;
+    }
+    snprintf(out, outlen, strchr(address, ':') ? "[%s]:%d" : "%s:%d", address, s->port);
 }
 
 int sg_serve_port(const sg_serve *s)

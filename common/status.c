@@ -178,12 +178,8 @@ static int load_run(sg_store *s, owned *o, sg_status *st, const char *run, char 
                        1, &run, err, errlen);
     if (!r)
         return -1;
-    if (PQntuples(r) == 0) {
-        if (!run)
-            return 0;
-        snprintf(err, errlen, "no run '%.80s'", run);
-        return -1;
-    }
+    if (PQntuples(r) == 0)
+        return 0; /* has_run false: sg_status_load tells a named run's absence */
     st->has_run = true;
     run_from_row(r, 0, &st->run);
     double dur[SG_STATUS_NPHASES];
@@ -367,6 +363,11 @@ int sg_status_load(sg_store *s, const char *run, sg_status **out, char *err, siz
     if (sg_store_unit(s, "status", load_unit, &a, err, errlen)) {
         sg_status_free(st);
         return -1;
+    }
+    if (run && !st->has_run) {
+        snprintf(err, errlen, "no run '%.80s'", run);
+        sg_status_free(st);
+        return SG_STATUS_NO_RUN;
     }
     *out = st;
     return 0;
@@ -1168,6 +1169,17 @@ static char *bigint_array(const int64_t *v, size_t n)
     return s;
 }
 
+/* One statement outside a unit: run again once on a new connection when the
+ * old one was lost (a database restart breaks it silently until used). */
+static PGresult *query_revived(sg_store *s, const char *what, const char *sql, int n, const char *const *p, char *err,
+                               size_t errlen)
+{
+    PGresult *r = sg_store_revive(s, err, errlen) ? NULL : sg_store_query(s, what, sql, n, p, err, errlen);
+    if (!r && PQstatus(sg_store_conn(s)) != CONNECTION_OK && sg_store_revive(s, err, errlen) == 0)
+        r = sg_store_query(s, what, sql, n, p, err, errlen);
+    return r;
+}
+
 int sg_status_heartbeat(sg_store *s, const sg_member *m, char *err, size_t errlen)
 {
     if (!m->id || !*m->id || !m->host || (m->npartitions && (!m->partitions || !m->lag))) {
@@ -1179,7 +1191,7 @@ int sg_status_heartbeat(sg_store *s, const sg_member *m, char *err, size_t errle
     char *parts = sg_store_text_array(m->partitions, m->npartitions), *lags = bigint_array(m->lag, m->npartitions);
     const char *p[7] = {m->id, m->host, pid, m->http, parts, lags, limit_param(prune, SG_STATUS_PRUNE_S)};
     PGresult *r = parts && lags
-                      ? sg_store_query(
+                      ? query_revived(
                             s, "heartbeat",
                             "WITH gone AS (DELETE FROM sigma_workers WHERE seen_at < now() - make_interval(secs => $7::int)"
                             "  AND id <> $1)"
@@ -1205,7 +1217,7 @@ int sg_status_heartbeat(sg_store *s, const sg_member *m, char *err, size_t errle
 
 int sg_status_leave(sg_store *s, const char *id, char *err, size_t errlen)
 {
-    PGresult *r = sg_store_query(s, "leave", "DELETE FROM sigma_workers WHERE id = $1", 1, &id, err, errlen);
+    PGresult *r = query_revived(s, "leave", "DELETE FROM sigma_workers WHERE id = $1", 1, &id, err, errlen);
     PQclear(r);
     return r ? 0 : -1;
 }

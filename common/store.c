@@ -254,6 +254,11 @@ static int reconnect(sg_store *s, char *err, size_t errlen)
     return session_setup(s, err, errlen);
 }
 
+int sg_store_revive(sg_store *s, char *err, size_t errlen)
+{
+    return PQstatus(s->conn) == CONNECTION_OK ? 0 : reconnect(s, err, errlen);
+}
+
 static int run_once(sg_store *s, const char *what, sg_store_fn fn, void *arg, char *err, size_t errlen)
 {
     int rc = sg_store_exec(s, what, "BEGIN", err, errlen);
