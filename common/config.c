@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -21,6 +22,7 @@ typedef enum kind {
     K_URL,      /* an http(s) or file URL template with {symbol} */
     K_LIST,     /* a comma-separated list of distinct names from `allowed` */
     K_NAME,     /* a non-empty name: printable ASCII, no spaces (topics, groups, host lists) */
+    K_ADDRESS,  /* an IPv4 or IPv6 address literal (no host name: nothing to resolve at start-up) */
 } kind;
 
 typedef struct setting {
@@ -35,6 +37,7 @@ typedef struct setting {
 #define INT(lo, hi) K_INT, lo, hi, NULL
 #define POSITIVE(hi) K_POSITIVE, 0, hi, NULL
 #define NAME K_NAME, 0, 0, NULL
+#define ADDRESS K_ADDRESS, 0, 0, NULL
 
 static setting settings[] = {
     {"provider.order", "SIGMA_PROVIDERS", "yahoo,fmp,polygon", "price providers to ask, in order", K_LIST, 0, 0,
@@ -133,6 +136,10 @@ static setting settings[] = {
      "coordinator: try for the lead, check deadlines and unfinished fan-outs this often", INT(10, 600000), NULL},
     {"coordinator.batch_max", "SIGMA_COORDINATOR_BATCH_MAX", "500", "coordinator: events recorded in one transaction",
      INT(1, 100000), NULL},
+    {"serve.address", "SIGMA_SERVE_ADDRESS", "0.0.0.0",
+     "address of the HTTP server (/healthz, /readyz, /metrics); :: takes IPv6 and IPv4", ADDRESS, NULL},
+    {"serve.port", "SIGMA_SERVE_PORT", "0", "port of the HTTP server (0: any free port, logged; -1: no HTTP)",
+     INT(-1, 65535), NULL},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -153,6 +160,7 @@ static const char *allowed_text(const setting *s, char *buf, size_t len)
     case K_URL: snprintf(buf, len, "an http://, https:// or file:// URL template containing {symbol}"); break;
     case K_LIST: snprintf(buf, len, "a comma-separated list of distinct names from %s", s->allowed); break;
     case K_NAME: snprintf(buf, len, "a non-empty name of printable ASCII characters without spaces"); break;
+    case K_ADDRESS: snprintf(buf, len, "an IPv4 or IPv6 address, e.g. 0.0.0.0, 127.0.0.1, ::, ::1"); break;
     }
     return buf;
 }
@@ -215,6 +223,14 @@ static const char *url_problem(const char *v)
     return NULL;
 }
 
+static const char *address_problem(const char *v)
+{
+    unsigned char buf[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, v, buf) == 1 || inet_pton(AF_INET6, v, buf) == 1)
+        return NULL;
+    return "not an IPv4 or IPv6 address";
+}
+
 /* Why v is not a valid value of s, or NULL. */
 static const char *value_problem(const setting *s, const char *v)
 {
@@ -237,6 +253,7 @@ static const char *value_problem(const setting *s, const char *v)
             if (*c <= ' ' || *c > '~')
                 return "not a name (a space or a non-printable character)";
         return NULL;
+    case K_ADDRESS: return address_problem(v);
     }
     return "unknown kind";
 }

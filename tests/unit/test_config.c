@@ -151,6 +151,45 @@ static void test_environment(void **state)
     assert_int_equal(sg_config_check(err, sizeof err), 0);
 }
 
+/* The HTTP server's settings: an address literal (no host name: nothing to
+ * resolve at start-up), a port from -1 (no HTTP) through 0 (any free port). */
+static void test_serve(void **state)
+{
+    (void)state;
+    char err[512];
+    sg_config_reset();
+    assert_string_equal(sg_config_get("serve.address"), "0.0.0.0");
+    assert_same(sg_config_number("serve.port"), 0);
+    assert_refused("serve.address=localhost", "-X serve.address=localhost: not an IPv4 or IPv6 address (allowed: ");
+    assert_refused("serve.address=", "not an IPv4 or IPv6 address");
+    assert_refused("serve.address=1.2.3", "not an IPv4 or IPv6 address");
+    assert_refused("serve.address=256.0.0.1", "not an IPv4 or IPv6 address");
+    assert_refused("serve.address=127.0.0.1:8480", "not an IPv4 or IPv6 address");
+    assert_refused("serve.address=[::1]", "not an IPv4 or IPv6 address");
+    assert_refused("serve.address= 127.0.0.1", "not an IPv4 or IPv6 address");
+    assert_accepted("serve.address=127.0.0.1");
+    assert_accepted("serve.address=::");
+    assert_accepted("serve.address=::1");
+    assert_accepted("serve.address=fd00::5");
+    assert_accepted("serve.address=::ffff:10.0.0.1");
+    assert_string_equal(sg_config_get("serve.address"), "::ffff:10.0.0.1");
+    assert_refused("serve.port=-2", "-X serve.port=-2: out of range (allowed: an integer from -1 to 65535)");
+    assert_refused("serve.port=65536", "out of range");
+    assert_refused("serve.port=http", "not an integer");
+    assert_accepted("serve.port=-1");
+    assert_accepted("serve.port=65535");
+    assert_accepted("serve.port=0");
+    sg_config_reset();
+    setenv("SIGMA_SERVE_ADDRESS", "example.org", 1);
+    assert_int_equal(sg_config_check(err, sizeof err), -1);
+    assert_contains(err, "serve.address (environment SIGMA_SERVE_ADDRESS=example.org): not an IPv4 or IPv6 address");
+    unsetenv("SIGMA_SERVE_ADDRESS");
+    setenv("SIGMA_SERVE_PORT", "8480", 1);
+    assert_int_equal(sg_config_check(err, sizeof err), 0);
+    assert_same(sg_config_number("serve.port"), 8480);
+    unsetenv("SIGMA_SERVE_PORT");
+}
+
 /* -X list shows each setting's kind and marks a bad value. */
 static void test_list(void **state)
 {
@@ -174,6 +213,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_integers),  cmocka_unit_test(test_positive_numbers), cmocka_unit_test(test_url_templates),
         cmocka_unit_test(test_lists),     cmocka_unit_test(test_environment),      cmocka_unit_test(test_list),
+        cmocka_unit_test(test_serve),
     };
     int failed = cmocka_run_group_tests_name("config", tests, NULL, NULL);
     sg_config_reset();
