@@ -157,7 +157,7 @@ static int down(const char *state, int verbose)
         if (sg_proc_ours(&v[i]))
             live[nl++] = v[i];
         else if (verbose || v[i].pid > 0)
-            printf("  %-12s not running (pid %ld is not the process up started): left alone\n", v[i].name,
+            printf("  %-12s not running (pid %ld is gone, or is not the process up started): left alone\n", v[i].name,
                    (long)v[i].pid);
     }
     if (nl == 0)

@@ -13,6 +13,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "log.h"
+
 #define RUNUSER "/usr/sbin/runuser"
 #define TMP_PREFIX "/tmp/sigma-pg."
 #define PG_TIMEOUT_MS 120000
@@ -103,6 +105,17 @@ static int run_pg(const sg_pg *pg, const char *const *args, char *err, size_t er
     return rc ? -1 : 0;
 }
 
+/* pg_ctl stop -m mode, waiting until the server is gone. */
+static int stop_mode(const sg_pg *pg, const char *mode, char *err, size_t errlen)
+{
+    char pg_ctl[PATH_MAX], data[PATH_MAX + 8];
+    if (program(pg_ctl, sizeof pg_ctl, pg, "pg_ctl", err, errlen))
+        return -1;
+    snprintf(data, sizeof data, "%s/data", pg->real);
+    const char *args[] = {pg_ctl, "-D", data, "-m", mode, "-w", "-t", "60", "stop", NULL};
+    return run_pg(pg, args, err, errlen);
+}
+
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
 {
     (void)st, (void)flag, (void)f;
@@ -119,6 +132,20 @@ static int rm_tree(const char *path, char *err, size_t errlen)
         return -1;
     }
     return 0;
+}
+
+static pid_t postmaster_pid(const sg_pg *pg)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/data/postmaster.pid", pg->real);
+    FILE *f = fopen(path, "re");
+    long pid = 0;
+    if (f) {
+        if (fscanf(f, "%ld", &pid) != 1)
+            pid = 0;
+        fclose(f);
+    }
+    return (pid_t)pid;
 }
 
 /* The previous cluster: STATE/pg, and its /tmp directory when it is a link. */
@@ -173,7 +200,11 @@ static int place(sg_pg *pg, char *err, size_t errlen)
 
 int sg_pg_create(sg_pg *pg, char *err, size_t errlen)
 {
-    char initdb[PATH_MAX], data[PATH_MAX + 8];
+    char initdb[PATH_MAX], data[PATH_MAX + 8], e[1024];
+    /* a server still running there (an up killed before its pidfile was
+     * written) is the previous system's: stopped before its files go */
+    if (postmaster_pid(pg) > 0 && stop_mode(pg, "immediate", e, sizeof e))
+        sg_log(SG_LOG_DEBUG, "%s", e);
     if (remove_old(pg, err, errlen) || place(pg, err, errlen) || program(initdb, sizeof initdb, pg, "initdb", err, errlen))
         return -1;
     if (pg->as_postgres) {
@@ -206,20 +237,6 @@ static void quote(char *out, size_t len, const char *s, bool sh)
     out[n] = '\0';
 }
 
-static pid_t postmaster_pid(const sg_pg *pg)
-{
-    char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/data/postmaster.pid", pg->real);
-    FILE *f = fopen(path, "re");
-    long pid = 0;
-    if (f) {
-        if (fscanf(f, "%ld", &pid) != 1)
-            pid = 0;
-        fclose(f);
-    }
-    return (pid_t)pid;
-}
-
 int sg_pg_start(sg_pg *pg, sg_proc *postmaster, char *conninfo, size_t len, char *err, size_t errlen)
 {
     char pg_ctl[PATH_MAX], data[PATH_MAX + 8], sock[2 * PATH_MAX], opts[3 * PATH_MAX], host[2 * PATH_MAX];
@@ -250,10 +267,5 @@ int sg_pg_start(sg_pg *pg, sg_proc *postmaster, char *conninfo, size_t len, char
 
 int sg_pg_stop(const sg_pg *pg, char *err, size_t errlen)
 {
-    char pg_ctl[PATH_MAX], data[PATH_MAX + 8];
-    if (program(pg_ctl, sizeof pg_ctl, pg, "pg_ctl", err, errlen))
-        return -1;
-    snprintf(data, sizeof data, "%s/data", pg->real);
-    const char *args[] = {pg_ctl, "-D", data, "-m", "fast", "-w", "-t", "60", "stop", NULL};
-    return run_pg(pg, args, err, errlen);
+    return stop_mode(pg, "fast", err, errlen);
 }

@@ -27,6 +27,7 @@ typedef struct sg_up_comp {
     const char *role; /* for messages: "coordinator status page", "worker w1" */
     const char *prog; /* "sigma-worker" */
     bool ready;
+    bool gone;        /* seen exited while the work went on */
 } sg_up_comp;
 
 typedef struct sg_up {

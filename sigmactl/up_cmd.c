@@ -598,6 +598,7 @@ static void install_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL); /* a closed terminal while starting: stop what was started */
 }
 
 /* The checks and the start; returns -1 when the system is up, else the exit code. */

@@ -283,14 +283,38 @@ static void line_plain(work *w)
     fflush(stdout);
 }
 
+/* A component that exited while the work goes on is said once (the others
+ * carry on: a worker's partitions move to the rest); all gone is an error
+ * (sigmactl down ran meanwhile). */
+static int check_components(sg_up *u, work *w)
+{
+    size_t gone = 0;
+    for (size_t i = 0; i < u->ncomps; i++) {
+        sg_up_comp *c = &u->comps[i];
+        int status;
+        if (!c->gone && sg_proc_exited(&c->p, &status)) {
+            c->gone = true;
+            clear_block(w);
+            printf("  %-12s exited (see %s/logs/%s.log); the others go on\n", c->p.name, u->st.dir, c->p.name);
+            fflush(stdout);
+        }
+        gone += c->gone;
+    }
+    if (u->ncomps && gone == u->ncomps) {
+        fprintf(stderr, "sigmactl up: every process of the system is gone (sigmactl down?)\n");
+        return -1;
+    }
+    return 0;
+}
+
 /* One look: the run, onboarding (queued when the prices are in), the status.
  * Returns 1 when everything finished (*out holds the last status), 0 to go
  * on, -1 on error. */
-static int tick(const sg_up *u, work *w, bool tty, sg_status **out)
+static int tick(sg_up *u, work *w, bool tty, sg_status **out)
 {
     char err[1024];
     bool queue_done = false;
-    if (poll_run(w))
+    if (check_components(u, w) || poll_run(w))
         return -1;
     if (!w->queued && strcmp(w->phase, "prices") && request_onboarding(u, w))
         return -1;
@@ -314,7 +338,7 @@ static int tick(const sg_up *u, work *w, bool tty, sg_status **out)
 }
 
 /* Until the run is closed and every onboarded symbol finished, or the deadline. */
-static int watch(const sg_up *u, work *w, sg_status **out)
+static int watch(sg_up *u, work *w, sg_status **out)
 {
     bool tty = isatty(STDOUT_FILENO);
     w->t0 = sg_clock_ms();
@@ -462,6 +486,30 @@ static void summary(const sg_up *u, work *w, const sg_status *st)
     fflush(stdout);
 }
 
+static bool running(const sg_up *u)
+{
+    for (size_t i = 0; i < u->ncomps; i++)
+        if (sg_proc_ours(&u->comps[i].p))
+            return true;
+    return false;
+}
+
+/* 0 when the run completed and every onboarded symbol did; else 1, saying which. */
+static int outcome(const work *w, const sg_status *st)
+{
+    int rc = 0;
+    if (!st->run.status || strcmp(st->run.status, "completed")) {
+        fprintf(stderr, "sigmactl up: the run %s %s\n", w->run, st->run.status ? st->run.status : "has no status");
+        rc = 1;
+    }
+    for (int i = 0; i < SG_UP_ONBOARD; i++)
+        if (strcmp(w->status[i], "completed")) {
+            fprintf(stderr, "sigmactl up: onboarding %s %s\n", w->onboard[i], w->status[i]);
+            rc = 1;
+        }
+    return rc;
+}
+
 int sg_up_run(sg_up *u)
 {
     char err[1024];
@@ -473,9 +521,11 @@ int sg_up_run(sg_up *u)
     }
     sg_status *st = NULL;
     int rc = request_run(u, &w) ? 1 : watch(u, &w, &st);
-    if (rc == 0)
+    if (rc == 0) {
         summary(u, &w, st);
-    else {
+        rc = outcome(&w, st);
+    } else if (running(u)) {
+        clear_block(&w);
         printf(rc == 130 ? "\nstopped watching; the system keeps running:\n" : "the system keeps running:\n");
         sg_up_addresses(stdout, u);
     }

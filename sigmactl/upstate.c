@@ -64,14 +64,21 @@ int sg_upstate_open(sg_upstate *st, const char *dir, bool create, char *err, siz
             st->lock_fd = open(path, O_RDWR | O_CLOEXEC);
         return 0;
     }
-    const char *sub[] = {"run", "logs"};
-    for (size_t i = 0; i < 2; i++) {
-        if (sg_upstate_path(st, path, sizeof path, "%s", sub[i])) {
+    /* writable now, not after PostgreSQL started and a pidfile failed */
+    const char *sub[] = {NULL, "run", "logs"};
+    for (size_t i = 0; i < 3; i++) {
+        if (!sub[i])
+            snprintf(path, sizeof path, "%s", st->dir);
+        else if (sg_upstate_path(st, path, sizeof path, "%s", sub[i])) {
             snprintf(err, errlen, "%s: path too long", st->dir);
             return -1;
         }
         if (mkdirs(path, err, errlen))
             return -1;
+        if (access(path, W_OK | X_OK)) {
+            snprintf(err, errlen, "%s: not writable: %s", path, strerror(errno));
+            return -1;
+        }
     }
     if (sg_upstate_path(st, path, sizeof path, ".lock") ||
         (st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
