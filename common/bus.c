@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "instruments.h"
 #include "log.h"
 
 /* ---- -X properties for librdkafka ------------------------------------------ */
@@ -210,6 +211,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     (void)rk;
     sg_bus *b = opaque;
     sg_bus_ticket *t = m->_private;
+    sg_inst_delivered(m->rkt ? rd_kafka_topic_name(m->rkt) : "?", !m->err);
     if (m->err) {
         if (!b->failed++)
             b->first_failure = m->err;
@@ -474,6 +476,7 @@ int sg_bus_consume(sg_bus *b, int timeout_ms, rd_kafka_message_t **out, char *er
         rd_kafka_message_destroy(m);
         return -1;
     }
+    sg_inst_consumed(rd_kafka_topic_name(m->rkt));
     *out = m;
     return 1;
 }
@@ -661,6 +664,7 @@ int sg_bus_dead_letter(sg_bus *b, const rd_kafka_message_t *m, const char *why, 
         }
         rd_kafka_poll(b->rk, 100); /* room comes back as deliveries are reported */
     }
+    sg_inst_dead_letter(topic);
     sg_log(SG_LOG_WARN, "dead letter: %s [%s] @%s: %s", topic, part, off, why);
     return 0;
 }

@@ -22,6 +22,7 @@ typedef enum kind {
     K_URL,      /* an http(s) or file URL template with {symbol} */
     K_LIST,     /* a comma-separated list of distinct names from `allowed` */
     K_NAME,     /* a non-empty name: printable ASCII, no spaces (topics, groups, host lists) */
+    K_CHOICE,   /* one name from `allowed` */
     K_ADDRESS,  /* an IPv4 or IPv6 address literal (no host name: nothing to resolve at start-up) */
 } kind;
 
@@ -97,6 +98,9 @@ static setting settings[] = {
      NULL},
     {"db.backoff_ms", "SIGMA_DB_BACKOFF_MS", "100", "first retry delay of a unit; doubles (at most 10 s), with jitter",
      INT(0, 600000), NULL},
+    {"log.format", "SIGMA_LOG_FORMAT", "text",
+     "log lines: text (sigmactl: \"% sigmactl: level: ...\"; the programs: time, level, program, run, phase, "
+     "symbol) or json (one object per line)", K_CHOICE, 0, 0, "text,json", NULL},
     {"bus.brokers", "SIGMA_BROKERS", "localhost:9092", "Kafka bootstrap servers (--brokers; librdkafka bootstrap.servers)",
      NAME, NULL},
     {"bus.topic.tasks", "SIGMA_TOPIC_TASKS", "sigma.tasks", "topic of the nightly run's tasks", NAME, NULL},
@@ -160,6 +164,7 @@ static const char *allowed_text(const setting *s, char *buf, size_t len)
     case K_URL: snprintf(buf, len, "an http://, https:// or file:// URL template containing {symbol}"); break;
     case K_LIST: snprintf(buf, len, "a comma-separated list of distinct names from %s", s->allowed); break;
     case K_NAME: snprintf(buf, len, "a non-empty name of printable ASCII characters without spaces"); break;
+    case K_CHOICE: snprintf(buf, len, "one of %s", s->allowed); break;
     case K_ADDRESS: snprintf(buf, len, "an IPv4 or IPv6 address, e.g. 0.0.0.0, 127.0.0.1, ::, ::1"); break;
     }
     return buf;
@@ -246,6 +251,7 @@ static const char *value_problem(const setting *s, const char *v)
         return d <= 0 || d > s->hi ? "out of range" : NULL;
     case K_URL: return url_problem(v);
     case K_LIST: return list_problem(v, s->allowed);
+    case K_CHOICE: return strchr(v, ',') || list_problem(v, s->allowed) ? "not one of the names allowed" : NULL;
     case K_NAME:
         if (!*v)
             return "empty";

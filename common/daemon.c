@@ -108,5 +108,6 @@ int sg_daemon_configure(sg_daemon *d, int argc, char **argv, const struct option
     if (sg_config_check(err, sizeof err)) /* environment values and defaults: -X ones were checked as set */
         return usage_error(d, "%s", err);
     sg_log_init(d->name, verbosity > SG_LOG_DEBUG ? SG_LOG_DEBUG : verbosity);
+    sg_log_style(sg_log_style_parse(sg_config_get("log.format"))); /* checked above: text or json */
     return -1;
 }

@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "instruments.h"
 #include "log.h"
 #include "symbols.h"
 
@@ -210,7 +211,7 @@ static bool transient_curl_error(CURLcode c)
 }
 
 /* Schedules another try of the same provider, or gives up on it. */
-static void retry_later(run *r, sg_fetch_job *j, const char *what, double retry_after_ms)
+static void retry_later(run *r, sg_fetch_job *j, const char *what, long status, double retry_after_ms)
 {
     char redacted[512], why[96];
     if (j->retries >= r->retries) {
@@ -223,6 +224,7 @@ static void retry_later(run *r, sg_fetch_job *j, const char *what, double retry_
         delay = retry_after_ms < r->retry_after_max_ms ? retry_after_ms : r->retry_after_max_ms;
     j->retries++;
     j->not_before_ms = sg_clock_ms() + delay;
+    sg_inst_provider_retry(sg_provider_name(provider_of(r, j)), status);
     /* a long wait is shown without -v too, so a quiet run is never a mystery */
     sg_log(delay >= PROGRESS_AFTER_MS ? SG_LOG_WARN : SG_LOG_INFO, "%s %s: %s, retry %d in %.1f s (%s)",
            sg_provider_name(provider_of(r, j)), j->symbol, what, j->retries, delay / 1e3,
@@ -299,17 +301,19 @@ static void judge(run *r, sg_fetch_job *j, CURLcode result)
     j->in_flight = 0;
     r->in_flight--;
     sg_provider p = provider_of(r, j);
+    if (is_network(j->url))
+        sg_inst_provider_answer(sg_provider_name(p), result == CURLE_OK ? status : 0);
     if (result != CURLE_OK) {
         snprintf(what, sizeof what, "%s", curl_easy_strerror(result));
         if (transient_curl_error(result))
-            retry_later(r, j, what, 0);
+            retry_later(r, j, what, 0, 0);
         else
             next_provider(r, j, false, what);
         return;
     }
     if (status == 429 || status >= 500) {
         snprintf(what, sizeof what, "HTTP %ld", status);
-        retry_later(r, j, what, retry_after > 0 ? (double)retry_after * 1e3 : 0);
+        retry_later(r, j, what, status, retry_after > 0 ? (double)retry_after * 1e3 : 0);
         return;
     }
     if (status != 200 && status != 0 && status != 404) { /* 0: file:// */
@@ -418,6 +422,8 @@ static long dispatch(run *r)
         if (!j->url && !first_page(r, j))
             continue;
         if (is_network(j->url) && !take_token(r, provider_of(r, j), t, &wait)) {
+            if (!j->token_wait)
+                sg_inst_provider_throttled(sg_provider_name(provider_of(r, j)));
             j->token_wait = true;
             continue;
         }

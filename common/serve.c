@@ -136,15 +136,18 @@ static const route *find_route(const sg_serve *s, const char *path)
 }
 
 /* The route's reply: a handler that fails, or answers a status that is not
- * one, gets 500. */
+ * one or a length without a body, gets 500. */
 static int route_reply(const route *rt, const char *method, const char *path, sg_reply *r)
 {
     int rc = rt->fn(path, rt->ctx, r);
     if (rc == 0 && r->status == 0)
         r->status = 200;
-    if (rc == 0 && r->status >= 100 && r->status <= 599)
+    if (rc == 0 && r->status >= 100 && r->status <= 599 && (r->body || !r->len))
         return 0;
-    sg_log(SG_LOG_ERROR, "http: %s %s: the handler %s", method, path, rc ? "failed" : "answered no HTTP status");
+    sg_log(SG_LOG_ERROR, "http: %s %s: the handler %s", method, path,
+           rc                   ? "failed"
+           : r->body || !r->len ? "answered no HTTP status"
+                                : "answered a length without a body");
     free(r->body);
     return text(r, 500, "internal error\n");
 }
@@ -367,6 +370,10 @@ int sg_serve_start(sg_serve *s, char *err, size_t errlen)
 {
     int port = (int)sg_config_number("serve.port");
     const char *address = sg_config_get("serve.address");
+    if (!s) {
+        snprintf(err, errlen, "http: no server (out of memory)");
+        return -1;
+    }
     if (s->started) {
         snprintf(err, errlen, "http: started already");
         return -1;
@@ -389,9 +396,26 @@ int sg_serve_start(sg_serve *s, char *err, size_t errlen)
     if (!s->mhd)
         return -1;
     s->port = bound;
-    sg_log(SG_LOG_INFO, strchr(address, ':') ? "http: listening on [%s]:%d" : "http: listening on %s:%d", address,
-           bound);
+    /* Printed at every verbosity: with port 0 this line is how one finds it. */
+    sg_log_write(SG_LOG_INFO, strchr(address, ':') ? "http: listening on [%s]:%d" : "http: listening on %s:%d",
+                 address, bound);
     return 0;
+}
+
+void sg_serve_where(const sg_serve *s, char *out, size_t outlen)
+{
+    const char *address = sg_config_get("serve.address");
+    char host[256] = "localhost";
+    if (!s || s->port < 0) {
+        snprintf(out, outlen, "%s", "");
+        return;
+    }
+    if (strcmp(address, "0.0.0.0") == 0 || strcmp(address, "::") == 0) { /* every interface: the host's name */
+        gethostname(host, sizeof host - 1);
+        host[sizeof host - 1] = '\0';
+        address = host;
+    }
+    snprintf(out, outlen, strchr(address, ':') ? "[%s]:%d" : "%s:%d", address, s->port);
 }
 
 int sg_serve_port(const sg_serve *s)

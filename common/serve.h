@@ -72,6 +72,10 @@ int sg_serve_start(sg_serve *s, char *err, size_t errlen);
 /* The bound port (what port 0 picked), or -1 when not serving. */
 int sg_serve_port(const sg_serve *s);
 
+/* "HOST:PORT" where others reach the server: serve.address, or the host's
+ * name when it is a wildcard (0.0.0.0, ::); "" when not serving. */
+void sg_serve_where(const sg_serve *s, char *out, size_t outlen);
+
 /* Stops serving (waits for the replies in progress) and frees s; NULL is fine. */
 void sg_serve_free(sg_serve *s);
 

@@ -123,6 +123,17 @@ static int phase_index(const char *phase)
     return SG_STATUS_NPHASES; /* done */
 }
 
+/* The phase's row of (phase, total, ok, failed), if it has one. */
+static void phase_counts(sg_status_phase *p, const PGresult *counts)
+{
+    for (int k = 0; k < PQntuples(counts); k++)
+        if (strcmp(PQgetvalue(counts, k, 0), p->name) == 0) {
+            p->total = count(counts, k, 1);
+            p->ok = count(counts, k, 2);
+            p->failed = count(counts, k, 3);
+        }
+}
+
 /* Each phase's counts, state and times. A phase starts when the one before
  * it ends (sg_runs_check moves the run on in the transaction that records
  * the duration), so the times follow from created_at, the recorded
@@ -138,12 +149,7 @@ static void fill_phases(sg_status *st, const PGresult *counts, double phase_star
         p->name = phase_names[i];
         p->state = i < cur ? "done" : i == cur ? "running" : "waiting";
         p->total = i > cur ? listed : 0;
-        for (int k = 0; k < PQntuples(counts); k++)
-            if (strcmp(PQgetvalue(counts, k, 0), p->name) == 0) {
-                p->total = count(counts, k, 1);
-                p->ok = count(counts, k, 2);
-                p->failed = count(counts, k, 3);
-            }
+        phase_counts(p, counts);
         p->pending = p->total - p->ok - p->failed;
         st->failures_total += p->failed;
         p->started_at = p->finished_at = p->seconds = NAN;
@@ -172,12 +178,8 @@ static int load_run(sg_store *s, owned *o, sg_status *st, const char *run, char 
                        1, &run, err, errlen);
     if (!r)
         return -1;
-    if (PQntuples(r) == 0) {
-        if (!run)
-            return 0;
-        snprintf(err, errlen, "no run '%.80s'", run);
-        return -1;
-    }
+    if (PQntuples(r) == 0)
+        return 0; /* has_run false: sg_status_load tells a named run's absence */
     st->has_run = true;
     run_from_row(r, 0, &st->run);
     double dur[SG_STATUS_NPHASES];
@@ -193,6 +195,12 @@ static int load_run(sg_store *s, owned *o, sg_status *st, const char *run, char 
     if (!c)
         return -1;
     fill_phases(st, c, num(r, 0, RUN_NCOLUMNS), count(r, 0, RUN_NCOLUMNS + 1), dur);
+    return 0;
+}
+
+static int load_failures(sg_store *s, owned *o, sg_status *st, char *err, size_t errlen)
+{
+    const char *id = st->run.id;
     char lim[16];
     PGresult *f = keep(s, o, "status: failures",
                        "SELECT phase, symbol, coalesce(reason, '') FROM sigma_run_outcomes"
@@ -331,8 +339,10 @@ static int load_unit(sg_store *s, void *arg, char *err, size_t errlen)
         return -1;
     a->st->now = num(now, 0, 0);
     PQclear(now);
-    return load_run(s, o, a->st, a->run, err, errlen) || load_queue(s, o, a->st, err, errlen) ||
-                   load_workers(s, o, a->st, err, errlen) || load_recent(s, o, a->st, err, errlen)
+    sg_status *st = a->st;
+    if (load_run(s, o, st, a->run, err, errlen) || (st->has_run && load_failures(s, o, st, err, errlen)))
+        return -1;
+    return load_queue(s, o, st, err, errlen) || load_workers(s, o, st, err, errlen) || load_recent(s, o, st, err, errlen)
                ? -1
                : 0;
 }
@@ -353,6 +363,11 @@ int sg_status_load(sg_store *s, const char *run, sg_status **out, char *err, siz
     if (sg_store_unit(s, "status", load_unit, &a, err, errlen)) {
         sg_status_free(st);
         return -1;
+    }
+    if (run && !st->has_run) {
+        snprintf(err, errlen, "no run '%.80s'", run);
+        sg_status_free(st);
+        return SG_STATUS_NO_RUN;
     }
     *out = st;
     return 0;
@@ -435,6 +450,14 @@ static void put_clean(FILE *out, const char *s, size_t max)
     }
     if (cut)
         fputs("...", out);
+}
+
+/* put_clean (never cut), then blanks up to width bytes: the terminal's columns. */
+static void put_padded(FILE *out, const char *s, size_t width)
+{
+    put_clean(out, s, 0);
+    for (size_t n = s && *s ? strlen(s) : 1; n < width; n++)
+        fputc(' ', out);
 }
 
 static void put_seconds(FILE *out, double s)
@@ -546,7 +569,9 @@ static void text_run_tty(FILE *out, const sg_status *st)
     if (st->failures_total)
         fprintf(out, "%sfailures: %ld%s (showing %zu)\n", bold(true), st->failures_total, reset(true), st->nfailures);
     for (size_t i = 0; i < st->nfailures; i++) {
-        fprintf(out, "  %-8s %-12s ", st->failures[i].phase, st->failures[i].symbol);
+        fprintf(out, "  %-8s ", st->failures[i].phase);
+        put_padded(out, st->failures[i].symbol, 12);
+        fputc(' ', out);
         put_clean(out, st->failures[i].reason, 100);
         fputc('\n', out);
     }
@@ -1144,6 +1169,17 @@ static char *bigint_array(const int64_t *v, size_t n)
     return s;
 }
 
+/* One statement outside a unit: run again once on a new connection when the
+ * old one was lost (a database restart breaks it silently until used). */
+static PGresult *query_revived(sg_store *s, const char *what, const char *sql, int n, const char *const *p, char *err,
+                               size_t errlen)
+{
+    PGresult *r = sg_store_revive(s, err, errlen) ? NULL : sg_store_query(s, what, sql, n, p, err, errlen);
+    if (!r && PQstatus(sg_store_conn(s)) != CONNECTION_OK && sg_store_revive(s, err, errlen) == 0)
+        r = sg_store_query(s, what, sql, n, p, err, errlen);
+    return r;
+}
+
 int sg_status_heartbeat(sg_store *s, const sg_member *m, char *err, size_t errlen)
 {
     if (!m->id || !*m->id || !m->host || (m->npartitions && (!m->partitions || !m->lag))) {
@@ -1155,7 +1191,7 @@ int sg_status_heartbeat(sg_store *s, const sg_member *m, char *err, size_t errle
     char *parts = sg_store_text_array(m->partitions, m->npartitions), *lags = bigint_array(m->lag, m->npartitions);
     const char *p[7] = {m->id, m->host, pid, m->http, parts, lags, limit_param(prune, SG_STATUS_PRUNE_S)};
     PGresult *r = parts && lags
-                      ? sg_store_query(
+                      ? query_revived(
                             s, "heartbeat",
                             "WITH gone AS (DELETE FROM sigma_workers WHERE seen_at < now() - make_interval(secs => $7::int)"
                             "  AND id <> $1)"
@@ -1181,7 +1217,7 @@ int sg_status_heartbeat(sg_store *s, const sg_member *m, char *err, size_t errle
 
 int sg_status_leave(sg_store *s, const char *id, char *err, size_t errlen)
 {
-    PGresult *r = sg_store_query(s, "leave", "DELETE FROM sigma_workers WHERE id = $1", 1, &id, err, errlen);
+    PGresult *r = query_revived(s, "leave", "DELETE FROM sigma_workers WHERE id = $1", 1, &id, err, errlen);
     PQclear(r);
     return r ? 0 : -1;
 }

@@ -89,9 +89,11 @@ typedef struct sg_status {
     void *owned;               /* what sg_status_free releases (NULL in a status built by hand) */
 } sg_status;
 
-/* run: a batch_run_id, or NULL for the latest run (by created_at). -1 with a
- * reason ("no run 'X'", or the database error). With run NULL and no run at
- * all it succeeds with has_run false (the queue and the workers still show). */
+/* run: a batch_run_id, or NULL for the latest run (by created_at). -1 with
+ * the database error, SG_STATUS_NO_RUN with "no run 'X'" for a named run that
+ * does not exist. With run NULL and no run at all it succeeds with has_run
+ * false (the queue and the workers still show). */
+#define SG_STATUS_NO_RUN (-2)
 int sg_status_load(sg_store *s, const char *run, sg_status **out, char *err, size_t errlen);
 void sg_status_free(sg_status *st);
 bool sg_status_closed(const sg_status *st); /* the run is closed (completed or failed) */

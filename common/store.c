@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "instruments.h"
 #include "log.h"
 #include "redact.h"
 
@@ -167,11 +168,14 @@ void sg_store_error(const char *what, const PGresult *r, PGconn *c, char *err, s
     chomp(err);
 }
 
+static bool transient(const sg_store *s);
+
 /* A failed statement: its SQLSTATE is kept to judge whether a retry may help. */
 static void fail(sg_store *s, const char *what, const PGresult *r, char *err, size_t errlen)
 {
     const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     snprintf(s->sqlstate, sizeof s->sqlstate, "%s", st ? st : "");
+    sg_inst_db_error(s->sqlstate, transient(s));
     sg_store_error(what, r, s->conn, err, errlen);
 }
 
@@ -243,10 +247,16 @@ static int reconnect(sg_store *s, char *err, size_t errlen)
 {
     PQreset(s->conn);
     if (PQstatus(s->conn) != CONNECTION_OK) {
+        sg_inst_db_error(NULL, true);
         connect_error(s->conninfo, s->conn, err, errlen);
         return -1;
     }
     return session_setup(s, err, errlen);
+}
+
+int sg_store_revive(sg_store *s, char *err, size_t errlen)
+{
+    return PQstatus(s->conn) == CONNECTION_OK ? 0 : reconnect(s, err, errlen);
 }
 
 static int run_once(sg_store *s, const char *what, sg_store_fn fn, void *arg, char *err, size_t errlen)

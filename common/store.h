@@ -44,6 +44,10 @@ int sg_store_unit(sg_store *s, const char *what, sg_store_fn fn, void *arg, char
  * any later unit would fail the same way, so the caller should stop. */
 bool sg_store_unreachable(const sg_store *s);
 
+/* Reconnects once when the connection is gone (no retries, no backoff: for
+ * statements outside units that must not wait, such as a heartbeat). */
+int sg_store_revive(sg_store *s, char *err, size_t errlen);
+
 /* Runs sql (no parameters, possibly several statements). 0 or -1 with err. */
 int sg_store_exec(sg_store *s, const char *what, const char *sql, char *err, size_t errlen);
 /* Runs a parameterized statement (text parameters, NULL for SQL NULL) and

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "instruments.h"
 #include "log.h"
 #include "messages.h"
 #include "runs.h"
@@ -88,10 +89,15 @@ static void decode_all(batch *b)
 /* One line per event that did not count, and the run's moves. */
 static void log_results(const batch *b)
 {
+    static const char *const results[] = {"new", "upgraded", "duplicate", "unknown"};
     for (size_t i = 0; i < b->n; i++) {
         const sg_event *e = &b->ev[i];
+        sg_inst_event(b->why[i][0] ? "invalid" : results[b->result[i]]);
+        if (!b->why[i][0] && (b->result[i] == SG_RECORD_NEW || b->result[i] == SG_RECORD_UPGRADED))
+            sg_inst_recorded(sg_phase_name(e->phase), e->outcome == SG_OUTCOME_OK, e->reason);
         if (b->why[i][0] || b->result[i] == SG_RECORD_NEW)
             continue;
+        sg_log_context(e->run, sg_phase_name(e->phase), e->symbol);
         if (b->result[i] == SG_RECORD_UPGRADED) {
             sg_log(SG_LOG_INFO, "replayed outcome: run %s phase %s symbol %s is ok now (was failed)", e->run,
                    sg_phase_name(e->phase), e->symbol);
@@ -103,11 +109,18 @@ static void log_results(const batch *b)
                (long long)b->msgs[i]->offset);
     }
     for (size_t i = 0; i < b->ntouched; i++)
-        if (b->step[i] != SG_STEP_NONE)
+        if (b->step[i] != SG_STEP_NONE) {
+            if (b->step[i] == SG_STEP_CLOSED)
+                sg_inst_run_closed();
+            sg_log_context(b->touched[i], NULL, NULL);
             sg_log(SG_LOG_INFO, "run %s: %s", b->touched[i], b->step[i] == SG_STEP_CLOSED ? "closed" : "next phase");
+        }
     for (size_t i = 0; i < b->nupgraded; i++)
-        if (b->recounted[i])
+        if (b->recounted[i]) {
+            sg_log_context(b->upgraded[i], NULL, NULL);
             sg_log(SG_LOG_INFO, "run %s: closed run recounted after a replay", b->upgraded[i]);
+        }
+    sg_log_context(NULL, NULL, NULL);
 }
 
 /* After the commit: the next phases, then the dead letters, then offsets. */
@@ -117,10 +130,12 @@ static int after_commit(batch *b, sg_store *s, sg_bus *p, sg_bus *c, const char 
         long n;
         if (b->step[i] != SG_STEP_ADVANCED)
             continue;
+        sg_log_context(b->touched[i], NULL, NULL);
         if (sg_runs_fan_out(s, p, b->touched[i], NULL, &n, err, errlen))
             sg_log(SG_LOG_ERROR, "run %s: fan-out: %s (the sweep retries it)", b->touched[i], err);
         else
             sg_log(SG_LOG_INFO, "run %s: %ld task(s) published and acknowledged", b->touched[i], n);
+        sg_log_context(NULL, NULL, NULL);
     }
     bool dead = false;
     for (size_t i = 0; i < b->n; i++)
@@ -197,11 +212,13 @@ static void fan_out_unfinished(sg_store *s, sg_bus *p, const char *phase)
     }
     for (size_t i = 0; i < n; i++) {
         long k;
+        sg_log_context(ids[i], phase, NULL);
         if (sg_runs_fan_out(s, p, ids[i], phase, &k, err, sizeof err))
             sg_log(SG_LOG_ERROR, "run %s: fan-out of %s: %s (the next sweep retries it)", ids[i], phase, err);
         else
             sg_log(SG_LOG_INFO, "run %s: %s: %ld task(s) published and acknowledged", ids[i], phase, k);
     }
+    sg_log_context(NULL, NULL, NULL);
     sg_strings_free(ids, n);
 }
 
@@ -215,11 +232,16 @@ void sg_coord_sweep(sg_store *s, sg_bus *p)
     }
     for (size_t i = 0; i < n; i++) {
         struct check_arg a = {ids[i], SG_STEP_NONE};
+        sg_log_context(ids[i], NULL, NULL);
         if (sg_store_unit(s, "check run", check_unit, &a, err, sizeof err))
             sg_log(SG_LOG_ERROR, "sweep: run %s: %s", ids[i], err);
-        else if (a.step != SG_STEP_NONE)
+        else if (a.step != SG_STEP_NONE) {
+            if (a.step == SG_STEP_CLOSED)
+                sg_inst_run_closed();
             sg_log(SG_LOG_INFO, "run %s: %s", ids[i], a.step == SG_STEP_CLOSED ? "closed" : "next phase");
+        }
     }
+    sg_log_context(NULL, NULL, NULL);
     sg_strings_free(ids, n);
     fan_out_unfinished(s, p, "factors");
     fan_out_unfinished(s, p, "metrics");

@@ -26,8 +26,13 @@
 #include "config.h"
 #include "daemon.h"
 #include "coordinator.h"
+#include "http.h"
+#include "instruments.h"
 #include "log.h"
+#include "probe.h"
+#include "serve.h"
 #include "store.h"
+#include "telemetry.h"
 
 static const char usage_text[] =
     "usage: sigma-coordinator [-d CONNINFO] [--brokers LIST] [-X name=value]... [-v]\n"
@@ -100,6 +105,17 @@ int main(int argc, char **argv)
     if (sg_bus_create_topics((int)sg_config_number("bus.timeout_ms"), err, sizeof err))
         sg_log(SG_LOG_WARN, "topics not created (%s); going on with the topics the broker has", err);
 
+    /* The operator's view: every coordinator serves it, leading or not. */
+    sg_probe probe = {conninfo, p, NULL};
+    co_http *pages = co_http_new(conninfo);
+    sg_serve *http = pages ? sg_serve_new(d.name, sg_probe_ready, &probe) : NULL;
+    sg_inst_process(d.name);
+    if (!http || co_http_routes(pages, http) || sg_serve_start(http, err, sizeof err)) {
+        sg_log(SG_LOG_ERROR, "%s", http ? err : "out of memory");
+        sg_running = 0;
+        rc = 1;
+    }
+
     sg_bus *c = NULL;
     double next_sweep = 0;
     int waiting = 0;
@@ -138,11 +154,14 @@ int main(int argc, char **argv)
             c = NULL;
         }
     }
+    sg_serve_free(http);
+    co_http_free(pages);
     sg_bus_free(c);
     sg_lead_free(lead);
     sg_bus_free(p);
     sg_store_close(s);
     free(msgs);
+    sg_tm_reset();
     sg_log(SG_LOG_INFO, "stopped");
-    return 0;
+    return rc < 0 ? 0 : rc;
 }

@@ -24,7 +24,11 @@
 #include "bus.h"
 #include "config.h"
 #include "daemon.h"
+#include "instruments.h"
 #include "log.h"
+#include "probe.h"
+#include "serve.h"
+#include "telemetry.h"
 #include "relay.h"
 #include "runs.h"
 #include "store_io.h"
@@ -164,6 +168,16 @@ int main(int argc, char **argv)
     }
     if (sg_bus_create_topics((int)sg_config_number("bus.timeout_ms"), err, sizeof err))
         sg_log(SG_LOG_WARN, "topics not created (%s); going on with the topics the broker has", err);
+    sg_probe probe = {d.conninfo, b, NULL};
+    sg_serve *http = sg_serve_new(d.name, sg_probe_ready, &probe);
+    sg_inst_process(d.name);
+    if (!http || sg_serve_start(http, err, sizeof err)) {
+        sg_log(SG_LOG_ERROR, "%s", http ? err : "out of memory");
+        sg_serve_free(http);
+        sg_bus_free(b);
+        sg_store_close(s);
+        return 1;
+    }
 
     PGconn *listening = NULL;
     while (sg_running) {
@@ -178,8 +192,10 @@ int main(int argc, char **argv)
     rc = sg_store_unreachable(s) ? 1 : 0;
     if (rc)
         sg_log(SG_LOG_ERROR, "the database stays unreachable: stopping");
+    sg_serve_free(http);
     sg_bus_free(b);
     sg_store_close(s);
+    sg_tm_reset();
     sg_log(SG_LOG_INFO, "stopped");
     return rc;
 }

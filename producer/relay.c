@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "instruments.h"
 #include "log.h"
 #include "messages.h"
 #include "symbols.h"
@@ -136,9 +137,11 @@ static int mark(sg_store *s, claim *c, row *rows, size_t n, char *err, size_t er
             c->counts.republished++;
         else
             c->counts.published++;
+        sg_log_context(NULL, "onboarding", rows[i].symbol); /* valid: it was published */
         sg_log(SG_LOG_INFO, "onboarding %s (row %s): %s, attempt %d", rows[i].symbol, rows[i].id,
                rows[i].stale ? "published again (no answer in time)" : "published", rows[i].attempts + 1);
     }
+    sg_log_context(NULL, NULL, NULL);
     PGresult *r = k ? sg_store_query_list(s, "onboarding: mark processing",
                                           "UPDATE symbol_onboarding_queue SET status = 'processing', started_at = now(),"
                                           " attempts = attempts + 1 WHERE id = ANY($1::uuid[])",
@@ -254,6 +257,11 @@ int pr_relay_round(sg_store *s, sg_bus *b, pr_relay_counts *counts, char *err, s
         counts->refused += c.counts.refused;
         counts->given_up += c.counts.given_up;
         counts->unacked += c.counts.unacked;
+        sg_inst_onboarding("published", c.counts.published); /* committed: the unit returned */
+        sg_inst_onboarding("republished", c.counts.republished);
+        sg_inst_onboarding("refused", c.counts.refused);
+        sg_inst_onboarding("given_up", c.counts.given_up);
+        sg_inst_onboarding("unacknowledged", c.counts.unacked);
     } while (c.claimed == c.max && c.counts.unacked == 0);
     return 0;
 }

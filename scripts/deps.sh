@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages sigmabatch needs, only those that are missing.
 #   scripts/deps.sh          build and run dependencies
-#   scripts/deps.sh --test   also the oracle's Python stack (live oracle test, benchmarks)
+#   scripts/deps.sh --test   also what the tests use: the oracle's Python stack (live oracle test,
+#                            benchmarks), curl, promtool (package prometheus), a headless chromium
 set -euo pipefail
 
 pkgs=(
@@ -11,10 +12,11 @@ pkgs=(
   librdkafka-dev libpq-dev postgresql     # bus and store (next issues)
   libcurl4-openssl-dev libjansson-dev     # price providers (next issues)
   libmsgpack-dev                          # messages (next issues)
-  libmicrohttpd-dev                       # the fixture HTTP server of the provider tests
+  libmicrohttpd-dev                       # the programs' HTTP server (common/serve), the fixture of the provider tests
 )
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(python3-pandas python3-sklearn python3-statsmodels time bc kcat)
+  pkgs+=(curl prometheus chromium)      # HTTP endpoints: a client, promtool check metrics, browser tests
 fi
 
 missing=()

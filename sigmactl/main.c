@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "config.h"
 #include "log.h"
 
 static int cmd_factors(int argc, char **argv)
@@ -73,6 +74,10 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     sg_log_init("sigmactl", SG_LOG_WARN);
+    /* The operator's tool keeps its "% sigmactl: ..." lines unless JSON is asked
+     * for; a bad SIGMA_LOG_FORMAT is refused by the commands' setting check. */
+    if (sg_log_style_parse(sg_config_get("log.format")) == SG_LOG_JSON)
+        sg_log_style(SG_LOG_JSON);
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "instruments.h"
 #include "log.h"
 #include "onboard.h"
 
@@ -287,9 +288,13 @@ static void count(wk_batch *b)
         const item *it = &b->items[i];
         if (it->revoked)
             continue;
-        if (it->state == ITEM_DEAD)
+        if (it->state == ITEM_DEAD) {
             s.dead++;
-        else if (b->groups[it->group].out[it->slot].outcome == SG_OUTCOME_OK)
+            continue;
+        }
+        const wk_outcome *o = &b->groups[it->group].out[it->slot];
+        sg_inst_outcome(sg_phase_name(it->task.phase), o->outcome == SG_OUTCOME_OK, o->reason);
+        if (o->outcome == SG_OUTCOME_OK)
             s.ok++;
         else
             s.failed++;
@@ -300,12 +305,25 @@ static void count(wk_batch *b)
 /* A group's work: a phase for its symbols, or each onboarding task's row. */
 static int run_group(wk_env *env, group *gr, char *err, size_t errlen)
 {
-    if (gr->task->phase != SG_PHASE_ONBOARDING)
-        return wk_phase_run(env, gr->task->phase, gr->task->date, gr->symbols, gr->n, gr->out, err, errlen);
+    const char *phase = sg_phase_name(gr->task->phase);
+    if (gr->task->phase != SG_PHASE_ONBOARDING) {
+        sg_log_context(gr->task->run, phase, gr->n == 1 ? gr->symbols[0] : NULL);
+        int rc = wk_phase_run(env, gr->task->phase, gr->task->date, gr->symbols, gr->n, gr->out, err, errlen);
+        for (size_t i = 0; rc == 0 && i < gr->n; i++)
+            if (gr->out[i].outcome != SG_OUTCOME_OK) { /* the event says it too; the log says it where it happened */
+                sg_log_context(gr->task->run, phase, gr->symbols[i]);
+                sg_log(SG_LOG_INFO, "failed: %s", gr->out[i].reason);
+            }
+        sg_log_context(NULL, NULL, NULL);
+        return rc;
+    }
     for (size_t i = 0; i < gr->n; i++) { /* one symbol per run, unless a message lies: each is its own */
         sg_task t = *gr->task;
         snprintf(t.symbol, sizeof t.symbol, "%s", gr->symbols[i]);
-        if (wk_onboard_run(env, &t, &gr->out[i], err, errlen))
+        sg_log_context(t.run, phase, t.symbol);
+        int rc = wk_onboard_run(env, &t, &gr->out[i], err, errlen);
+        sg_log_context(NULL, NULL, NULL);
+        if (rc)
             return -1;
     }
     return 0;
@@ -334,6 +352,7 @@ int wk_batch_process(wk_batch *b, wk_env *env, sg_bus *producer, char *err, size
         }
         gr->elapsed_ms = (int64_t)(sg_clock_ms() - t0);
         gr->done = true;
+        sg_inst_phase(sg_phase_name(gr->task->phase), gr->n, (double)gr->elapsed_ms / 1e3);
     }
     if (!b->answered) {
         if (answer(b, producer, err, errlen))

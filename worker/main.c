@@ -21,8 +21,13 @@
 #include "bus.h"
 #include "config.h"
 #include "daemon.h"
+#include "instruments.h"
 #include "log.h"
 #include "phases.h"
+#include "probe.h"
+#include "serve.h"
+#include "status.h"
+#include "telemetry.h"
 #include "store.h"
 #include "budget.h"
 #include "fetcher.h"
@@ -57,7 +62,16 @@ typedef struct worker {
     wk_batch *batch;
     sg_bus *consumer, *producer;
     sg_budget *budget; /* the group's provider budget (provider.shared_budget) */
+    sg_probe probe;    /* /readyz: PostgreSQL, the broker, partitions assigned */
+    sg_serve *http;    /* /healthz, /readyz, /metrics */
+    char where[300];   /* HOST:PORT of /metrics, for the self-report */
+    double next_beat;
 } worker;
+
+/* How often a worker reports itself in sigma_workers (status.h: alive when
+ * seen within SG_STATUS_ALIVE_S; a batch longer than that shows it as gone
+ * until it ends). */
+#define HEARTBEAT_MS 5000
 
 /* Revocation: commit what is finished (stored offsets), drop the rest. */
 static void on_rebalance(sg_bus *b, bool assigned, const rd_kafka_topic_partition_list_t *parts, void *opaque)
@@ -69,6 +83,52 @@ static void on_rebalance(sg_bus *b, bool assigned, const rd_kafka_topic_partitio
     if (sg_bus_commit(b, err, sizeof err))
         sg_log(SG_LOG_INFO, "rebalance: %s", err);
     wk_batch_revoke(w->batch, parts);
+}
+
+/* The HTTP server (serve.address, serve.port) and the metrics it shows. */
+static int start_http(worker *w, const sg_daemon *o)
+{
+    char err[512];
+    w->probe = (sg_probe){o->conninfo, w->producer, w->consumer};
+    sg_inst_process(o->name);
+    sg_inst_lag_collector(w->consumer);
+    if (!(w->http = sg_serve_new(o->name, sg_probe_ready, &w->probe)) || sg_serve_start(w->http, err, sizeof err)) {
+        sg_log(SG_LOG_ERROR, "%s", w->http ? err : "out of memory");
+        return -1;
+    }
+    sg_serve_where(w->http, w->where, sizeof w->where);
+    return 0;
+}
+
+/* The worker's row in sigma_workers: its partitions and their lag. A failed
+ * beat is only logged: the next one comes HEARTBEAT_MS later. */
+static void heartbeat(worker *w, const sg_daemon *o)
+{
+    char err[512], host[256] = "";
+    sg_lag *lag = NULL;
+    if (sg_clock_ms() < w->next_beat)
+        return;
+    w->next_beat = sg_clock_ms() + HEARTBEAT_MS;
+    int n = sg_probe_lag(w->consumer, &lag);
+    n = n < 0 ? 0 : n;
+    char (*names)[300] = n ? calloc((size_t)n, sizeof *names) : NULL;
+    const char **parts = n ? calloc((size_t)n, sizeof *parts) : NULL;
+    int64_t *lags = n ? calloc((size_t)n, sizeof *lags) : NULL;
+    if (n && (!names || !parts || !lags))
+        n = 0;
+    for (int i = 0; i < n; i++) {
+        snprintf(names[i], sizeof names[i], "%s/%d", lag[i].topic, (int)lag[i].partition);
+        parts[i] = names[i];
+        lags[i] = lag[i].lag;
+    }
+    gethostname(host, sizeof host - 1);
+    sg_member m = {o->id, host, w->where[0] ? w->where : NULL, (int)getpid(), parts, lags, (size_t)n};
+    if (sg_status_heartbeat(w->env.store, &m, err, sizeof err))
+        sg_log(SG_LOG_WARN, "heartbeat: %s", err);
+    free(names);
+    free(parts);
+    free(lags);
+    free(lag);
 }
 
 static int create(worker *w, const sg_daemon *o)
@@ -99,7 +159,7 @@ static int create(worker *w, const sg_daemon *o)
     }
     sg_log(SG_LOG_INFO, "worker %s: consuming %s and %s in group %s (provider budget: %s)", o->id, topics[0],
            topics[1], sg_config_get("bus.group"), w->budget ? "shared" : "this process's own");
-    return 0;
+    return start_http(w, o);
 }
 
 /* Exponential backoff with jitter (half to all of the delay), capped; false
@@ -139,17 +199,19 @@ static int serve_batch(worker *w)
     }
     wk_batch_commit(w->batch, w->consumer);
     wk_batch_stats s = wk_batch_last_stats(w->batch);
+    sg_inst_batch(s.messages, (sg_clock_ms() - t0) / 1e3);
     sg_log(SG_LOG_INFO, "batch: %zu messages in %zu groups (%zu duplicates): %zu ok, %zu failed, %zu dead letters; %.0f ms",
            s.messages, s.groups, s.duplicates, s.ok, s.failed, s.dead, sg_clock_ms() - t0);
     return 0;
 }
 
-static int poll_loop(worker *w)
+static int poll_loop(worker *w, const sg_daemon *o)
 {
     char err[1024];
     size_t max = (size_t)sg_config_number("worker.batch_max");
     int wait_ms = (int)sg_config_number("worker.batch_wait_ms");
     while (sg_running) {
+        heartbeat(w, o);
         long n = wk_batch_collect(w->batch, w->consumer, max, wait_ms, &sg_running, err, sizeof err);
         if (n < 0) {
             sg_log(SG_LOG_ERROR, "%s", err);
@@ -172,15 +234,20 @@ int main(int argc, char **argv)
     srand((unsigned)getpid() ^ (unsigned)time(NULL));
     sg_daemon_signals();
 
-    rc = create(&w, &o) == 0 && poll_loop(&w) == 0 ? 0 : 1;
+    rc = create(&w, &o) == 0 && poll_loop(&w, &o) == 0 ? 0 : 1;
 
     sg_log(SG_LOG_INFO, "worker %s: closing (leaving the group)", o.id);
+    char err[512];
+    if (w.env.store && sg_status_leave(w.env.store, o.id, err, sizeof err))
+        sg_log(SG_LOG_WARN, "leaving sigma_workers: %s", err);
+    sg_serve_free(w.http); /* before the handles its probe and collector read */
     sg_bus_free(w.consumer); /* leaves the group: the revocation hook sees an empty batch */
     sg_bus_free(w.producer);
     wk_batch_free(w.batch);
     sg_store_close(w.env.store);
     sg_fetch_set_budget(NULL);
     sg_budget_close(w.budget);
+    sg_tm_reset();
     sg_daemon_close();
     return rc;
 }

@@ -273,6 +273,14 @@ static int no_status(const char *path, void *ctx, sg_reply *out)
     return 0;
 }
 
+static int no_body(const char *path, void *ctx, sg_reply *out)
+{
+    (void)path;
+    (void)ctx;
+    out->len = 10;
+    return 0;
+}
+
 static void test_routes(void **state)
 {
     (void)state;
@@ -283,6 +291,7 @@ static void test_routes(void **state)
     assert_int_equal(sg_serve_route(s, "/runs/special/*", echo, "runs/special/*"), 0);
     assert_int_equal(sg_serve_route(s, "/fail", failing, NULL), 0);
     assert_int_equal(sg_serve_route(s, "/odd", no_status, NULL), 0);
+    assert_int_equal(sg_serve_route(s, "/nobody", no_body, NULL), 0);
     /* refused patterns */
     assert_int_equal(sg_serve_route(s, "runs", echo, NULL), -1);
     assert_int_equal(sg_serve_route(s, "/a*b", echo, NULL), -1);
@@ -313,6 +322,8 @@ static void test_routes(void **state)
     request(port, "GET", "/fail", &r);
     assert_reply(&r, 500, TEXT, "internal error\n");
     request(port, "GET", "/odd", &r);
+    assert_reply(&r, 500, TEXT, "internal error\n");
+    request(port, "GET", "/nobody", &r);
     assert_reply(&r, 500, TEXT, "internal error\n");
     sg_serve_free(s);
 }
@@ -516,6 +527,7 @@ static void test_port_in_use(void **state)
     assert_int_equal(sg_serve_start(a, err, sizeof err), -1); /* once only */
     sg_serve_free(a);
     sg_serve_free(NULL);
+    assert_int_equal(sg_serve_start(NULL, err, sizeof err), -1); /* sg_serve_new ran out of memory */
 }
 
 static void test_port_off(void **state)
