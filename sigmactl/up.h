@@ -32,8 +32,7 @@ typedef struct sg_up_comp {
 
 typedef struct sg_up {
     int workers, symbols, port, verbose;
-    const char *argv0; /* as invoked, for the hints */
-    char self[PATH_MAX], bindir[PATH_MAX];
+    char self[PATH_MAX], bindir[PATH_MAX]; /* /proc/self/exe (also the command the hints show), its directory */
     sg_upstate st;
     sg_upsys sys;
     sg_pg pg;

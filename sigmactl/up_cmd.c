@@ -29,7 +29,7 @@
 
 #include "commands.h"
 #include "log.h"
-#include "probe.h"
+#include "netcheck.h"
 #include "store.h"
 #include "up.h"
 
@@ -252,7 +252,7 @@ static int ports_free(const sg_up *u)
             snprintf(role, sizeof role, "producer");
         else
             snprintf(role, sizeof role, "worker w%d", i - 1);
-        if (sg_probe_port_free(port, why, sizeof why))
+        if (sg_netcheck_port_free(port, why, sizeof why))
             return fail("port %d (%s) is in use: %s; choose another with --port (it uses %d..%d)", port, role, why,
                         u->port, u->port + u->workers + 1);
     }
@@ -467,7 +467,9 @@ static int start_broker(sg_up *u)
         return fail("%s: path too long", u->st.dir);
     unlink(addr_file);
     args a = {.n = 0};
-    arg(&a, "%s", u->self), arg(&a, "broker"), arg(&a, "--address-file"), arg(&a, "%s", addr_file);
+    /* a worker without a partition is never ready: at least one each */
+    arg(&a, "%s", u->self), arg(&a, "broker"), arg(&a, "--partitions"), arg(&a, "%d", u->workers > 12 ? u->workers : 12);
+    arg(&a, "--address-file"), arg(&a, "%s", addr_file);
     if (spawn(u, &a, "broker", "sigmactl broker", "broker", 0))
         return -1;
     for (;;) {
@@ -541,7 +543,7 @@ static int await_ready(sg_up *u)
             sg_up_comp *c = &u->comps[i];
             if (!c->port || c->ready)
                 continue;
-            if ((c->ready = sg_probe_ready(c->port, 1000, what[i], sizeof what[i])))
+            if ((c->ready = sg_netcheck_ready(c->port, 1000, what[i], sizeof what[i])))
                 step(c->p.name, "ready in %.1f s (pid %ld, http://127.0.0.1:%d/)", seconds_since(t0), (long)c->p.pid,
                      c->port);
             else
@@ -637,13 +639,12 @@ int sg_cmd_up(int argc, char **argv)
     }
     const char *state;
     u->st.lock_fd = -1;
-    u->argv0 = argv[-1]; /* main passes argv + 1: the program as invoked is just before */
     int rc = parse(argc, argv, u, &state);
     if (rc < 0)
         rc = bring_up(u, state);
     if (rc < 0)
         rc = sg_up_run(u);
-    sg_probe_done();
+    sg_netcheck_done();
     sg_upstate_close(&u->st);
     free(u);
     return rc;

@@ -43,7 +43,7 @@ void sg_up_addresses(FILE *out, const sg_up *u)
     fprintf(out, "  broker       %s (librdkafka's mock cluster, in memory)\n", s->brokers);
     fprintf(out, "  logs         %s/logs/  (postgres, broker, coordinator, producer, w1..w%d, setup)\n", u->st.dir,
             s->workers);
-    fprintf(out, "  stop it      %s down --state %s\n", u->argv0, u->st.dir);
+    fprintf(out, "  stop it      %s down --state %s\n", u->self, u->st.dir);
     fprintf(out, "               or: scripts/local.sh down --state %s\n", u->st.dir);
 }
 

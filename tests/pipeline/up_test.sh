@@ -6,7 +6,8 @@
 # CASE:
 #   first  scripts/local.sh --symbols 20 --workers 2 --port P: the summary
 #          (phases, failures, betas table, logs, page, stop hint), the run
-#          completed in the database, every component answers /readyz
+#          completed in the database, every component answers /readyz and
+#          the coordinator serves the status page
 #   again  a second up says "already up" and starts nothing
 #   down   every started process gone, PostgreSQL stopped; a process named by
 #          forged pidfiles (a sleep) survives; down again: nothing running
@@ -154,6 +155,8 @@ first)
   check_summary
   check_database
   for p in $P $((P + 1)) $((P + 2)) $((P + 3)); do ready $p || fail "port $p: not ready"; done
+  [[ $(curl -s --noproxy '*' -o /dev/null -w '%{http_code} %{content_type}' "http://127.0.0.1:$P/") == "200 text/html"* ]] ||
+    fail "the status page at http://127.0.0.1:$P/ does not answer"
   [[ $(pidfile_pids | wc -l) == 6 ]] || fail "pidfiles: $(ls "$state/run")"
   for p in $(pidfile_pids); do running "$p" || fail "pid $p (a pidfile's) is not running"; done
   SIGMA_BIN=$bin SIGMA_STATE=$state "$src/scripts/local.sh" down >"$work/out" 2>"$work/err" || fail "local.sh down"

@@ -1,5 +1,5 @@
-/* probe.c - see probe.h. */
-#include "probe.h"
+/* netcheck.c - see netcheck.h. */
+#include "netcheck.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -13,7 +13,7 @@
 
 /* SO_REUSEADDR as the servers set it: a port left in TIME_WAIT by a system
  * just stopped is free; one with a listener (on 127.0.0.1 or 0.0.0.0) is not. */
-int sg_probe_port_free(int port, char *err, size_t errlen)
+int sg_netcheck_port_free(int port, char *err, size_t errlen)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
     if (fd < 0) {
@@ -40,7 +40,7 @@ static size_t discard(char *p, size_t size, size_t n, void *ctx)
 
 static bool curl_ready;
 
-int sg_probe_ready(int port, int timeout_ms, char *what, size_t whatlen)
+int sg_netcheck_ready(int port, int timeout_ms, char *what, size_t whatlen)
 {
     if (!curl_ready) {
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -79,7 +79,7 @@ int sg_probe_ready(int port, int timeout_ms, char *what, size_t whatlen)
     return code == 200;
 }
 
-void sg_probe_done(void)
+void sg_netcheck_done(void)
 {
     if (curl_ready)
         curl_global_cleanup();
