@@ -461,7 +461,7 @@ static void summary_betas(const sg_up *u, work *w)
         fprintf(stderr, "sigmactl up: %s\n", err);
         return;
     }
-    printf("betas on %s (symbol_factor_exposures; 6 more factor rows a symbol are in the table):\n", SG_UP_DATE);
+    printf("betas on %s (symbol_factor_exposures, where the 4 spread betas are too):\n", SG_UP_DATE);
     printf("  %-7s %-8s", "symbol", "from");
     for (size_t c = 0; c < NBETAS; c++)
         printf(" %8s", betas[c].col);
