@@ -202,11 +202,10 @@ static int find_programs(sg_up *u)
     return 0;
 }
 
-static void addresses_or_note(const sg_up *u)
+static void addresses_or_note(sg_up *u)
 {
-    sg_up addr = *u;
-    if (sg_upstate_load_sys(&u->st, &addr.sys) == 0)
-        sg_up_addresses(stdout, &addr);
+    if (sg_upstate_load_sys(&u->st, &u->sys) == 0)
+        sg_up_addresses(stdout, u);
     else
         printf("  (no %s/run/system: its addresses are unknown)\n", u->st.dir);
 }
@@ -327,8 +326,21 @@ static void show_command(const sg_up *u, const args *a)
     if (!u->verbose)
         return;
     fputs("  $", stdout);
-    for (int i = 0; i < a->n; i++)
-        printf(" %s", a->v[i]);
+    for (int i = 0; i < a->n; i++) {
+        const char *v = a->v[i];
+        if (!strpbrk(v, " '\"$\\{}*?;&|<>()")) {
+            printf(" %s", v);
+            continue;
+        }
+        fputs(" '", stdout); /* as sh reads it back: ' becomes '\'' */
+        for (; *v; v++) {
+            if (*v == '\'')
+                fputs("'\\''", stdout);
+            else
+                putchar(*v);
+        }
+        putchar('\'');
+    }
     putchar('\n');
 }
 

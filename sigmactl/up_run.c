@@ -520,7 +520,7 @@ int sg_up_run(sg_up *u)
         return 1;
     }
     sg_status *st = NULL;
-    int rc = request_run(u, &w) ? 1 : watch(u, &w, &st);
+    int rc = request_run(u, &w) ? (sg_up_interrupted ? 130 : 1) : watch(u, &w, &st);
     if (rc == 0) {
         summary(u, &w, st);
         rc = outcome(&w, st);
