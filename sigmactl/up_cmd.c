@@ -202,14 +202,6 @@ static int find_programs(sg_up *u)
     return 0;
 }
 
-static void addresses_or_note(sg_up *u)
-{
-    if (sg_upstate_load_sys(&u->st, &u->sys) == 0)
-        sg_up_addresses(stdout, u);
-    else
-        printf("  (no %s/run/system: its addresses are unknown)\n", u->st.dir);
-}
-
 /* A system in the state dir already: all alive is "already up" (0), some
  * dead is an error (1); none alive: stale pidfiles, removed (-1: go on). */
 static int existing(sg_up *u)
@@ -223,10 +215,17 @@ static int existing(sg_up *u)
         else
             append(dead, sizeof dead, v[i].name);
     }
-    if (n && alive == n) {
+    /* the system file is written once every program was started: without it
+     * the processes alive are a start that never finished (an up killed) */
+    if (n && alive == n && sg_upstate_load_sys(&u->st, &u->sys) == 0) {
         printf("sigmactl up: already up in %s (%zu processes running); nothing started\n", u->st.dir, n);
-        addresses_or_note(u);
+        sg_up_addresses(stdout, u);
         return 0;
+    }
+    if (n && alive == n) {
+        fail("a start in %s did not finish (%zu processes running, no run/system); run sigmactl down --state %s first",
+             u->st.dir, n, u->st.dir);
+        return 1;
     }
     if (alive) {
         fail("a system in %s is partly running: %s not running (see %s/logs/); run sigmactl down --state %s first",

@@ -8,7 +8,8 @@
 #          (phases, failures, betas table, logs, page, stop hint), the run
 #          completed in the database, every component answers /readyz and
 #          the coordinator serves the status page
-#   again  a second up says "already up" and starts nothing
+#   again  a second up says "already up" and starts nothing; without run/system
+#          (a start that never finished) it asks for down
 #   down   every started process gone, PostgreSQL stopped; a process named by
 #          forged pidfiles (a sleep) survives; down again: nothing running
 #   port   a port in use: exit 1 naming port and component, nothing started
@@ -176,6 +177,12 @@ again)
   has out "status page +http://127.0.0.1:$P/"
   [[ $(ours) == "$before" ]] || fail "processes: $before before, $(ours) after"
   [[ $(md5sum "$state"/run/*.pid) == "$sums" ]] || fail "the pidfiles changed"
+  # live processes without run/system: a start that never finished (an up killed midway)
+  rm "$state/run/system"
+  up --symbols 5
+  ((rc == 1)) || fail "up over an unfinished start exited $rc, expected 1"
+  has err "a start in $state did not finish \(6 processes running, no run/system\); run sigmactl down"
+  [[ $(ours) == "$before" ]] || fail "processes: $before before, $(ours) after the unfinished start"
   ;;
 down)
   up --symbols 5
