@@ -127,6 +127,40 @@ static int stop_all(const sg_upstate *st, sg_proc *v, size_t n)
     return left;
 }
 
+/* The pidfiles' processes that are up's and alive into live; the others said and left alone. */
+static size_t live_procs(const sg_upstate *st, sg_proc *live, int verbose)
+{
+    sg_proc v[SG_UP_MAX_PROCS];
+    size_t n = sg_upstate_procs(st, v, SG_UP_MAX_PROCS), nl = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (sg_proc_ours(&v[i]))
+            live[nl++] = v[i];
+        else if (verbose || v[i].pid > 0)
+            printf("  %-12s not running (pid %ld is gone, or is not the process up started): left alone\n", v[i].name,
+                   (long)v[i].pid);
+    }
+    return nl;
+}
+
+/* With the state directory's lock held: stops, says, forgets. */
+static int stop_locked(const sg_upstate *st, int verbose)
+{
+    sg_proc live[SG_UP_MAX_PROCS];
+    size_t nl = live_procs(st, live, verbose);
+    if (nl == 0) {
+        printf("sigmactl down: nothing running in %s\n", st->dir);
+        sg_upstate_forget(st);
+        return 0;
+    }
+    printf("sigmactl down: stopping the system in %s\n", st->dir);
+    fflush(stdout);
+    if (stop_all(st, live, nl))
+        return 1;
+    sg_upstate_forget(st);
+    printf("sigmactl down: stopped %zu processes; the logs stay in %s/logs/\n", nl, st->dir);
+    return 0;
+}
+
 static int down(const char *state, int verbose)
 {
     sg_upstate st;
@@ -141,40 +175,17 @@ static int down(const char *state, int verbose)
         printf("sigmactl down: nothing running (%s does not exist)\n", state);
         return 0;
     }
-    if ((rc = sg_upstate_lock(&st, &holder, err, sizeof err)) != 0) {
-        if (rc > 0)
-            fprintf(stderr, "sigmactl down: %s is locked by pid %ld (a sigmactl up starting the system there): wait "
-                            "until it is up, or interrupt it (it then stops what it started)\n",
-                    st.dir, holder);
-        else
-            fprintf(stderr, "sigmactl down: %s\n", err);
-        sg_upstate_close(&st);
-        return 1;
-    }
-    sg_proc v[SG_UP_MAX_PROCS], live[SG_UP_MAX_PROCS];
-    size_t n = sg_upstate_procs(&st, v, SG_UP_MAX_PROCS), nl = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (sg_proc_ours(&v[i]))
-            live[nl++] = v[i];
-        else if (verbose || v[i].pid > 0)
-            printf("  %-12s not running (pid %ld is gone, or is not the process up started): left alone\n", v[i].name,
-                   (long)v[i].pid);
-    }
-    if (nl == 0)
-        printf("sigmactl down: nothing running in %s\n", st.dir);
-    else {
-        printf("sigmactl down: stopping the system in %s\n", st.dir);
-        fflush(stdout);
-        rc = stop_all(&st, live, nl) ? 1 : 0;
-    }
-    if (rc == 0) {
-        sg_upstate_forget(&st);
-        if (nl)
-            printf("sigmactl down: stopped %zu processes; the logs stay in %s/logs/\n", nl, st.dir);
-    }
+    if ((rc = sg_upstate_lock(&st, &holder, err, sizeof err)) > 0)
+        fprintf(stderr, "sigmactl down: %s is locked by pid %ld (a sigmactl up starting the system there): wait "
+                        "until it is up, or interrupt it (it then stops what it started)\n",
+                st.dir, holder);
+    else if (rc < 0)
+        fprintf(stderr, "sigmactl down: %s\n", err);
+    else
+        rc = stop_locked(&st, verbose);
     sg_upstate_unlock(&st);
     sg_upstate_close(&st);
-    return rc;
+    return rc ? 1 : 0;
 }
 
 int sg_cmd_down(int argc, char **argv)
