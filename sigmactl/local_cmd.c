@@ -1,10 +1,8 @@
 /*
- * local_cmd.c - `sigmactl local`: the main job on the local default.
- *
- * Today the main job is the engine on the sample universe shipped in
- * samples/: factor rows and metrics for every symbol, written as CSV under the
- * state directory, with a summary on stdout. As the store, bus and workers
- * land, this command grows into the whole system on one machine (DESIGN.md §7).
+ * local_cmd.c - `sigmactl local`: the engine alone on the sample universe
+ * shipped in samples/: factor rows and metrics for every symbol, written as
+ * CSV under a directory, with a summary on stdout. The whole system on one
+ * machine is `sigmactl up` (up_cmd.c); this one needs no database.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -27,7 +25,7 @@ static void usage(FILE *f)
 {
     fputs("usage: sigmactl local [--prices FILE] [--profiles FILE] [--date YYYY-MM-DD] [--state DIR]\n"
           "  computes the factor rows and metrics of the sample universe (default:\n"
-          "  " SG_SOURCE_DIR "/samples/universe.csv, date 2025-07-15) into DIR (default ./state/local).\n",
+          "  " SG_SOURCE_DIR "/samples/universe.csv, date 2025-07-15) into DIR (default ./state/engine).\n",
           f);
 }
 
@@ -93,7 +91,7 @@ int sg_cmd_local(int argc, char **argv)
                                              {NULL, 0, NULL, 0}};
     const char *prices = SG_SOURCE_DIR "/samples/universe.csv";
     const char *profiles = SG_SOURCE_DIR "/samples/profiles.csv";
-    const char *date = "2025-07-15", *state = "state/local";
+    const char *date = "2025-07-15", *state = "state/engine";
     int opt;
     optind = 1;
     opterr = 0;

@@ -3,7 +3,9 @@
  *
  *   factors   factor rows of a price file, as oracle.py prints them
  *   metrics   symbol_daily_metrics rows of a price file
- *   local     the main job on the local default (see README.md)
+ *   up        the whole system on this machine: the local default (README.md)
+ *   down      stops what up started
+ *   local     the engine alone on the sample universe
  *   migrate   schema migrations: up, down, status
  *   import-prices, import-profiles   CSV files into the database
  *   compute   a date's factor rows and metrics, database to database
@@ -41,7 +43,9 @@ static const struct command {
 } commands[] = {
     {"factors", "PRICES.csv --date D [...]", "factor rows of a price file (CSV on stdout)", cmd_factors},
     {"metrics", "PRICES.csv --date D [...]", "symbol metrics of a price file (CSV on stdout)", cmd_metrics},
-    {"local", "[--state DIR]", "run the main job on the local default", sg_cmd_local},
+    {"up", "[--workers N] [--symbols N] [...]", "the whole system on this machine (the local default)", sg_cmd_up},
+    {"down", "[--state DIR]", "stop what up started", sg_cmd_down},
+    {"local", "[--state DIR]", "the engine alone on the sample universe", sg_cmd_local},
     {"migrate", "up|down|status [...]", "apply or revert schema migrations", sg_cmd_migrate},
     {"import-prices", "FILE.csv [-d DB]", "validated price rows into market_data_cache", sg_cmd_import_prices},
     {"import-profiles", "FILE.csv [-d DB]", "validated rows into company_profiles", sg_cmd_import_profiles},
