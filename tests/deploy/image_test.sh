@@ -101,10 +101,11 @@ user=$(inspect '{{.Config.User}}')
 [[ $(inspect '{{json .Config.Cmd}}') == null || $(inspect '{{json .Config.Cmd}}') == '[]' ]] ||
   fail "Cmd should be empty (arguments go to the entry point): $(inspect '{{json .Config.Cmd}}')"
 mapfile -t env < <(inspect '{{range .Config.Env}}{{println .}}{{end}}' | sed '/^$/d')
-printf '%s\n' "${env[@]}" | grep -qx 'SIGMA_SERVE_ADDRESS=0.0.0.0' || fail "Env: no SIGMA_SERVE_ADDRESS=0.0.0.0"
-printf '%s\n' "${env[@]}" | grep -qx 'SIGMA_SERVE_PORT=8080' || fail "Env: no SIGMA_SERVE_PORT=8080"
-printf '%s\n' "${env[@]}" | grep -q '^PATH=.*/usr/local/bin' || fail "Env: PATH without /usr/local/bin"
-inspect '{{json .Config.ExposedPorts}}' | grep -q '"8080/tcp"' || fail "8080/tcp is not exposed"
+envtext=$(printf '%s\n' "${env[@]}")
+grep -qx 'SIGMA_SERVE_ADDRESS=0.0.0.0' <<<"$envtext" || fail "Env: no SIGMA_SERVE_ADDRESS=0.0.0.0"
+grep -qx 'SIGMA_SERVE_PORT=8080' <<<"$envtext" || fail "Env: no SIGMA_SERVE_PORT=8080"
+grep -q '^PATH=.*/usr/local/bin' <<<"$envtext" || fail "Env: PATH without /usr/local/bin"
+grep -q '"8080/tcp"' <<<"$(inspect '{{json .Config.ExposedPorts}}')" || fail "8080/tcp is not exposed"
 health=$(inspect '{{json .Config.Healthcheck.Test}}')
 [[ $health == '["CMD-SHELL",'* ]] || fail "no HEALTHCHECK: $health"
 workdir=$(inspect '{{.Config.WorkingDir}}')
@@ -187,7 +188,8 @@ pids+=("$worker")
 ready() { [[ $(curl -s --max-time 2 "http://127.0.0.1:$http/readyz") == ready ]]; }
 await 60 ready || fail "the image's worker is not ready on :$http ($(curl -s "http://127.0.0.1:$http/readyz"))"
 [[ $(curl -s "http://127.0.0.1:$http/healthz") == ok ]] || fail "/healthz"
-curl -s "http://127.0.0.1:$http/metrics" | grep -q '^sigma_' || fail "/metrics"
+curl -s "http://127.0.0.1:$http/metrics" >"$work/metrics.txt" || fail "/metrics"
+grep -q '^sigma_' "$work/metrics.txt" || fail "/metrics: no sigma_ family"
 hc=$(inspect '{{index .Config.Healthcheck.Test 1}}')
 in_image sh -c "$hc" || fail "the image's HEALTHCHECK failed against its worker: $hc"
 kill -TERM "$worker"
