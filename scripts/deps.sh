@@ -3,21 +3,34 @@
 #   scripts/deps.sh          build and run dependencies
 #   scripts/deps.sh --test   also what the tests use: the oracle's Python stack (live oracle test,
 #                            benchmarks), curl, promtool (package prometheus), a headless chromium
+#   scripts/deps.sh --build  the toolchain and the libraries only, no PostgreSQL server: what the
+#                            container image's build stage needs to build and run the unit tests
+#   scripts/deps.sh --image  what scripts/image.sh needs to build and check the container image
 set -euo pipefail
 
 pkgs=(
   build-essential cmake pkg-config        # toolchain
   liblapacke-dev libopenblas-dev          # regression (LAPACKE resolves to OpenBLAS)
   libcmocka-dev                           # unit tests
-  librdkafka-dev libpq-dev postgresql     # bus and store (next issues)
-  libcurl4-openssl-dev libjansson-dev     # price providers (next issues)
-  libmsgpack-dev                          # messages (next issues)
+  librdkafka-dev libpq-dev                # bus and store
+  libcurl4-openssl-dev libjansson-dev     # price providers
+  libmsgpack-dev                          # messages
   libmicrohttpd-dev                       # the programs' HTTP server (common/serve), the fixture of the provider tests
 )
-if [[ "${1:-}" == "--test" ]]; then
+case "${1:-}" in
+--build) ;;
+--image)
+  # podman builds and mounts the image (overlay storage as root), debootstrap makes its base;
+  # postgresql serves the image's sigmactl in the test, curl asks the image's worker /readyz.
+  pkgs=(podman debootstrap postgresql curl)
+  ;;
+--test)
+  pkgs+=(postgresql)
   pkgs+=(python3-pandas python3-sklearn python3-statsmodels time bc kcat)
   pkgs+=(curl prometheus chromium)      # HTTP endpoints: a client, promtool check metrics, browser tests
-fi
+  ;;
+*) pkgs+=(postgresql) ;;                # the store's tests and the local default
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do

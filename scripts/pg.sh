@@ -2,8 +2,10 @@
 # A throwaway PostgreSQL cluster for tests and the local default (never a system cluster).
 #   scripts/pg.sh start DIR [PORT]   initdb (as the postgres user when root) and start; prints a conninfo
 #   scripts/pg.sh stop DIR           stop and remove DIR
-# The server listens on a unix socket in DIR only, with fsync off and no WAL beyond
-# what crash recovery needs: a scratch server, fast for bulk loads.
+# The server listens on a unix socket in DIR only (and on TCP at the addresses in
+# $SIGMA_PG_LISTEN, e.g. 127.0.0.1, for clients that cannot reach DIR: a chroot),
+# with fsync off and no WAL beyond what crash recovery needs: a scratch server,
+# fast for bulk loads.
 set -euo pipefail
 cmd=${1:?usage: pg.sh start|stop DIR [PORT]}
 dir=${2:?usage: pg.sh start|stop DIR [PORT]}
@@ -32,7 +34,7 @@ start)
   # A random port may be taken: try a few before giving up.
   for attempt in 1 2 3 4 5; do
     if "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-      -o "-p $port -k $dir -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+      -o "-p $port -k $dir -c listen_addresses='${SIGMA_PG_LISTEN:-}' -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
           -c shared_buffers=${SIGMA_PG_SHARED_BUFFERS:-512MB} -c max_wal_size=8GB -c checkpoint_timeout=30min \
           -c wal_level=minimal -c max_wal_senders=0" \
       start >/dev/null; then

@@ -3,6 +3,8 @@
  * shipped in samples/: factor rows and metrics for every symbol, written as
  * CSV under a directory, with a summary on stdout. The whole system on one
  * machine is `sigmactl up` (up_cmd.c); this one needs no database.
+ * The samples: the installed PREFIX/share/sigmabatch/samples beside this
+ * program's bin/ (paths.h), else the source tree's samples/.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,18 +17,20 @@
 #include "commands.h"
 #include "log.h"
 #include "job.h"
+#include "paths.h"
 #include "report.h"
 
 #ifndef SG_SOURCE_DIR
 #define SG_SOURCE_DIR "."
 #endif
 
-static void usage(FILE *f)
+static void usage(FILE *f, const char *samples)
 {
-    fputs("usage: sigmactl local [--prices FILE] [--profiles FILE] [--date YYYY-MM-DD] [--state DIR]\n"
-          "  computes the factor rows and metrics of the sample universe (default:\n"
-          "  " SG_SOURCE_DIR "/samples/universe.csv, date 2025-07-15) into DIR (default ./state/engine).\n",
-          f);
+    fprintf(f,
+            "usage: sigmactl local [--prices FILE] [--profiles FILE] [--date YYYY-MM-DD] [--state DIR]\n"
+            "  computes the factor rows and metrics of the sample universe (default:\n"
+            "  %s/universe.csv, date 2025-07-15) into DIR (default ./state/engine).\n",
+            samples);
 }
 
 static int mkdirs(const char *path)
@@ -89,8 +93,12 @@ int sg_cmd_local(int argc, char **argv)
                                              {"state", required_argument, NULL, 's'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
-    const char *prices = SG_SOURCE_DIR "/samples/universe.csv";
-    const char *profiles = SG_SOURCE_DIR "/samples/profiles.csv";
+    char samples[4096], prices_buf[4200], profiles_buf[4200];
+    if (sg_paths_installed(NULL, "samples", samples, sizeof samples))
+        snprintf(samples, sizeof samples, "%s", SG_SOURCE_DIR "/samples");
+    snprintf(prices_buf, sizeof prices_buf, "%s/universe.csv", samples);
+    snprintf(profiles_buf, sizeof profiles_buf, "%s/profiles.csv", samples);
+    const char *prices = prices_buf, *profiles = profiles_buf;
     const char *date = "2025-07-15", *state = "state/engine";
     int opt;
     optind = 1;
@@ -101,10 +109,10 @@ int sg_cmd_local(int argc, char **argv)
         case 'P': profiles = optarg; break;
         case 'd': date = optarg; break;
         case 's': state = optarg; break;
-        case 'h': usage(stdout); return 0;
+        case 'h': usage(stdout, samples); return 0;
         default:
             fprintf(stderr, "sigmactl local: bad option '%s'\n", argv[optind - 1]);
-            usage(stderr);
+            usage(stderr, samples);
             return 2;
         }
     }
@@ -112,7 +120,7 @@ int sg_cmd_local(int argc, char **argv)
     const char *why;
     if (optind != argc || sg_day_parse(date, strlen(date), &calc, &why)) {
         fprintf(stderr, "sigmactl local: %s\n", optind != argc ? "unexpected argument" : "--date: bad date");
-        usage(stderr);
+        usage(stderr, samples);
         return 2;
     }
     char path[4096];

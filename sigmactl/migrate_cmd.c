@@ -7,6 +7,10 @@
  *
  * The database is libpq's: -d takes a conninfo string or URI, and PGHOST,
  * PGPORT, PGUSER, PGDATABASE, PGSSLMODE, .pgpass apply as for psql.
+ *
+ * The migration files: --dir, else $SIGMA_MIGRATIONS, else the installed
+ * PREFIX/share/sigmabatch/migrations beside this program's bin/ (paths.h),
+ * else the source tree's migrations/ (a program run from its build tree).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -16,19 +20,42 @@
 #include "commands.h"
 #include "log.h"
 #include "migrate.h"
+#include "paths.h"
 
 #ifndef SG_SOURCE_DIR
 #define SG_SOURCE_DIR "."
 #endif
 
-static void usage(FILE *f)
+/* dir: the directory the command would use as the options stand, and from
+ * where (--help names them), or NULL. */
+static void usage(FILE *f, const char *dir, const char *from)
 {
     fputs("usage: sigmactl migrate up [--steps N] [-d CONNINFO] [--dir DIR]\n"
           "       sigmactl migrate down [--steps N | --all] [-d CONNINFO] [--dir DIR]\n"
           "       sigmactl migrate status [-d CONNINFO] [--dir DIR]\n"
           "  -d CONNINFO   libpq connection string or URI (default: the PG* environment)\n"
-          "  --dir DIR     migration files (default: $SIGMA_MIGRATIONS or " SG_SOURCE_DIR "/migrations)\n",
+          "  --dir DIR     migration files (default: $SIGMA_MIGRATIONS, else the installed\n"
+          "                PREFIX/share/sigmabatch/migrations beside bin/, else " SG_SOURCE_DIR "/migrations)\n",
           f);
+    if (dir)
+        fprintf(f, "migrations: %s (%s)\n", dir, from);
+}
+
+/* The default directory: $SIGMA_MIGRATIONS, the installed one, the source
+ * tree's; *from says which. */
+static const char *default_dir(char *buf, size_t len, const char **from)
+{
+    const char *env = getenv("SIGMA_MIGRATIONS");
+    if (env && *env) {
+        *from = "$SIGMA_MIGRATIONS";
+        return env;
+    }
+    if (sg_paths_installed(NULL, "migrations", buf, len) == 0) {
+        *from = "installed";
+        return buf;
+    }
+    *from = "source tree";
+    return SG_SOURCE_DIR "/migrations";
 }
 
 static int usage_error(const char *msg, const char *arg)
@@ -36,7 +63,7 @@ static int usage_error(const char *msg, const char *arg)
     fprintf(stderr, "sigmactl migrate: ");
     fprintf(stderr, msg, arg);
     fputc('\n', stderr);
-    usage(stderr);
+    usage(stderr, NULL, NULL);
     return 2;
 }
 
@@ -48,11 +75,10 @@ int sg_cmd_migrate(int argc, char **argv)
                                              {"dir", required_argument, NULL, 'D'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
-    const char *conninfo = NULL, *dir = getenv("SIGMA_MIGRATIONS");
+    char installed[4096];
+    const char *from, *conninfo = NULL, *dir = default_dir(installed, sizeof installed, &from);
     int steps = -1, opt;
     bool all = false;
-    if (!dir || !*dir)
-        dir = SG_SOURCE_DIR "/migrations";
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":d:", longopts, NULL)) != -1) {
@@ -67,8 +93,8 @@ int sg_cmd_migrate(int argc, char **argv)
         }
         case 'a': all = true; break;
         case 'd': conninfo = optarg; break;
-        case 'D': dir = optarg; break;
-        case 'h': usage(stdout); return 0;
+        case 'D': dir = optarg, from = "--dir"; break;
+        case 'h': usage(stdout, dir, from); return 0;
         case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
         default: return usage_error("unknown option '%s'", argv[optind - 1]);
         }
