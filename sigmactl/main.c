@@ -49,7 +49,7 @@ static const struct command {
     {"fetch", "SYMBOL... [--date D] [-d DB]", "daily bars from the providers (Yahoo, FMP, Polygon)", sg_cmd_fetch},
     {"synth", "--end D --out DIR [...]", "a synthetic universe: prices.csv, Yahoo JSON", sg_cmd_synth},
     {"broker", "[--partitions N] [...]", "a Kafka broker for development (librdkafka mock)", sg_cmd_broker},
-    {"run", "--date D [--symbols A,B] [-d DB]", "ask for the nightly run of a date (sigma-producer)", sg_cmd_run},
+    {"run", "--date D|today [--symbols A,B] [-d DB]", "ask for the nightly run of a date (sigma-producer)", sg_cmd_run},
     {"onboard", "SYMBOL... [--wait] [...]", "queue symbols for onboarding, as the web app does", sg_cmd_onboard},
     {"replay", "--topic T (--from-offset N|--since T)", "republish tasks from a topic's offsets", sg_cmd_replay},
     {"status", "[RUN] [--json] [--watch]", "progress of a run, the onboarding queue, the workers", sg_cmd_status},
