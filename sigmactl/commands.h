@@ -17,5 +17,6 @@ int sg_cmd_run(int argc, char **argv);                   /* a request for the ni
 int sg_cmd_onboard(int argc, char **argv);               /* symbols into symbol_onboarding_queue */
 int sg_cmd_replay(int argc, char **argv);                /* tasks republished from a topic's offsets */
 int sg_cmd_status(int argc, char **argv);                /* a run's progress, the queue, the workers */
+int sg_cmd_probe(int argc, char **argv);                 /* one HTTP GET: a health check */
 
 #endif
