@@ -8,11 +8,12 @@
 #   make it print, so the check is not vacuous.
 # * `systemd-analyze security --offline` rates each service's exposure: at
 #   most 2.0 ("OK"; 10 is an unhardened service).
+# * sigmabatch.sysusers makes the system user sigma (systemd-sysusers --root);
 # * the timer's calendar parses and elapses at 22:30 New York time;
 # * the worker template's command: instance 3 is `--id HOST-3`, port 8483; a
 #   name that is not a number is refused;
-# * each service: a dynamic user, ProtectSystem=strict, NoNewPrivileges, ...,
-#   the settings file, the password only as a credential (no password in a
+# * each service: User=sigma, ProtectSystem=strict, NoNewPrivileges, ..., the
+#   settings file, the password only through PGPASSFILE (no password in a
 #   unit); the example settings file names only settings that exist.
 #   systemd_test.sh BINDIR SOURCE_DIR
 set -euo pipefail
@@ -68,6 +69,15 @@ for u in "${SERVICES[@]}"; do
   awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }' || { grep "✗" "$work/security.out"; fail "$u: exposure $score > 2.0"; }
 done
 
+echo "== the system user"
+mkdir -p "$work/users/etc"
+systemd-sysusers --root="$work/users" "$units/sigmabatch.sysusers" >"$work/sysusers.out" 2>&1 ||
+  { cat "$work/sysusers.out"; fail "systemd-sysusers"; }
+grep -q "^sigma:x:[0-9]*:[0-9]*:sigmabatch programs:/:/usr/sbin/nologin$" "$work/users/etc/passwd" ||
+  { cat "$work/users/etc/passwd"; fail "no system user sigma"; }
+uid=$(awk -F: '$1 == "sigma" { print $3 }' "$work/users/etc/passwd")
+((uid > 0 && uid < 1000)) || fail "sigma's uid $uid is not a system uid"
+
 echo "== the timer: 22:30 in New York, weekdays"
 cal=$(sed -n 's/^OnCalendar=//p' "$units/sigma-nightly.timer")
 [[ $cal == *America/New_York* ]] || fail "OnCalendar $cal: not in New York time"
@@ -108,9 +118,9 @@ done
 echo "== each service: hardening, settings, the password"
 for f in "$units"/*.service; do
   u=$(basename "$f")
-  for d in DynamicUser=yes ProtectSystem=strict ProtectHome=yes PrivateTmp=yes NoNewPrivileges=yes PrivateDevices=yes \
-    CapabilityBoundingSet= EnvironmentFile=/etc/sigmabatch/sigmabatch.env \
-    LoadCredential=pgpass:/etc/sigmabatch/pgpass Environment=PGPASSFILE=%d/pgpass; do
+  for d in User=sigma Group=sigma ProtectSystem=strict ProtectHome=yes PrivateTmp=yes NoNewPrivileges=yes \
+    PrivateDevices=yes CapabilityBoundingSet= EnvironmentFile=/etc/sigmabatch/sigmabatch.env \
+    Environment=PGPASSFILE=/etc/sigmabatch/pgpass; do
     grep -qx "$d" "$f" || fail "$u: no $d"
   done
   if [[ $u == sigma-nightly.service ]]; then
