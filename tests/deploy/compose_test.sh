@@ -6,12 +6,18 @@
 # `sigmactl probe`, no literal password, the migrations and grants before the
 # programs, Kafka in KRaft mode, the topics' partitions = SIGMA_BUS_PARTITIONS,
 # the workers). Then broken copies of the file, each of which the check must
-# refuse: the check is tested too.
-#   compose_test.sh SOURCE_DIR
+# refuse: the check is tested too. Last, the one script compose.yaml holds, the
+# `grants` service's, runs as resolved against a throwaway PostgreSQL migrated
+# by `sigmactl migrate up` (twice: it is idempotent): the login role sigma,
+# in sigma_app, logs in with PGPASSWORD over SCRAM, and not with another.
+#   compose_test.sh SOURCE_DIR SIGMACTL
 set -euo pipefail
 src=$1
+ctl=$2
 work=$(mktemp -d /tmp/sigma-compose-test.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+chmod 755 "$work"
+ci=
+trap '[[ -z $ci ]] || "$src/scripts/pg.sh" stop "$work/pg" >/dev/null 2>&1; rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 IMAGE=ghcr.io/sigmasight/sigmabatch:1.0.0
 PY=/usr/bin/python3 # Debian's, with python3-yaml (scripts/deps.sh --test)
@@ -61,4 +67,33 @@ for m in inline_password conninfo_password other_image no_healthcheck readyz_hea
   fi
   echo "$m: $(head -1 "$work/check.out")"
 done
+echo "== the grants service's script, against PostgreSQL"
+config "$file"
+$PY - "$work/resolved.yaml" >"$work/grants.sh" <<'PYEOF'
+import sys, yaml
+svc = yaml.safe_load(open(sys.argv[1]))["services"]["grants"]
+assert svc["entrypoint"] == ["/bin/bash", "-ec"], svc["entrypoint"]
+print(svc["command"][0].replace("$$", "$"))
+PYEOF
+sed -i "s|/sql/grants.sql|$src/deploy/sql/grants.sql|" "$work/grants.sh"
+ci=$("$src/scripts/pg.sh" start "$work/pg")
+SIGMA_MIGRATIONS=$src/migrations "$ctl" migrate up -d "$ci" >/dev/null || fail "migrate up"
+host=$(sed 's/.*host=\([^ ]*\).*/\1/' <<<"$ci")
+port=$(sed 's/.*port=\([^ ]*\).*/\1/' <<<"$ci")
+for i in 1 2; do
+  PGHOST=$host PGPORT=$port PGDATABASE=postgres PGUSER=postgres SIGMA_APP_PASSWORD=$APP_PW \
+    bash -ec "$(cat "$work/grants.sh")" >"$work/grants.out" 2>&1 || { cat "$work/grants.out"; fail "grants script, run $i"; }
+done
+q() { psql "$ci" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
+[[ $(q "SELECT rolcanlogin AND pg_has_role('sigma', 'sigma_app', 'MEMBER') AND rolpassword LIKE 'SCRAM-SHA-256\$%'
+        FROM pg_authid WHERE rolname = 'sigma'") == t ]] || fail "the role sigma"
+# the server asks sigma for its password (SCRAM) from now on
+hba=$(q "SHOW hba_file")
+{ echo "local all sigma scram-sha-256"; cat "$hba"; } >"$work/hba" && cat "$work/hba" >"$hba"
+q "SELECT pg_reload_conf()" >/dev/null
+[[ $(PGPASSWORD=$APP_PW psql "host=$host port=$port dbname=postgres user=sigma" -XAtq -c "SELECT current_user") == sigma ]] ||
+  fail "sigma cannot log in with PGPASSWORD"
+if PGPASSWORD=$OWNER_PW psql "host=$host port=$port dbname=postgres user=sigma" -XAtq -c "SELECT 1" >/dev/null 2>&1; then
+  fail "sigma logs in with another password"
+fi
 echo "compose: ok"
