@@ -36,6 +36,8 @@ spawn() { # NAME PROGRAM ARGS...
 }
 assigned() { grep -q 'kafka rebalance: assigned [1-9]' "$work/$1.log"; }
 port_of() { sed -n 's/.*http: listening on 0\.0\.0\.0:\([0-9]*\).*/\1/p' "$work/$1.log" | head -1; }
+listening() { [[ -n $(port_of "$1") ]]; }
+run_opened() { [[ -n $(q "SELECT batch_run_id FROM sigma_runs") ]]; }
 
 echo "== PostgreSQL: migrated by the owner, grants.sql, a login role in sigma_app"
 start_pg
@@ -65,7 +67,7 @@ SIGMA_ONBOARDING_DATE=$D spawn producer "$bin/sigma-producer" -d "$app" -X produ
 
 echo "== every program's /healthz and /readyz through sigmactl probe"
 for p in coordinator w1 w2 producer; do
-  await 30 test -n "$(port_of $p)" || fail "$p: no http line"
+  await 30 listening $p || fail "$p: no http line"
   "$bin/sigmactl" probe "http://127.0.0.1:$(port_of $p)/healthz" >"$work/probe.out" 2>>"$work/probe.log" ||
     fail "$p /healthz"
   await 30 "$bin/sigmactl" probe --timeout 3 "http://127.0.0.1:$(port_of $p)/readyz" >/dev/null 2>>"$work/probe.log" ||
@@ -74,7 +76,7 @@ done
 
 echo "== the night, as sigma"
 "$bin/sigmactl" run --date $D -d "$app" >"$work/run.out" 2>>"$work/run.log" || fail "sigmactl run"
-await 30 test -n "$(q "SELECT batch_run_id FROM sigma_runs")" || fail "no run opened"
+await 30 run_opened || fail "no run opened"
 run=$(q "SELECT batch_run_id FROM sigma_runs")
 await 150 is "SELECT status IN ('completed', 'failed') FROM batch_run_history WHERE batch_run_id = '$run'" t ||
   fail "run $run not finished: $(q "SELECT phase, count(outcome), count(*) FROM sigma_run_outcomes GROUP BY 1")"
