@@ -39,8 +39,8 @@ static void copy_text(char *dst, size_t cap, const char *src)
 int sg_runs_today(sg_store *s, sg_day *out, char *err, size_t errlen)
 {
     PGresult *r = sg_store_query(s, "today in New York",
-                                 "SELECT to_char((now() AT TIME ZONE 'America/New_York')::date, 'YYYY-MM-DD')", 0,
-                                 NULL, err, errlen);
+                                 "SELECT to_char((now() AT TIME ZONE 'America/New_York')::date, 'YYYY-MM-DD')", 0, NULL,
+                                 err, errlen);
     if (!r)
         return -1;
     const char *d = PQgetvalue(r, 0, 0), *why;
