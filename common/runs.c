@@ -36,6 +36,21 @@ static void copy_text(char *dst, size_t cap, const char *src)
 
 /* ---- requests ------------------------------------------------------------------ */
 
+int sg_runs_today(sg_store *s, sg_day *out, char *err, size_t errlen)
+{
+    PGresult *r = sg_store_query(s, "today in New York",
+                                 "SELECT to_char((now() AT TIME ZONE 'America/New_York')::date, 'YYYY-MM-DD')", 0, NULL,
+                                 err, errlen);
+    if (!r)
+        return -1;
+    const char *d = PQgetvalue(r, 0, 0), *why;
+    int rc = sg_day_parse(d, strlen(d), out, &why);
+    if (rc)
+        snprintf(err, errlen, "today in New York: the database's date '%s': %s", d, why);
+    PQclear(r);
+    return rc;
+}
+
 struct request_arg {
     const char *date, *symbols, *by;
     sg_run_request *out;

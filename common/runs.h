@@ -32,6 +32,11 @@ extern const char *const sg_runs_etfs[8];
 
 /* ---- requests (sigmactl run) ------------------------------------------------ */
 
+/* Today's date in New York (the market's day) by the database's clock, so every
+ * host agrees whatever its own clock and time zone: the date of `sigmactl run
+ * --date today` and of onboarding.date=today. */
+int sg_runs_today(sg_store *s, sg_day *out, char *err, size_t errlen);
+
 typedef enum sg_run_request_kind {
     SG_REQUEST_NEW,     /* a request recorded: id */
     SG_REQUEST_PENDING, /* a request for the date waits already: its id */

@@ -17,6 +17,7 @@
 #include "instruments.h"
 #include "log.h"
 #include "messages.h"
+#include "runs.h"
 #include "symbols.h"
 
 /* Order by the priority's meaning, never its spelling: the same expression
@@ -64,23 +65,12 @@ static int set_failed(sg_store *s, const char *id, const char *why, char *err, s
 static int task_date(sg_store *s, const char *setting, sg_day *out, char *err, size_t errlen)
 {
     const char *why;
-    if (strcmp(setting, "today") != 0) {
-        if (sg_day_parse(setting, strlen(setting), out, &why) == 0)
-            return 0;
-        snprintf(err, errlen, "onboarding.date: '%s' is neither 'today' nor a date YYYY-MM-DD (%s)", setting, why);
-        return -1;
-    }
-    PGresult *r = sg_store_query(s, "onboarding: today in New York",
-                                 "SELECT to_char((now() AT TIME ZONE 'America/New_York')::date, 'YYYY-MM-DD')", 0,
-                                 NULL, err, errlen);
-    if (!r)
-        return -1;
-    const char *d = PQgetvalue(r, 0, 0);
-    int rc = sg_day_parse(d, strlen(d), out, &why);
-    if (rc)
-        snprintf(err, errlen, "onboarding: today's date '%s': %s", d, why);
-    PQclear(r);
-    return rc;
+    if (strcmp(setting, "today") == 0)
+        return sg_runs_today(s, out, err, errlen);
+    if (sg_day_parse(setting, strlen(setting), out, &why) == 0)
+        return 0;
+    snprintf(err, errlen, "onboarding.date: '%s' is neither 'today' nor a date YYYY-MM-DD (%s)", setting, why);
+    return -1;
 }
 
 /* Decides what to do with a claimed row: publish it (the symbol upper-cased:

@@ -2,7 +2,9 @@
 # Installs the Debian 12 packages sigmabatch needs, only those that are missing.
 #   scripts/deps.sh          build and run dependencies
 #   scripts/deps.sh --test   also what the tests use: the oracle's Python stack (live oracle test,
-#                            benchmarks), curl, promtool (package prometheus), a headless chromium
+#                            benchmarks), curl, promtool (package prometheus), a headless chromium,
+#                            and deploy/'s checkers: docker-compose (config), python3-yaml,
+#                            systemd (systemd-analyze verify)
 #   scripts/deps.sh --build  the toolchain and the libraries only, no PostgreSQL server: what the
 #                            container image's build stage needs to build and run the unit tests
 #   scripts/deps.sh --image  what scripts/image.sh needs to build and check the container image
@@ -28,6 +30,7 @@ case "${1:-}" in
   pkgs+=(postgresql)
   pkgs+=(python3-pandas python3-sklearn python3-statsmodels time bc kcat)
   pkgs+=(curl prometheus chromium)      # HTTP endpoints: a client, promtool check metrics, browser tests
+  pkgs+=(docker-compose python3-yaml systemd) # deploy/: compose config, the manifests parsed, units verified
   ;;
 *) pkgs+=(postgresql) ;;                # the store's tests and the local default
 esac

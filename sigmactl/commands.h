@@ -19,5 +19,6 @@ int sg_cmd_replay(int argc, char **argv);                /* tasks republished fr
 int sg_cmd_status(int argc, char **argv);                /* a run's progress, the queue, the workers */
 int sg_cmd_up(int argc, char **argv);                    /* the whole system on this machine */
 int sg_cmd_down(int argc, char **argv);                  /* stops what up started */
+int sg_cmd_probe(int argc, char **argv);                 /* one HTTP GET: a health check */
 
 #endif

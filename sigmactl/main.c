@@ -16,6 +16,7 @@
  *   onboard   queues symbols for onboarding, as the web app does
  *   replay    republishes tasks from a topic's offsets (after a failure was fixed)
  *   status    the progress of a nightly run, the onboarding queue and the workers
+ *   probe     one HTTP GET, exit 0 on 200: the health check of containers and units
  *
  * Exit codes: 0 done, 1 failed (bad input, I/O), 2 usage error.
  */
@@ -53,10 +54,11 @@ static const struct command {
     {"fetch", "SYMBOL... [--date D] [-d DB]", "daily bars from the providers (Yahoo, FMP, Polygon)", sg_cmd_fetch},
     {"synth", "--end D --out DIR [...]", "a synthetic universe: prices.csv, Yahoo JSON", sg_cmd_synth},
     {"broker", "[--partitions N] [...]", "a Kafka broker for development (librdkafka mock)", sg_cmd_broker},
-    {"run", "--date D [--symbols A,B] [-d DB]", "ask for the nightly run of a date (sigma-producer)", sg_cmd_run},
+    {"run", "--date D|today [--symbols A,B] [-d DB]", "ask for the nightly run of a date (sigma-producer)", sg_cmd_run},
     {"onboard", "SYMBOL... [--wait] [...]", "queue symbols for onboarding, as the web app does", sg_cmd_onboard},
     {"replay", "--topic T (--from-offset N|--since T)", "republish tasks from a topic's offsets", sg_cmd_replay},
     {"status", "[RUN] [--json] [--watch]", "progress of a run, the onboarding queue, the workers", sg_cmd_status},
+    {"probe", "URL [--timeout S]", "GET URL, exit 0 on 200 (health checks: /healthz, /readyz)", sg_cmd_probe},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

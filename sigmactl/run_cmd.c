@@ -1,8 +1,11 @@
 /*
  * run_cmd.c - `sigmactl run`: asks for the nightly run of a date.
  *
- *   sigmactl run --date D [--symbols A,B] [-d CONNINFO]
+ *   sigmactl run --date D|today [--symbols A,B] [-d CONNINFO]
  *
+ * `--date today` is today's date in New York by the database's clock (the
+ * rule of onboarding.date=today, sg_runs_today), so a CronJob or a timer
+ * starts the night without computing a date, whatever its host's zone.
  * Records a request in sigma_run_requests (durable; sigma-producer wakes on
  * its NOTIFY and starts the run) and prints "request ID". When a run of the
  * date is open it prints "run RUN open (phase P)", when a request for the
@@ -11,6 +14,7 @@
  */
 #include <getopt.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +27,9 @@
 
 static void usage(FILE *f)
 {
-    fputs("usage: sigmactl run --date YYYY-MM-DD [--symbols A,B] [-d CONNINFO]\n"
+    fputs("usage: sigmactl run --date YYYY-MM-DD|today [--symbols A,B] [-d CONNINFO]\n"
           "  records a request for the nightly run of the date; sigma-producer starts it.\n"
+          "  --date     the calculation date; 'today' is today in New York by the database's clock\n"
           "  --symbols  only these symbols (plus the 8 factor ETFs); default: the run's symbol list\n"
           "  -d         libpq connection string or URI (default: the PG* environment)\n"
           "  prints 'request ID', or 'run RUN open (phase P)' / 'request ID pending' when the\n"
@@ -91,11 +96,12 @@ int sg_cmd_run(int argc, char **argv)
         return usage_error("unexpected argument '%s'", argv[optind]);
     if (!date)
         return usage_error("%s", "--date is required");
-    sg_day calc;
+    bool today = strcmp(date, "today") == 0;
+    sg_day calc = 0;
     const char *why;
-    if (sg_day_parse(date, strlen(date), &calc, &why) || calc < sg_day_from_ymd(1970, 1, 1) ||
-        calc > sg_day_from_ymd(2099, 12, 31))
-        return usage_error("--date: '%s' is not a date in 1970-01-01..2099-12-31 (expected YYYY-MM-DD)", date);
+    if (!today && (sg_day_parse(date, strlen(date), &calc, &why) || calc < sg_day_from_ymd(1970, 1, 1) ||
+                   calc > sg_day_from_ymd(2099, 12, 31)))
+        return usage_error("--date: '%s' is not a date in 1970-01-01..2099-12-31 (expected YYYY-MM-DD or today)", date);
 
     const char **symbols = NULL;
     long nsym = 0;
@@ -111,11 +117,16 @@ int sg_cmd_run(int argc, char **argv)
             return usage_error("--symbols: %s", nsym == 0 ? "the list is empty" : why_sym);
         }
     }
-    char err[1024], by[256];
+    char err[1024], by[256], day[SG_DATE_LEN];
     requester(by, sizeof by);
     sg_run_request r;
     sg_store *s = sg_store_connect(conninfo, err, sizeof err);
-    int rc = !s || sg_runs_request(s, calc, symbols, (size_t)nsym, by, &r, err, sizeof err) ? 1 : report(&r, date);
+    int rc = !s || (today && sg_runs_today(s, &calc, err, sizeof err)) ? 1 : 0;
+    sg_day_format(calc, day);
+    if (rc == 0 && today)
+        fprintf(stderr, "%% sigmactl: today in New York is %s\n", day);
+    if (rc == 0)
+        rc = sg_runs_request(s, calc, symbols, (size_t)nsym, by, &r, err, sizeof err) ? 1 : report(&r, day);
     if (rc)
         fprintf(stderr, "sigmactl run: %s\n", err);
     sg_store_close(s);

@@ -4,7 +4,7 @@
 # (their events written by pipetool with common/messages). Every condition is
 # awaited with a deadline in a poll loop.
 #   pipeline_test.sh BINDIR PIPETOOL SOURCE_DIR CASE
-#   CASE: usage | flow | coordkill | producerkill | timeout | lead
+#   CASE: usage | flow | coordkill | producerkill | timeout | lead | today
 set -euo pipefail
 bin=$1
 pipetool=$2
@@ -67,7 +67,8 @@ phase_is() { is "SELECT phase || ',' || fanned_out FROM sigma_runs WHERE batch_r
 case_usage() {
     local rc
     for args in "" "--date" "--date 2025-02-30" "--date 1969-12-31" "--date 2025-06-30 --symbols aapl" \
-        "--date 2025-06-30 --symbols ," "--date 2025-06-30 extra" "--bogus"; do
+        "--date 2025-06-30 --symbols ," "--date 2025-06-30 extra" "--bogus" "--date Today" "--date today extra" \
+        "--date yesterday"; do
         set +e
         # shellcheck disable=SC2086
         "$bin/sigmactl" run $args >"$work/out" 2>"$work/err"
@@ -211,6 +212,40 @@ case_lead() {
     await 60 phase_is "factors,true" || fail "factors not started by the new leader"
     kill -TERM "$b"
     wait "$b" || fail "exit code after SIGTERM"
+}
+
+# `sigmactl run --date today`: New York's date by the database's clock, whatever
+# the client's time zone (TZ, PGTZ); the same request as the explicit date.
+case_today() {
+    start_pg
+    "$bin/sigmactl" migrate up -d "$ci" >/dev/null
+    local ny="SELECT (now() AT TIME ZONE 'America/New_York')::date" before after sys got
+    before=$(q "$ny")
+    sys=$(TZ=America/New_York date +%F)
+    TZ=Pacific/Kiritimati PGTZ=Pacific/Kiritimati "$bin/sigmactl" run --date today -d "$ci" >"$work/r1" 2>"$work/r1.err" ||
+        fail "run --date today: $(cat "$work/r1.err")"
+    after=$(q "$ny")
+    got=$(q "SELECT calc_date FROM sigma_run_requests")
+    [[ $got == "$before" || $got == "$after" ]] || fail "today is $got, New York's date is $before..$after"
+    [[ $got == "$sys" || $(TZ=America/New_York date +%F) == "$got" ]] || fail "today is $got, the system's New York date $sys"
+    grep -qx "request [0-9]*" "$work/r1" || fail "stdout: $(cat "$work/r1")"
+    grep -qx "% sigmactl: today in New York is $got" "$work/r1.err" || fail "stderr: $(cat "$work/r1.err")"
+    # the same date, however it is spelled: one pending request
+    TZ=Asia/Tokyo "$bin/sigmactl" run --date today --symbols AAA -d "$ci" >"$work/r2" 2>"$work/r2.err" || fail "run 2"
+    "$bin/sigmactl" run --date "$got" -d "$ci" >"$work/r3" 2>"$work/r3.err" || fail "run 3"
+    local id
+    id=$(sed -n 's/^request \([0-9]*\)$/\1/p' "$work/r1")
+    grep -qx "request $id pending" "$work/r2" || fail "second today: $(cat "$work/r2")"
+    grep -qx "request $id pending" "$work/r3" || fail "explicit date: $(cat "$work/r3")"
+    grep -q "a request for $got waits already" "$work/r3.err" || fail "explicit date's stderr: $(cat "$work/r3.err")"
+    is "SELECT count(*) FROM sigma_run_requests" 1 || fail "more than one request"
+    # today needs the database's clock: no database, no request (exit 1, not a guess)
+    set +e
+    "$bin/sigmactl" run --date today -d "host=$work/nowhere port=1 connect_timeout=2" >"$work/r4" 2>"$work/r4.err"
+    local rc=$?
+    set -e
+    [[ $rc == 1 && ! -s $work/r4 ]] || fail "no database: exit $rc, stdout $(cat "$work/r4")"
+    grep -q "sigmactl run: " "$work/r4.err" || fail "no database: $(cat "$work/r4.err")"
 }
 
 "case_$case_"
