@@ -89,17 +89,26 @@ static int read_exe(pid_t pid, char *out, size_t len)
     return 0;
 }
 
+/* A process that exited already (a short command, a program that failed at
+ * once) is a zombie without an exe link: it keeps an empty exe, never ours,
+ * and its status is for sg_proc_exited. */
 static int identify(sg_proc *p, const char *name, pid_t pid, char *err, size_t errlen)
 {
-    char state;
+    char state = '?';
     snprintf(p->name, sizeof p->name, "%s", name);
     p->pid = pid;
-    if (read_stat(pid, &state, &p->start) || read_exe(pid, p->exe, sizeof p->exe)) {
-        snprintf(err, errlen, "%s (pid %ld): cannot read /proc/%ld: %s", name, (long)pid, (long)pid,
-                 strerror(errno));
-        return -1;
+    /* an exiting process loses its exe link a moment before it is a zombie */
+    for (int tries = 0; tries < 100; tries++) {
+        p->exe[0] = '\0';
+        if (read_stat(pid, &state, &p->start))
+            break;
+        if (read_exe(pid, p->exe, sizeof p->exe) == 0 || state == 'Z' || state == 'X' || state == 'x')
+            return 0;
+        nanosleep(&(struct timespec){0, 2 * 1000000L}, NULL);
     }
-    return 0;
+    snprintf(err, errlen, "%s (pid %ld): cannot read /proc/%ld (state %c): %s", name, (long)pid, (long)pid, state,
+             strerror(errno));
+    return -1;
 }
 
 int sg_proc_spawn(sg_proc *p, const char *name, char *const argv[], const char *log, char *err, size_t errlen)

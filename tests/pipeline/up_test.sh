@@ -72,15 +72,22 @@ running() {
   [[ -n $st && $st != Z && $st != X ]]
 }
 pidfile_pids() { sed -n 's/^pid=//p' "$state"/run/*.pid 2>/dev/null; }
-# ours: running processes whose command line names the test's directory
-ours() { local p n=0; for p in $(pgrep -f "$work/state" 2>/dev/null); do running "$p" && n=$((n + 1)); done; echo $n; }
-none_running() {
-  local p
-  for p in $(pgrep -f "$work/state" 2>/dev/null); do ! running "$p" || return 1; done
+# the system's processes name the state dir on their command line, or the
+# cluster's directory when STATE/pg is a link (the postgres user could not reach it)
+system_re() {
+  local re="$work/state"
+  [[ -L $state/pg ]] && re="$re|$(readlink "$state/pg")"
+  echo "$re"
 }
+ours() { # how many of them run
+  local p n=0
+  for p in $(pgrep -f "$(system_re)" 2>/dev/null); do running "$p" && n=$((n + 1)); done
+  echo $n
+}
+none_running() { [[ $(ours) == 0 ]]; }
 nothing_left() {
   [[ -z $(ls "$state/run/"*.pid 2>/dev/null) ]] || fail "pidfiles left: $(ls "$state/run")"
-  await 10 none_running || fail "processes left: $(pgrep -af "$work/state")"
+  await 10 none_running || fail "processes left: $(pgrep -af "$(system_re)")"
 }
 no_sanitizer_report() {
   ! grep -l 'Sanitizer\|runtime error:' "$state"/logs/*.log "$work/err" 2>/dev/null || fail "a sanitizer report"
