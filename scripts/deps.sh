@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages sigmabatch needs, only those that are missing.
 #   scripts/deps.sh          build and run dependencies
 #   scripts/deps.sh --test   also what the tests use: the oracle's Python stack (live oracle test,
-#                            benchmarks), curl, promtool (package prometheus), a headless chromium
+#                            benchmarks), curl, promtool (package prometheus), a headless chromium,
+#                            iproute2 and socat (the multi-host test's namespaces and forwarders)
 set -euo pipefail
 
 pkgs=(
@@ -17,6 +18,7 @@ pkgs=(
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(python3-pandas python3-sklearn python3-statsmodels time bc kcat)
   pkgs+=(curl prometheus chromium)      # HTTP endpoints: a client, promtool check metrics, browser tests
+  pkgs+=(iproute2 socat)                # pipeline.hosts: network namespaces, veth pairs, forwarders
 fi
 
 missing=()
