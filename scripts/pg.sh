@@ -4,6 +4,9 @@
 #   scripts/pg.sh stop DIR           stop and remove DIR
 # The server listens on a unix socket in DIR only, with fsync off and no WAL beyond
 # what crash recovery needs: a scratch server, fast for bulk loads.
+# SIGMA_PG_LISTEN=ADDR SIGMA_PG_TRUST=CIDR: also TCP on ADDR (listen_addresses), and a
+# pg_hba.conf line trusting CIDR (tests/pipeline/hosts_test.sh, the database on its own
+# network namespace); the conninfo printed stays the socket's.
 set -euo pipefail
 cmd=${1:?usage: pg.sh start|stop DIR [PORT]}
 dir=${2:?usage: pg.sh start|stop DIR [PORT]}
@@ -29,10 +32,11 @@ start)
   [[ $(id -u) -eq 0 ]] && chown postgres "$dir"
   "${as_pg[@]}" "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
     { cat "$dir/initdb.log" >&2; exit 1; }
+  [[ -z ${SIGMA_PG_TRUST:-} ]] || echo "host all all $SIGMA_PG_TRUST trust" >>"$dir/data/pg_hba.conf"
   # A random port may be taken: try a few before giving up.
   for attempt in 1 2 3 4 5; do
     if "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-      -o "-p $port -k $dir -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+      -o "-p $port -k $dir -c listen_addresses='${SIGMA_PG_LISTEN:-}' -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
           -c shared_buffers=${SIGMA_PG_SHARED_BUFFERS:-512MB} -c max_wal_size=8GB -c checkpoint_timeout=30min \
           -c wal_level=minimal -c max_wal_senders=0" \
       start >/dev/null; then
