@@ -89,25 +89,6 @@ start() {
   await 60 assigned w1 || fail "w1 never got partitions"
   await 60 assigned w2 || fail "w2 never got partitions"
 }
-# hold_factors: the factor writes wait on a lock this test holds (released by release_factors)
-hold_factors() {
-  psql "$ci" -Xq -c "BEGIN; LOCK TABLE symbol_factor_exposures IN EXCLUSIVE MODE; SELECT pg_sleep(600)" >/dev/null 2>&1 &
-  locker=$!
-  pids+=($locker)
-  await 10 is "SELECT count(*) FROM pg_locks WHERE granted AND mode = 'ExclusiveLock'
-                AND relation = 'symbol_factor_exposures'::regclass" 1 || fail "the lock"
-}
-# waiting N: N sessions wait for a lock: on the held table, or on a row another held writer
-# locked before it reached the table (both are held by this test's lock)
-waiting() { (($(q "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()") >= $1)); }
-locks() {
-  q "SELECT a.pid, a.application_name, a.wait_event_type, a.wait_event, left(a.query, 60) FROM pg_stat_activity a
-     WHERE datname = current_database() AND state <> 'idle'"
-}
-release_factors() {
-  kill "$locker" 2>/dev/null || true
-  q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(600)%' AND pid <> pg_backend_pid()" >/dev/null
-}
 dead_letters() {
   timeout 20 kcat -C -b "$addr" -t sigma.deadletter -o beginning -e -q -f '%k|%h\n' >"$work/dl" 2>/dev/null || true
   grep -q "^GARBAGE|" "$work/dl"

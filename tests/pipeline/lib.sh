@@ -6,7 +6,8 @@
 # SIGMA_MIGRATIONS; defines fail (prints the tails of the logs), q, is, await,
 # alive, exited, start_pg (sets ci) and start_broker (sets SIGMA_BROKERS, addr);
 # and a night's universe, run and checks (night_universe, await_run,
-# await_finished, check_run) for e2e_test.sh and hosts_test.sh.
+# await_finished, check_run, hold_factors, release_factors) for e2e_test.sh and
+# hosts_test.sh.
 src=$1
 work=$(mktemp -d "/tmp/sigma-$2.XXXXXX")
 chmod 755 "$work"
@@ -171,4 +172,24 @@ check_run() {
     "rows $(md5sum <"$work/got" | cut -c1-12); duplicates $(q "SELECT sum(duplicates) FROM sigma_run_outcomes");" \
     "by worker $(q "SELECT string_agg(worker || '=' || n, ' ' ORDER BY worker) FROM (SELECT worker, count(*) n
        FROM sigma_run_outcomes WHERE batch_run_id = '$run' GROUP BY worker) x")"
+}
+
+# hold_factors: the factor writes wait on a lock this test holds (released by release_factors)
+hold_factors() {
+  psql "$ci" -Xq -c "BEGIN; LOCK TABLE symbol_factor_exposures IN EXCLUSIVE MODE; SELECT pg_sleep(600)" >/dev/null 2>&1 &
+  locker=$!
+  pids+=($locker)
+  await 10 is "SELECT count(*) FROM pg_locks WHERE granted AND mode = 'ExclusiveLock'
+                AND relation = 'symbol_factor_exposures'::regclass" 1 || fail "the lock"
+}
+# waiting N: N sessions wait for a lock: on the held table, or on a row another held writer
+# locked before it reached the table (both are held by this test's lock)
+waiting() { (($(q "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()") >= $1)); }
+locks() {
+  q "SELECT a.pid, a.application_name, a.wait_event_type, a.wait_event, left(a.query, 60) FROM pg_stat_activity a
+     WHERE datname = current_database() AND state <> 'idle'"
+}
+release_factors() {
+  kill "$locker" 2>/dev/null || true
+  q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(600)%' AND pid <> pg_backend_pid()" >/dev/null
 }
