@@ -46,20 +46,36 @@ static double setting(const char *name, double lo, double hi)
 
 /* Our timeouts, for the settings nobody else configured (source 'default'):
  * the server's configuration, ALTER ROLE / DATABASE and the client's own
- * options or PGOPTIONS all win over them. */
+ * options or PGOPTIONS all win over them. The server's end of the session
+ * gets the client's keepalives too, and a tcp_user_timeout of the same span
+ * (idle + interval x count): a client cut off from the server (its host or
+ * link down, not its process) otherwise keeps its session, its open
+ * transaction and its row and advisory locks for the kernel's two hours
+ * (about 15 minutes with a reply unacknowledged), and blocks whoever takes
+ * over its work. TCP only: over a unix socket PostgreSQL ignores them. */
 static int session_setup(sg_store *s, char *err, size_t errlen)
 {
     if (sg_store_exec(s, "connect", "SET client_min_messages = warning", err, errlen))
         return -1;
-    char st[32], lt[32];
+    char st[32], lt[32], idle[32], intvl[32], cnt[32], user[32];
+    double i = setting("db.keepalives_idle_s", 1, 86400), v = setting("db.keepalives_interval_s", 1, 3600),
+           c = setting("db.keepalives_count", 1, 100);
     snprintf(st, sizeof st, "%.0f", s->statement_timeout_ms);
     snprintf(lt, sizeof lt, "%.0f", s->lock_timeout_ms);
-    const char *params[2] = {st, lt};
+    snprintf(idle, sizeof idle, "%.0f", i);
+    snprintf(intvl, sizeof intvl, "%.0f", v);
+    snprintf(cnt, sizeof cnt, "%.0f", c);
+    snprintf(user, sizeof user, "%.0f", (i + v * c) * 1000);
+    const char *params[6] = {st, lt, idle, intvl, cnt, user};
     PGresult *r = sg_store_query(s, "connect: set timeouts",
-                                 "SELECT set_config(name, CASE name WHEN 'statement_timeout' THEN $1 ELSE $2 END,"
-                                 " false) FROM pg_settings"
-                                 " WHERE name IN ('statement_timeout', 'lock_timeout') AND source = 'default'",
-                                 2, params, err, errlen);
+                                 "SELECT set_config(name, CASE name WHEN 'statement_timeout' THEN $1"
+                                 " WHEN 'lock_timeout' THEN $2 WHEN 'tcp_keepalives_idle' THEN $3"
+                                 " WHEN 'tcp_keepalives_interval' THEN $4 WHEN 'tcp_keepalives_count' THEN $5"
+                                 " ELSE $6 END, false) FROM pg_settings"
+                                 " WHERE name IN ('statement_timeout', 'lock_timeout', 'tcp_keepalives_idle',"
+                                 " 'tcp_keepalives_interval', 'tcp_keepalives_count', 'tcp_user_timeout')"
+                                 " AND source = 'default'",
+                                 6, params, err, errlen);
     PQclear(r);
     return r ? 0 : -1;
 }

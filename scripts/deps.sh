@@ -8,6 +8,7 @@
 #   scripts/deps.sh --build  the toolchain and the libraries only, no PostgreSQL server: what the
 #                            container image's build stage needs to build and run the unit tests
 #   scripts/deps.sh --image  what scripts/image.sh needs to build and check the container image
+#                            iproute2 and socat (the multi-host test's namespaces and forwarders)
 set -euo pipefail
 
 pkgs=(
@@ -30,6 +31,7 @@ case "${1:-}" in
   pkgs+=(postgresql)
   pkgs+=(python3-pandas python3-sklearn python3-statsmodels time bc kcat)
   pkgs+=(curl prometheus chromium)      # HTTP endpoints: a client, promtool check metrics, browser tests
+  pkgs+=(iproute2 socat)                # pipeline.hosts: network namespaces, veth pairs, forwarders
   pkgs+=(docker-compose python3-yaml systemd) # deploy/: compose config, the manifests parsed, units verified
   ;;
 *) pkgs+=(postgresql) ;;                # the store's tests and the local default

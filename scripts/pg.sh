@@ -2,10 +2,11 @@
 # A throwaway PostgreSQL cluster for tests and the local default (never a system cluster).
 #   scripts/pg.sh start DIR [PORT]   initdb (as the postgres user when root) and start; prints a conninfo
 #   scripts/pg.sh stop DIR           stop and remove DIR
-# The server listens on a unix socket in DIR only (and on TCP at the addresses in
-# $SIGMA_PG_LISTEN, e.g. 127.0.0.1, for clients that cannot reach DIR: a chroot),
-# with fsync off and no WAL beyond what crash recovery needs: a scratch server,
-# fast for bulk loads.
+# The server listens on a unix socket in DIR only, with fsync off and no WAL beyond
+# what crash recovery needs: a scratch server, fast for bulk loads.
+# SIGMA_PG_LISTEN=ADDR: also TCP on ADDR (listen_addresses), for clients that cannot
+# reach DIR (a chroot: the image test; another network namespace: the multi-host test);
+# SIGMA_PG_TRUST=CIDR: a pg_hba.conf line trusting CIDR. The conninfo printed stays the socket's.
 set -euo pipefail
 cmd=${1:?usage: pg.sh start|stop DIR [PORT]}
 dir=${2:?usage: pg.sh start|stop DIR [PORT]}
@@ -31,6 +32,7 @@ start)
   [[ $(id -u) -eq 0 ]] && chown postgres "$dir"
   "${as_pg[@]}" "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
     { cat "$dir/initdb.log" >&2; exit 1; }
+  [[ -z ${SIGMA_PG_TRUST:-} ]] || echo "host all all $SIGMA_PG_TRUST trust" >>"$dir/data/pg_hba.conf"
   # A random port may be taken: try a few before giving up.
   for attempt in 1 2 3 4 5; do
     if "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \

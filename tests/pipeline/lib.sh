@@ -1,9 +1,13 @@
 # The pipeline tests' shared harness, sourced by pipeline_test.sh, worker_test.sh,
-# e2e_test.sh, onboard_test.sh and replay_test.sh:   . lib.sh SOURCE_DIR NAME
+# e2e_test.sh, onboard_test.sh, replay_test.sh, http_test.sh and hosts_test.sh:
+#   . lib.sh SOURCE_DIR NAME
 # Sets src, work (a fresh directory, removed on exit), pids (every background
 # process, SIGKILLed on exit, so a failing test leaves nothing behind) and
 # SIGMA_MIGRATIONS; defines fail (prints the tails of the logs), q, is, await,
-# alive, exited, start_pg (sets ci) and start_broker (sets SIGMA_BROKERS, addr).
+# alive, exited, start_pg (sets ci) and start_broker (sets SIGMA_BROKERS, addr);
+# and a night's universe, run and checks (night_universe, await_run,
+# await_finished, check_run, hold_factors, release_factors) for e2e_test.sh and
+# hosts_test.sh.
 src=$1
 work=$(mktemp -d "/tmp/sigma-$2.XXXXXX")
 chmod 755 "$work"
@@ -77,4 +81,115 @@ assigned_all() {
 # no_sanitizer_report: no ASan/UBSan report (nor a nested transaction) in any log.
 no_sanitizer_report() {
   ! grep -l 'Sanitizer\|runtime error:\|transaction in progress' "$work"/*.log || fail "a sanitizer report in a log"
+}
+
+# --- a night on a synthetic universe (e2e_test.sh, hosts_test.sh) -----------
+# The caller sets bin (sigmactl's directory), ci, D, NSTOCKS, LACKING (symbols of
+# the run's list synth never generates), t_request (when `sigmactl run` ran) and,
+# after await_run, run.
+
+# night_universe: migrations in $ci and in a second database (sets ref) where
+# `sigmactl compute` makes the reference rows; NSTOCKS synthetic stocks up to D
+# under $work/synth (CSV and Yahoo chart JSON), registered in both databases as
+# the app registers them: active rows of symbol_universe.
+night_universe() {
+  "$bin/sigmactl" migrate up -d "$ci" >/dev/null
+  q "CREATE DATABASE ref"
+  ref="${ci/dbname=postgres/dbname=ref}"
+  "$bin/sigmactl" migrate up -d "$ref" >/dev/null
+  "$bin/sigmactl" synth --symbols $NSTOCKS --days 300 --end $D --out "$work/synth" >/dev/null
+  for f in $LACKING; do [[ ! -e $work/synth/yahoo/$f.json ]] || fail "synth generated $f"; done
+  local reg="INSERT INTO symbol_universe (symbol, asset_type, is_active, added_source, first_seen_date)
+             SELECT format('S%s', lpad(i::text, 4, '0')), 'stock', true, 'e2e', DATE '$D' - 400
+             FROM generate_series(1, $NSTOCKS) i"
+  q "$reg" >/dev/null
+  q "$reg" "$ref" >/dev/null
+}
+
+run_id() { q "SELECT batch_run_id FROM sigma_runs WHERE calc_date = '$D' ORDER BY batch_run_id DESC LIMIT 1"; }
+run_exists() { [[ -n $(run_id) ]]; }
+status_is() { is "SELECT status FROM batch_run_history WHERE batch_run_id = '$run'" "$1"; }
+phase_is() { is "SELECT phase FROM sigma_runs WHERE batch_run_id = '$run'" "$1"; }
+finished() { is "SELECT status IN ('completed', 'failed') FROM batch_run_history WHERE batch_run_id = '$run'" t; }
+await_run() { await 30 run_exists || fail "no run opened"; run=$(run_id); }
+await_finished() {
+  await 150 finished || fail "run $run not finished: $(q "SELECT phase, fanned_out FROM sigma_runs") $(q "SELECT phase, count(outcome), count(*) FROM sigma_run_outcomes GROUP BY 1")"
+  echo "run $run $(q "SELECT status FROM batch_run_history WHERE batch_run_id = '$run'") in $(echo "$(date +%s.%N) - $t_request" | bc) s"
+}
+
+night_rows() { # CONNINFO: the factor and metrics rows as text, without ids or timestamps
+  psql "$1" -X --csv -c "SELECT e.symbol, f.name, e.calculation_date, e.beta_value, e.r_squared, e.observations,
+      e.calculation_method, e.quality_flag, e.regularization_alpha, e.regression_window_days
+    FROM symbol_factor_exposures e JOIN factor_definitions f ON f.id = e.factor_id
+    ORDER BY e.symbol COLLATE \"C\", f.name COLLATE \"C\""
+  psql "$1" -XAtq -c "SELECT (to_jsonb(m) - 'updated_at' - 'created_at' - 'id')::text
+    FROM symbol_daily_metrics m ORDER BY symbol COLLATE \"C\""
+}
+PRICE_COLS="symbol, date, open, high, low, close, volume, sector, industry, exchange, country, market_cap, data_source"
+# check_run: the run completed; one outcome per (run, phase, symbol); the counts
+# add up, each counted once; the failed symbols are exactly LACKING, with the
+# providers' reason; three phase durations; and every factor and metrics row
+# (text) equals what `sigmactl compute --date D` stores in $ref from the same prices.
+check_run() {
+  local s n jobs
+  status_is completed || fail "status $(q "SELECT status, error_summary FROM batch_run_history WHERE batch_run_id = '$run'")"
+  # prices: the run's list (the stocks, SPY TLT GLD USO UUP) and the 6 other factor ETFs;
+  # factors and metrics: the run's list only (compute writes no rows for the ETFs it only reads)
+  n=$((NSTOCKS + 5)); s=$((n + 6)); jobs=$((s + 2 * n))
+  is "SELECT string_agg(phase || ':' || n || ':' || ok, ' ' ORDER BY phase) FROM (SELECT phase, count(*) n,
+      count(DISTINCT symbol) ok FROM sigma_run_outcomes WHERE batch_run_id = '$run' AND outcome IS NOT NULL GROUP BY phase) x" \
+     "factors:$n:$n metrics:$n:$n prices:$s:$s" ||
+    fail "outcomes per phase: $(q "SELECT phase, count(*), count(outcome) FROM sigma_run_outcomes GROUP BY 1")"
+  is "SELECT count(*) FROM sigma_run_outcomes WHERE batch_run_id = '$run'" $jobs || fail "a (phase, symbol) without an outcome"
+  # the counts: completed + failed = total = outcomes, each counted once
+  is "SELECT (b.completed_jobs = o.ok AND b.failed_jobs = o.failed AND b.total_jobs = o.n
+              AND b.completed_jobs + b.failed_jobs = b.total_jobs)::text || ',' || b.total_jobs
+      FROM batch_run_history b, (SELECT count(*) FILTER (WHERE outcome = 'ok') ok,
+        count(*) FILTER (WHERE outcome = 'failed') failed, count(*) n
+        FROM sigma_run_outcomes WHERE batch_run_id = '$run') o WHERE b.batch_run_id = '$run'" "true,$jobs" ||
+    fail "counts: $(q "SELECT total_jobs, completed_jobs, failed_jobs FROM batch_run_history WHERE batch_run_id = '$run'")"
+  # failed: exactly the symbols without a file, with the providers' reason for their prices
+  is "SELECT string_agg(DISTINCT symbol, ' ' ORDER BY symbol) FROM sigma_run_outcomes
+      WHERE batch_run_id = '$run' AND outcome = 'failed'" "$LACKING" ||
+    fail "failed symbols: $(q "SELECT phase, symbol, reason FROM sigma_run_outcomes WHERE batch_run_id = '$run' AND outcome = 'failed'")"
+  is "SELECT count(*) FROM sigma_run_outcomes WHERE batch_run_id = '$run' AND phase = 'prices' AND outcome = 'failed'
+      AND reason LIKE 'not fetched (no provider has it): yahoo: %'" 3 || fail "the prices' reasons"
+  is "SELECT count(*) FROM sigma_run_outcomes WHERE batch_run_id = '$run' AND phase = 'factors' AND outcome = 'failed'
+      AND reason <> ''" 3 || fail "the factors' reasons"
+  is "SELECT string_agg(k, ',' ORDER BY k) FROM batch_run_history, jsonb_object_keys(phase_durations) k
+      WHERE batch_run_id = '$run'" "factors,metrics,prices" || fail "phase durations"
+  is "SELECT count(*) FROM sigma_runs WHERE closed_at IS NULL" 0 || fail "a run is still open"
+  # compute's rows, from the same prices and the same symbol_universe, in the second database
+  psql "$ci" -Xq -v ON_ERROR_STOP=1 -c "\\copy (SELECT $PRICE_COLS FROM market_data_cache ORDER BY symbol, date) TO '$work/prices.csv' CSV"
+  psql "$ref" -Xq -v ON_ERROR_STOP=1 -c "TRUNCATE symbol_factor_exposures, symbol_daily_metrics, market_data_cache" \
+    -c "\\copy market_data_cache ($PRICE_COLS) FROM '$work/prices.csv' CSV"
+  "$bin/sigmactl" compute --date $D -d "$ref" >/dev/null 2>>"$work/compute.log" || fail "sigmactl compute"
+  night_rows "$ci" >"$work/got"
+  night_rows "$ref" >"$work/want"
+  [[ $(wc -l <"$work/want") -gt $((NSTOCKS * 11)) ]] || fail "compute stored too few rows: $(wc -l <"$work/want")"
+  diff "$work/want" "$work/got" >"$work/diff" || { head -20 "$work/diff"; fail "stored rows differ from compute's"; }
+  echo "rows: $(wc -l <"$work/got") equal compute's; prices $(md5sum <"$work/prices.csv" | cut -c1-12);" \
+    "rows $(md5sum <"$work/got" | cut -c1-12); duplicates $(q "SELECT sum(duplicates) FROM sigma_run_outcomes");" \
+    "by worker $(q "SELECT string_agg(worker || '=' || n, ' ' ORDER BY worker) FROM (SELECT worker, count(*) n
+       FROM sigma_run_outcomes WHERE batch_run_id = '$run' GROUP BY worker) x")"
+}
+
+# hold_factors: the factor writes wait on a lock this test holds (released by release_factors)
+hold_factors() {
+  psql "$ci" -Xq -c "BEGIN; LOCK TABLE symbol_factor_exposures IN EXCLUSIVE MODE; SELECT pg_sleep(600)" >/dev/null 2>&1 &
+  locker=$!
+  pids+=($locker)
+  await 10 is "SELECT count(*) FROM pg_locks WHERE granted AND mode = 'ExclusiveLock'
+                AND relation = 'symbol_factor_exposures'::regclass" 1 || fail "the lock"
+}
+# waiting N: N sessions wait for a lock: on the held table, or on a row another held writer
+# locked before it reached the table (both are held by this test's lock)
+waiting() { (($(q "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()") >= $1)); }
+locks() {
+  q "SELECT a.pid, a.application_name, a.wait_event_type, a.wait_event, left(a.query, 60) FROM pg_stat_activity a
+     WHERE datname = current_database() AND state <> 'idle'"
+}
+release_factors() {
+  kill "$locker" 2>/dev/null || true
+  q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(600)%' AND pid <> pg_backend_pid()" >/dev/null
 }
