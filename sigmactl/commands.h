@@ -3,6 +3,7 @@
 #define SG_COMMANDS_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 int sg_cmd_compute(int argc, char **argv, bool metrics); /* factors, metrics */
 int sg_cmd_local(int argc, char **argv);                 /* the local default */
@@ -20,5 +21,8 @@ int sg_cmd_status(int argc, char **argv);                /* a run's progress, th
 int sg_cmd_up(int argc, char **argv);                    /* the whole system on this machine */
 int sg_cmd_down(int argc, char **argv);                  /* stops what up started */
 int sg_cmd_probe(int argc, char **argv);                 /* one HTTP GET: a health check */
+
+/* "sigmactl CMD: <fmt with arg>" on stderr, then the command's usage: exit 2. */
+int sg_cmd_usage_error(const char *cmd, void (*usage)(FILE *), const char *fmt, const char *arg);
 
 #endif

@@ -73,6 +73,15 @@ static void usage(FILE *f)
     fputs("run 'sigmactl COMMAND --help' for a command's options.\n", f);
 }
 
+int sg_cmd_usage_error(const char *cmd, void (*usage)(FILE *), const char *fmt, const char *arg)
+{
+    fprintf(stderr, "%s: ", cmd);
+    fprintf(stderr, fmt, arg);
+    fputc('\n', stderr);
+    usage(stderr);
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
     sg_log_init("sigmactl", SG_LOG_WARN);

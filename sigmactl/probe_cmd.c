@@ -36,11 +36,7 @@ static void usage(FILE *f)
 
 static int usage_error(const char *fmt, const char *arg)
 {
-    fputs("sigmactl probe: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputc('\n', stderr);
-    usage(stderr);
-    return 2;
+    return sg_cmd_usage_error("sigmactl probe", usage, fmt, arg);
 }
 
 /* The body: all of it to stdout, its first line kept for the message. */

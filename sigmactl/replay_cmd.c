@@ -88,11 +88,7 @@ static void usage(FILE *f)
 
 static int usage_error(const char *fmt, const char *arg)
 {
-    fputs("sigmactl replay: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputc('\n', stderr);
-    usage(stderr);
-    return 2;
+    return sg_cmd_usage_error("sigmactl replay", usage, fmt, arg);
 }
 
 /* ---- arguments ------------------------------------------------------------------- */

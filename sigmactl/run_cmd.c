@@ -39,11 +39,7 @@ static void usage(FILE *f)
 
 static int usage_error(const char *fmt, const char *arg)
 {
-    fputs("sigmactl run: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputc('\n', stderr);
-    usage(stderr);
-    return 2;
+    return sg_cmd_usage_error("sigmactl run", usage, fmt, arg);
 }
 
 /* Who asked: the user's name, for sigma_run_requests.requested_by. */

@@ -33,11 +33,7 @@ static void usage(FILE *f)
 
 static int usage_error(const char *fmt, const char *arg)
 {
-    fputs("sigmactl synth: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputc('\n', stderr);
-    usage(stderr);
-    return 2;
+    return sg_cmd_usage_error("sigmactl synth", usage, fmt, arg);
 }
 
 /* Plain decimal digits only: no sign, no spaces, no hex. */

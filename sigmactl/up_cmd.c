@@ -65,11 +65,7 @@ static void usage(FILE *f)
 
 static int usage_error(const char *fmt, const char *arg)
 {
-    fputs("sigmactl up: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputc('\n', stderr);
-    usage(stderr);
-    return 2;
+    return sg_cmd_usage_error("sigmactl up", usage, fmt, arg);
 }
 
 /* Plain decimal in lo..hi, else -1. */
