@@ -247,6 +247,8 @@ static int open_unit(sg_store *s, void *arg, char *err, size_t errlen)
                 rc = run_symbols(s, calc, req, &sym, &n, &nlist, err, errlen);
             if (rc == 0)
                 rc = insert_run(s, req, o->run, a->by, sym, n, nlist, err, errlen);
+            if (rc == 0) /* the bulk days, in the same transaction: a run is opened with its plan or not at all */
+                rc = sg_runs_bulk_plan(s, o->run, calc, (const char *const *)sym, n, o, err, errlen);
             o->nsymbols = n;
             sg_strings_free(sym, n);
         }
@@ -264,9 +266,13 @@ int sg_runs_open_next(sg_store *s, const char *triggered_by, sg_run_opened *out,
 int sg_runs_list(sg_store *s, const char *phase, bool unfanned, char ***ids, size_t *n, char *err, size_t errlen)
 {
     const char *p[2] = {phase, unfanned ? "t" : "f"};
+    /* unfanned: the phase's fan-out is unfinished, or some of its tasks were
+     * never published (the symbols a bulk day did not cover: attempt 0) */
     PGresult *r = sg_store_query(s, "open runs",
-                                 "SELECT batch_run_id FROM sigma_runs WHERE closed_at IS NULL"
-                                 " AND ($1::text IS NULL OR phase = $1) AND (NOT $2::boolean OR NOT fanned_out)"
+                                 "SELECT batch_run_id FROM sigma_runs r WHERE closed_at IS NULL"
+                                 " AND ($1::text IS NULL OR phase = $1) AND (NOT $2::boolean OR NOT fanned_out"
+                                 "  OR EXISTS (SELECT 1 FROM sigma_run_outcomes o WHERE o.batch_run_id = r.batch_run_id"
+                                 "   AND o.phase = r.phase AND o.outcome IS NULL AND o.attempt = 0 AND o.stage = 'alone'))"
                                  " ORDER BY created_at",
                                  2, p, err, errlen);
     if (!r)
@@ -288,28 +294,49 @@ int sg_runs_list(sg_store *s, const char *phase, bool unfanned, char ***ids, siz
 
 struct fan_arg {
     const char *run, *phase;
-    PGresult *todo; /* calc_date, phase, symbol, attempt */
+    PGresult *todo; /* calc_date, phase, symbol, attempt, from, day, the run's phase */
 };
 
 /* Counts the publication first: a crash after this commit only makes the
- * next attempt number larger, never a task unpublished and marked. */
+ * next attempt number larger, never a task unpublished and marked.
+ * What a fan-out publishes: when the phase is not fanned out, every task
+ * without an outcome (after a crash: again); when it is, only the tasks
+ * never published (attempt 0: the symbols the bulk days did not cover), and
+ * the phase is unmarked until they are acknowledged. Symbols waiting for
+ * bulk days (stage 'bulk') have no task: each day has one (prices_bulk),
+ * listed first so the days start before the single symbols. */
 static int fan_claim_unit(sg_store *s, void *arg, char *err, size_t errlen)
 {
     struct fan_arg *a = arg;
     PQclear(a->todo);
-    a->todo = sg_store_query(s, "fan-out: claim",
-                             "UPDATE sigma_run_outcomes o SET attempt = o.attempt + 1, published_at = now()"
-                             " FROM sigma_runs r WHERE r.batch_run_id = $1 AND r.closed_at IS NULL AND NOT r.fanned_out"
-                             " AND ($2::text IS NULL OR r.phase = $2) AND o.batch_run_id = r.batch_run_id AND o.phase = r.phase AND o.outcome IS NULL"
-                             " RETURNING r.calc_date::text, o.phase, o.symbol, o.attempt",
-                             2, (const char *const[]){a->run, a->phase}, err, errlen);
-    return a->todo ? 0 : -1;
+    a->todo = sg_store_query(
+        s, "fan-out: claim",
+        "WITH r AS (SELECT batch_run_id, calc_date, phase, fanned_out FROM sigma_runs WHERE batch_run_id = $1"
+        "   AND closed_at IS NULL AND ($2::text IS NULL OR phase = $2)),"
+        " b AS (UPDATE sigma_run_bulk k SET attempt = k.attempt + 1, published_at = now() FROM r"
+        "   WHERE k.batch_run_id = r.batch_run_id AND r.phase = 'prices' AND k.outcome IS NULL"
+        "   AND (NOT r.fanned_out OR k.attempt = 0)"
+        "   RETURNING r.calc_date::text, 'prices_bulk'::text, ''::text, k.attempt, NULL::text, k.day::text, r.phase),"
+        " o AS (UPDATE sigma_run_outcomes o SET attempt = o.attempt + 1, published_at = now() FROM r"
+        "   WHERE o.batch_run_id = r.batch_run_id AND o.phase = r.phase AND o.outcome IS NULL"
+        "   AND o.stage IS DISTINCT FROM 'bulk' AND (NOT r.fanned_out OR o.attempt = 0)"
+        "   RETURNING r.calc_date::text, o.phase, o.symbol, o.attempt,"
+        "   CASE WHEN o.stage = 'alone' THEN o.fetch_from::text END, NULL::text, r.phase)"
+        " SELECT * FROM b UNION ALL SELECT * FROM o",
+        2, (const char *const[]){a->run, a->phase}, err, errlen);
+    if (!a->todo)
+        return -1;
+    if (PQntuples(a->todo) && run_sql(s, "fan-out: unmark", "UPDATE sigma_runs SET fanned_out = false"
+                                                            " WHERE batch_run_id = $1 AND fanned_out",
+                                      1, &a->run, err, errlen))
+        return -1;
+    return 0;
 }
 
 static int fan_mark_unit(sg_store *s, void *arg, char *err, size_t errlen)
 {
     struct fan_arg *a = arg;
-    const char *p[2] = {a->run, a->phase ? a->phase : PQntuples(a->todo) ? PQgetvalue(a->todo, 0, 1) : NULL};
+    const char *p[2] = {a->run, a->phase ? a->phase : PQntuples(a->todo) ? PQgetvalue(a->todo, 0, 6) : NULL};
     return run_sql(s, "fan-out: mark",
                    "UPDATE sigma_runs SET fanned_out = true WHERE batch_run_id = $1 AND closed_at IS NULL"
                    " AND ($2::text IS NULL OR phase = $2)",
@@ -319,19 +346,24 @@ static int fan_mark_unit(sg_store *s, void *arg, char *err, size_t errlen)
 static int publish_task(sg_bus *b, const char *run, PGresult *t, int i, sg_msg_buf *buf, char *err, size_t errlen)
 {
     sg_task task = {.attempt = atoi(PQgetvalue(t, i, 3))};
-    const char *why;
-    const char *date = PQgetvalue(t, i, 0);
+    const char *why, *date = PQgetvalue(t, i, 0), *from = PQgetvalue(t, i, 4), *day = PQgetvalue(t, i, 5);
+    char key[SG_DATE_LEN];
     if (task.attempt > SG_MSG_ATTEMPT_MAX)
         task.attempt = SG_MSG_ATTEMPT_MAX; /* the schema's limit: later attempts say "100 or more" */
     copy_text(task.run, sizeof task.run, run);
     copy_text(task.symbol, sizeof task.symbol, PQgetvalue(t, i, 2));
-    if (sg_phase_parse(PQgetvalue(t, i, 1), &task.phase) || sg_day_parse(date, strlen(date), &task.date, &why)) {
-        snprintf(err, errlen, "fan-out of %s: ledger row %s/%s is not a task", run, PQgetvalue(t, i, 1), task.symbol);
+    task.has_from = !PQgetisnull(t, i, 4);
+    if (sg_phase_parse(PQgetvalue(t, i, 1), &task.phase) || sg_day_parse(date, strlen(date), &task.date, &why) ||
+        (task.has_from && sg_day_parse(from, strlen(from), &task.from, &why)) ||
+        (!PQgetisnull(t, i, 5) && sg_day_parse(day, strlen(day), &task.day, &why))) {
+        snprintf(err, errlen, "fan-out of %s: ledger row %s/%s%s is not a task", run, PQgetvalue(t, i, 1), task.symbol,
+                 day);
         return -1;
     }
     if (sg_task_encode(&task, buf, err, errlen))
         return -1;
-    return sg_bus_produce(b, sg_bus_topic_name(SG_TOPIC_TASKS), task.symbol, buf->data, buf->len, NULL, err, errlen);
+    return sg_bus_produce(b, sg_bus_topic_name(SG_TOPIC_TASKS), sg_task_key(&task, key), buf->data, buf->len, NULL, err,
+                          errlen);
 }
 
 int sg_runs_fan_out(sg_store *s, sg_bus *b, const char *run, const char *phase, long *published, char *err,
@@ -391,6 +423,11 @@ int sg_runs_record_batch(sg_store *s, const sg_event *ev, const bool *skip, size
         if (skip[i])
             continue;
         const sg_event *e = &ev[i];
+        if (e->phase == SG_PHASE_PRICES_BULK) { /* a bulk day: its own row, in the batch's order */
+            if (sg_runs_bulk_record(s, e, &out[i], err, errlen))
+                goto done;
+            continue;
+        }
         snprintf(num[m][0], sizeof num[m][0], "%lld", (long long)e->rows);
         snprintf(num[m][1], sizeof num[m][1], "%lld", (long long)e->elapsed_ms);
         snprintf(num[m][2], sizeof num[m][2], "%zu", i);
@@ -607,6 +644,16 @@ int sg_runs_check(sg_store *s, const char *run, int timeout_s, sg_run_step *step
             sg_log(SG_LOG_WARN, "run %s: phase %s: deadline of %d s passed: %d symbol(s) recorded failed (timed out)",
                    run, phase, timeout_s, PQntuples(r));
         PQclear(r);
+        if (strcmp(phase, "prices") == 0 && sg_runs_bulk_deadline(s, run, err, errlen))
+            return -1;
+    }
+    if (strcmp(phase, "prices") == 0) { /* every bulk day answered: who they covered, who goes alone */
+        long covered, alone;
+        if (sg_runs_bulk_resolve(s, run, &covered, &alone, err, errlen))
+            return -1;
+        if (covered || alone)
+            sg_log(SG_LOG_INFO, "run %s: bulk days done: %ld symbol(s) covered, %ld to fetch alone", run, covered,
+                   alone);
     }
     r = sg_store_query(s, "check run: pending",
                        "SELECT count(*) FROM sigma_run_outcomes WHERE batch_run_id = $1 AND phase = $2 AND outcome IS NULL",

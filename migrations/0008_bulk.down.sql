@@ -1,0 +1,3 @@
+-- 0008 down: the table and the columns 0008 made.
+DROP TABLE IF EXISTS sigma_run_bulk;
+ALTER TABLE sigma_run_outcomes DROP COLUMN IF EXISTS fetch_from, DROP COLUMN IF EXISTS stage;
