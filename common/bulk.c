@@ -399,12 +399,36 @@ const char *sg_bulk_none_reason(const sg_provider *order, int norder, char *buf,
 
 /* ---- the plan ---------------------------------------------------------------------- */
 
-#define HORIZON 366 /* an incremental symbol stored a row within the year (50 of them) */
+#define HORIZON SG_BULK_HORIZON
 
+static bool plans(const sg_bulk_need *x, sg_day base, sg_day calc)
+{
+    return x->incremental && x->last >= base && x->last < calc;
+}
+
+/* Whether the symbol misses a trading day, and only days in bulk[]. */
+static bool only_bulk_days(const sg_bulk_need *x, sg_day base, sg_day calc, const bool *bulk)
+{
+    bool any = false;
+    for (sg_day d = x->last + 1; d <= calc; d++)
+        if (sg_nyse_is_trading_day(d)) {
+            if (!bulk[d - base])
+                return false;
+            any = true;
+        }
+    return any;
+}
+
+/* A day is a bulk day when at least min_symbols of the symbols that would
+ * wait for it miss it: first every day enough symbols miss; then, as long as
+ * some day is left with too few waiting for it (its other symbols miss a day
+ * nobody else does, and go alone), that day is dropped and the waits redone.
+ * Days only ever leave, so this ends. */
 int sg_bulk_plan_make(const sg_bulk_need *need, size_t n, sg_day calc, long min_symbols, sg_bulk_plan *out)
 {
     memset(out, 0, sizeof *out);
-    long count[HORIZON + 1] = {0};
+    long count[HORIZON + 1];
+    bool bulk[HORIZON + 1] = {false};
     sg_day base = calc - HORIZON;
     out->waits = calloc(n ? n : 1, sizeof *out->waits);
     out->days = calloc(HORIZON + 1, sizeof *out->days);
@@ -412,25 +436,29 @@ int sg_bulk_plan_make(const sg_bulk_need *need, size_t n, sg_day calc, long min_
         sg_bulk_plan_free(out);
         return -1;
     }
-    for (size_t i = 0; i < n; i++)
-        if (need[i].incremental && need[i].last >= base && need[i].last < calc)
-            for (sg_day d = need[i].last + 1; d <= calc; d++)
+    for (bool first = true, changed = true; changed; first = false) {
+        changed = false;
+        memset(count, 0, sizeof count);
+        for (size_t i = 0; i < n; i++) {
+            out->waits[i] = plans(&need[i], base, calc) && (first || only_bulk_days(&need[i], base, calc, bulk));
+            for (sg_day d = need[i].last + 1; out->waits[i] && d <= calc; d++)
                 count[d - base] += sg_nyse_is_trading_day(d);
-    for (sg_day d = base; d <= calc; d++)
-        if (count[d - base] >= min_symbols && sg_nyse_is_trading_day(d))
-            out->days[out->ndays++] = d;
-    for (size_t i = 0; i < n && out->ndays; i++) {
-        if (!need[i].incremental || need[i].last < base || need[i].last >= calc)
-            continue;
-        bool any = false, all = true;
-        for (sg_day d = need[i].last + 1; d <= calc && all; d++)
-            if (sg_nyse_is_trading_day(d)) {
-                any = true;
-                all = count[d - base] >= min_symbols;
-            }
-        out->waits[i] = any && all;
-        out->nwaiting += out->waits[i];
+        }
+        for (sg_day d = base; d <= calc; d++) {
+            bool keep = count[d - base] >= min_symbols && sg_nyse_is_trading_day(d);
+            if (!first && bulk[d - base] && !keep)
+                changed = true;
+            bulk[d - base] = keep && (first || bulk[d - base]);
+        }
+        if (first)
+            changed = true; /* the waits of the first round counted every missing symbol */
     }
+    out->nwaiting = 0;
+    for (size_t i = 0; i < n; i++)
+        out->nwaiting += out->waits[i];
+    for (sg_day d = base; d <= calc; d++)
+        if (bulk[d - base])
+            out->days[out->ndays++] = d;
     return 0;
 }
 

@@ -60,6 +60,8 @@ const char *sg_bulk_none_reason(const sg_provider *order, int norder, char *buf,
 
 /* ---- the plan of a run ---- */
 
+#define SG_BULK_HORIZON 366 /* days back from the run's date a plan looks (an incremental symbol stored a row within the year) */
+
 /* A symbol of the run on calc: incremental when its fetch window starts at
  * its last stored day (store_io.h, sg_fetch_window: at least 50 rows in the
  * last year, calc not stored); then it misses the NYSE trading days in

@@ -173,7 +173,7 @@ static int join_open(sg_store *s, const char *id, const char *date, sg_run_opene
 }
 
 static int insert_run(sg_store *s, PGresult *req, const char *run, const char *by, char **sym, size_t n, size_t nlist,
-                      char *err, size_t errlen)
+                      const sg_run_bulk_plan *plan, char *err, size_t errlen)
 {
     char total[32];
     snprintf(total, sizeof total, "%zu", n + 2 * nlist);
@@ -198,16 +198,20 @@ static int insert_run(sg_store *s, PGresult *req, const char *run, const char *b
              /* A symbol that already holds D needs no prices task: its outcome is
               * known now, the one a worker would send (its fetch window is empty),
               * and the fan-out publishes only what has none. */
+             /* The bulk plan's symbols (stage 'bulk', fetch_from) wait for the bulk days: no task of their own. */
              run_sql(s, "open run: ledger",
                      "INSERT INTO sigma_run_outcomes (batch_run_id, phase, symbol, outcome, reason, rows_written,"
-                     " worker, elapsed_ms, recorded_at)"
+                     " worker, elapsed_ms, recorded_at, stage, fetch_from)"
                      " SELECT $1, 'prices', u.symbol, CASE WHEN h.held THEN 'ok' END,"
                      "  CASE WHEN h.held THEN 'already holds ' || $3 || ' when the run opened' END,"
                      "  CASE WHEN h.held THEN 0 END, CASE WHEN h.held THEN $4 END, CASE WHEN h.held THEN 0 END,"
-                     "  CASE WHEN h.held THEN now() END"
-                     " FROM unnest($2::text[]) AS u(symbol) LEFT JOIN LATERAL (SELECT true AS held FROM market_data_cache m"
-                     "  WHERE m.symbol = u.symbol AND m.date = $3::date LIMIT 1) h ON true",
-                     4, (const char *const[]){run, arr, p[2], by}, err, errlen) ||
+                     "  CASE WHEN h.held THEN now() END, CASE WHEN h.held IS NULL THEN u.stage END,"
+                     "  CASE WHEN h.held IS NULL THEN u.fetch_from END"
+                     " FROM unnest($2::text[], $5::text[], $6::date[]) AS u(symbol, stage, fetch_from)"
+                     " LEFT JOIN LATERAL (SELECT true AS held FROM market_data_cache m"
+                     "  WHERE m.symbol = u.symbol AND m.date = $3::date LIMIT 1) h ON true"
+                     " WHERE u.symbol IS NOT NULL",
+                     6, (const char *const[]){run, arr, p[2], by, plan->stage, plan->from}, err, errlen) ||
              run_sql(s, "open run: request",
                      "UPDATE sigma_run_requests SET status = 'started', handled_at = now(), batch_run_id = $1"
                      " WHERE id = $2::bigint",
@@ -245,10 +249,21 @@ static int open_unit(sg_store *s, void *arg, char *err, size_t errlen)
                          PQgetvalue(req, 0, 1), why);
             else
                 rc = run_symbols(s, calc, req, &sym, &n, &nlist, err, errlen);
+            /* the bulk days, in the same transaction: a run is opened with its plan or not at all */
+            sg_run_bulk_plan plan = {0};
             if (rc == 0)
-                rc = insert_run(s, req, o->run, a->by, sym, n, nlist, err, errlen);
-            if (rc == 0) /* the bulk days, in the same transaction: a run is opened with its plan or not at all */
-                rc = sg_runs_bulk_plan(s, o->run, calc, (const char *const *)sym, n, o, err, errlen);
+                rc = sg_runs_bulk_plan(s, calc, (const char *const *)sym, n, &plan, err, errlen);
+            if (rc == 0)
+                rc = insert_run(s, req, o->run, a->by, sym, n, nlist, &plan, err, errlen);
+            if (rc == 0)
+                rc = sg_runs_bulk_plan_days(s, o->run, &plan, err, errlen);
+            if (rc == 0 && plan.ndays) {
+                o->bulk_days = plan.ndays;
+                o->waiting = plan.nwaiting;
+                snprintf(o->bulk_days_text, sizeof o->bulk_days_text, "%s", plan.days_text);
+                snprintf(o->bulk_provider, sizeof o->bulk_provider, "%s", plan.provider);
+            }
+            sg_runs_bulk_plan_free(&plan);
             o->nsymbols = n;
             sg_strings_free(sym, n);
         }

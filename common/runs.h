@@ -116,12 +116,23 @@ int sg_runs_check(sg_store *s, const char *run, int timeout_s, sg_run_step *step
 
 /* ---- bulk days (runs_bulk.c; docs/pipeline.md, "Bulk days") ------------------- */
 
-/* Inside the unit that opens a run: when a bulk provider serves this
- * process (bulk.h), the symbols' fetch windows on calc, the plan (bulk.h),
- * a sigma_run_bulk row per bulk day, and the waiting symbols' prices rows
- * set to stage 'bulk' with their fetch_from. Nothing when there is no plan. */
-int sg_runs_bulk_plan(sg_store *s, const char *run, sg_day calc, const char *const *symbols, size_t n,
-                      sg_run_opened *o, char *err, size_t errlen);
+/* A run's bulk plan, as the ledger takes it: per symbol of the run (in its
+ * order) the prices row's stage and fetch_from, as text[] and date[]
+ * literals (NULL: no plan, nothing changes), and the bulk days. */
+typedef struct sg_run_bulk_plan {
+    char *stage, *from, *days;
+    size_t ndays, nwaiting;
+    char days_text[64], provider[16];
+} sg_run_bulk_plan;
+
+/* Inside the unit that opens a run, before its ledger is written: when a
+ * bulk provider serves this process (bulk.h), the symbols' fetch windows on
+ * calc and the plan (bulk.h); an empty plan otherwise. */
+int sg_runs_bulk_plan(sg_store *s, sg_day calc, const char *const *symbols, size_t n, sg_run_bulk_plan *p,
+                      char *err, size_t errlen);
+/* After the run's row: a sigma_run_bulk row per bulk day of the plan. */
+int sg_runs_bulk_plan_days(sg_store *s, const char *run, const sg_run_bulk_plan *p, char *err, size_t errlen);
+void sg_runs_bulk_plan_free(sg_run_bulk_plan *p);
 
 /* Records a prices_bulk event's outcome in sigma_run_bulk (the rule of
  * sg_runs_record_batch: the first; an ok over a failure; else a duplicate). */

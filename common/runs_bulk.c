@@ -48,64 +48,22 @@ static void days_text(const sg_bulk_plan *p, char *buf, size_t len)
                  p->ndays);
 }
 
-/* Writes a plan: its days, and the waiting symbols' stage and fetch_from. */
-static int write_plan(sg_store *s, const char *run, const char *const *symbols, const sg_fetch_window *win,
-                      const sg_bulk_plan *plan, size_t n, char *err, size_t errlen)
-{
-    const char **sym = calloc(plan->nwaiting + 1, sizeof *sym), **from = calloc(plan->nwaiting + 1, sizeof *from),
-               **days = calloc(plan->ndays + 1, sizeof *days);
-    char (*text)[SG_DATE_LEN] = calloc(plan->nwaiting + plan->ndays + 1, sizeof *text);
-    char *p[3] = {NULL, NULL, NULL};
-    int rc = -1;
-    if (sym && from && days && text) {
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++)
-            if (plan->waits[i]) {
-                sym[k] = symbols[i];
-                from[k] = sg_day_format(win[i].from, text[k]);
-                k++;
-            }
-        for (size_t d = 0; d < plan->ndays; d++)
-            days[d] = sg_day_format(plan->days[d], text[k + d]);
-        p[0] = sg_store_text_array(days, plan->ndays);
-        p[1] = sg_store_text_array(sym, k);
-        p[2] = sg_store_text_array(from, k);
-    }
-    if (!p[0] || !p[1] || !p[2])
-        snprintf(err, errlen, "bulk plan: out of memory");
-    else
-        rc = run_sql(s, "bulk plan: days",
-                     "INSERT INTO sigma_run_bulk (batch_run_id, day) SELECT $1, unnest($2::date[])", 2,
-                     (const char *const[]){run, p[0]}, err, errlen) ||
-                     run_sql(s, "bulk plan: waiting symbols",
-                             "UPDATE sigma_run_outcomes o SET stage = 'bulk', fetch_from = w.f"
-                             " FROM unnest($2::text[], $3::date[]) AS w(symbol, f)"
-                             " WHERE o.batch_run_id = $1 AND o.phase = 'prices' AND o.symbol = w.symbol"
-                             " AND o.outcome IS NULL",
-                             3, (const char *const[]){run, p[1], p[2]}, err, errlen)
-                 ? -1
-                 : 0;
-    for (int i = 0; i < 3; i++)
-        free(p[i]);
-    free(sym);
-    free(from);
-    free(days);
-    free(text);
-    return rc;
-}
-
-int sg_runs_bulk_plan(sg_store *s, const char *run, sg_day calc, const char *const *symbols, size_t n,
-                      sg_run_opened *o, char *err, size_t errlen)
+int sg_runs_bulk_plan(sg_store *s, sg_day calc, const char *const *symbols, size_t n, sg_run_bulk_plan *out,
+                      char *err, size_t errlen)
 {
     sg_provider order[SG_NPROVIDERS], p;
+    memset(out, 0, sizeof *out);
     int norder = sg_provider_order(sg_config_get("provider.order"), order);
     if (norder <= 0 || !sg_bulk_provider(order, norder, &p) || n == 0)
         return 0; /* no bulk provider: every symbol is fetched alone, as before */
     sg_fetch_window *win = calloc(n, sizeof *win);
     sg_bulk_need *need = calloc(n, sizeof *need);
+    const char **stage = calloc(n, sizeof *stage), **from = calloc(n, sizeof *from);
+    char(*text)[SG_DATE_LEN] = calloc(n + SG_BULK_HORIZON + 1, sizeof *text);
+    const char **days = calloc(SG_BULK_HORIZON + 1, sizeof *days);
     sg_bulk_plan plan = {0};
     int rc = -1;
-    if (!win || !need) {
+    if (!win || !need || !stage || !from || !text || !days) {
         snprintf(err, errlen, "bulk plan: out of memory for %zu symbols", n);
         goto out;
     }
@@ -117,18 +75,54 @@ int sg_runs_bulk_plan(sg_store *s, const char *run, sg_day calc, const char *con
         snprintf(err, errlen, "bulk plan: out of memory");
         goto out;
     }
-    rc = plan.ndays ? write_plan(s, run, symbols, win, &plan, n, err, errlen) : 0;
-    if (rc == 0 && plan.ndays) {
-        o->bulk_days = plan.ndays;
-        o->waiting = plan.nwaiting;
-        days_text(&plan, o->bulk_days_text, sizeof o->bulk_days_text);
-        snprintf(o->bulk_provider, sizeof o->bulk_provider, "%s", sg_provider_name(p));
+    rc = 0;
+    if (plan.ndays == 0)
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        if (plan.waits[i]) {
+            stage[i] = "bulk";
+            from[i] = sg_day_format(win[i].from, text[i]);
+        }
+    for (size_t d = 0; d < plan.ndays; d++)
+        days[d] = sg_day_format(plan.days[d], text[n + d]);
+    out->stage = sg_store_text_array(stage, n);
+    out->from = sg_store_text_array(from, n);
+    out->days = sg_store_text_array(days, plan.ndays);
+    if (!out->stage || !out->from || !out->days) {
+        sg_runs_bulk_plan_free(out);
+        snprintf(err, errlen, "bulk plan: out of memory");
+        rc = -1;
+        goto out;
     }
+    out->ndays = plan.ndays;
+    out->nwaiting = plan.nwaiting;
+    days_text(&plan, out->days_text, sizeof out->days_text);
+    snprintf(out->provider, sizeof out->provider, "%s", sg_provider_name(p));
 out:
     sg_bulk_plan_free(&plan);
     free(win);
     free(need);
+    free(stage);
+    free(from);
+    free(text);
+    free(days);
     return rc;
+}
+
+int sg_runs_bulk_plan_days(sg_store *s, const char *run, const sg_run_bulk_plan *p, char *err, size_t errlen)
+{
+    if (!p->ndays)
+        return 0;
+    return run_sql(s, "bulk plan: days", "INSERT INTO sigma_run_bulk (batch_run_id, day) SELECT $1, unnest($2::date[])",
+                   2, (const char *const[]){run, p->days}, err, errlen);
+}
+
+void sg_runs_bulk_plan_free(sg_run_bulk_plan *p)
+{
+    free(p->stage);
+    free(p->from);
+    free(p->days);
+    p->stage = p->from = p->days = NULL;
 }
 
 /* ---- a bulk event ------------------------------------------------------------------- */
@@ -182,20 +176,20 @@ int sg_runs_bulk_resolve(sg_store *s, const char *run, long *covered, long *alon
     bool ready = atol(PQgetvalue(r, 0, 0)) > 0 && atol(PQgetvalue(r, 0, 1)) == 0;
     PQclear(r);
     if (ready) {
-        /* Covered: a stored bar of every bulk day after the symbol's fetch_from. */
+        /* Covered: a stored bar of every bulk day after the symbol's fetch_from.
+         * Written row by row (correlated subqueries on the row's own keys), so
+         * its cost is linear in the run's rows whatever the planner believes of
+         * a ledger written minutes ago (a join planned on stale statistics ran
+         * for minutes at 10,000 symbols). */
         r = sg_store_query(
             s, "bulk days: covered symbols",
-            "WITH w AS (SELECT o.symbol, count(*) AS days, bool_and(m.symbol IS NOT NULL) AS stored,"
-            "   string_agg(to_char(k.day, 'YYYY-MM-DD'), ' ' ORDER BY k.day) AS list, max(k.worker) AS worker,"
-            "   max(k.elapsed_ms) AS elapsed"
-            "  FROM sigma_run_outcomes o JOIN sigma_run_bulk k ON k.batch_run_id = o.batch_run_id AND k.day > o.fetch_from"
-            "  LEFT JOIN market_data_cache m ON m.symbol = o.symbol AND m.date = k.day"
-            "  WHERE o.batch_run_id = $1 AND o.phase = 'prices' AND o.stage = 'bulk' AND o.outcome IS NULL"
-            "  GROUP BY o.symbol)"
-            " UPDATE sigma_run_outcomes o SET outcome = 'ok', rows_written = w.days, worker = w.worker,"
-            "  elapsed_ms = coalesce(w.elapsed, 0), recorded_at = now(),"
-            "  reason = left('covered by the bulk daily bars of ' || w.list, 500)"
-            " FROM w WHERE w.stored AND o.batch_run_id = $1 AND o.phase = 'prices' AND o.symbol = w.symbol"
+            "UPDATE sigma_run_outcomes o SET outcome = 'ok', recorded_at = now(),"
+            " (rows_written, worker, elapsed_ms, reason) = (SELECT count(*), max(k.worker), coalesce(max(k.elapsed_ms), 0),"
+            "   left('covered by the bulk daily bars of ' || string_agg(to_char(k.day, 'YYYY-MM-DD'), ' ' ORDER BY k.day), 500)"
+            "   FROM sigma_run_bulk k WHERE k.batch_run_id = o.batch_run_id AND k.day > o.fetch_from)"
+            " WHERE o.batch_run_id = $1 AND o.phase = 'prices' AND o.stage = 'bulk' AND o.outcome IS NULL"
+            " AND (SELECT count(*) FROM sigma_run_bulk k WHERE k.batch_run_id = o.batch_run_id AND k.day > o.fetch_from"
+            "   AND NOT EXISTS (SELECT 1 FROM market_data_cache m WHERE m.symbol = o.symbol AND m.date = k.day)) = 0"
             " RETURNING 1",
             1, &run, err, errlen);
         if (!r)

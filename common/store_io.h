@@ -62,7 +62,7 @@ typedef struct sg_fetch_window {
     sg_day from, to;
     bool skip;
     bool incremental; /* from is the last stored day (not skip, and not a full year) */
-    long recent_rows; /* rows in (D-365, D] */
+    long recent_rows; /* rows in (D-365, D], counted up to 50 (all the rule needs) */
 } sg_fetch_window;
 
 int sg_store_fetch_windows(sg_store *s, const char *const *symbols, size_t n, sg_day calc, sg_fetch_window *out,

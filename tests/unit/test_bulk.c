@@ -468,7 +468,7 @@ static void test_plan(void **state)
     need[6] = (sg_bulk_need){true, DAY(2025, 7, 14)};
     need[7] = (sg_bulk_need){true, DAY(2025, 7, 11)}; /* Friday stored: Monday and Tuesday */
     assert_int_equal(sg_bulk_plan_make(need, 8, D, 3, &p), 0);
-    assert_days(&p, "2025-07-11 2025-07-14 2025-07-15"); /* Friday: 4 symbols, Monday 5, Tuesday 6 */
+    assert_days(&p, "2025-07-11 2025-07-14 2025-07-15"); /* waiting for Friday: 3 symbols, Monday 4, Tuesday 5 */
     bool want[8] = {true, true, true, false, false, false, true, true};
     for (int i = 0; i < 8; i++)
         if (p.waits[i] != want[i])
@@ -489,6 +489,25 @@ static void test_plan(void **state)
     assert_int_equal(sg_bulk_plan_make(need, 4, DAY(2025, 7, 12), 1, &p), 0);
     assert_int_equal(p.ndays, 0);
     assert_int_equal(p.nwaiting, 0);
+    sg_bulk_plan_free(&p);
+    /* the threshold counts the symbols that would wait: Tuesday is missed by three, but two of them
+     * also miss Monday, which only they miss (they go alone, whole window); one waiting symbol is
+     * no reason for a bulk request, so there is no bulk day at all */
+    need[0] = need[1] = (sg_bulk_need){true, DAY(2025, 7, 11)};
+    need[2] = (sg_bulk_need){true, DAY(2025, 7, 14)};
+    assert_int_equal(sg_bulk_plan_make(need, 3, D, 3, &p), 0);
+    assert_int_equal(p.ndays, 0);
+    assert_int_equal(p.nwaiting, 0);
+    assert_false(p.waits[2]);
+    sg_bulk_plan_free(&p);
+    /* ... and with two more symbols that miss only Tuesday, Tuesday has its three */
+    need[3] = (sg_bulk_need){true, DAY(2025, 7, 14)};
+    need[4] = (sg_bulk_need){true, DAY(2025, 7, 14)};
+    assert_int_equal(sg_bulk_plan_make(need, 5, D, 3, &p), 0);
+    assert_days(&p, "2025-07-15");
+    assert_int_equal(p.nwaiting, 3);
+    assert_false(p.waits[0]);
+    assert_true(p.waits[2] && p.waits[3] && p.waits[4]);
     sg_bulk_plan_free(&p);
     /* nothing to plan */
     assert_int_equal(sg_bulk_plan_make(NULL, 0, D, 1, &p), 0);
