@@ -242,6 +242,7 @@ static int open_unit(sg_store *s, void *arg, char *err, size_t errlen)
             const char *why;
             char **sym = NULL;
             size_t n = 0, nlist = 0;
+            double t0 = sg_clock_ms();
             snprintf(o->run, sizeof o->run, "nightly-%s-r%s", PQgetvalue(req, 0, 1), PQgetvalue(req, 0, 0));
             rc = sg_day_parse(PQgetvalue(req, 0, 1), strlen(PQgetvalue(req, 0, 1)), &calc, &why) ? -1 : 0;
             if (rc)
@@ -251,12 +252,17 @@ static int open_unit(sg_store *s, void *arg, char *err, size_t errlen)
                 rc = run_symbols(s, calc, req, &sym, &n, &nlist, err, errlen);
             /* the bulk days, in the same transaction: a run is opened with its plan or not at all */
             sg_run_bulk_plan plan = {0};
+            double t1 = sg_clock_ms(), t2 = t1, t3 = t1;
             if (rc == 0)
                 rc = sg_runs_bulk_plan(s, calc, (const char *const *)sym, n, &plan, err, errlen);
             if (rc == 0)
-                rc = insert_run(s, req, o->run, a->by, sym, n, nlist, &plan, err, errlen);
+                rc = insert_run(s, req, (t2 = sg_clock_ms(), o->run), a->by, sym, n, nlist, &plan, err, errlen);
             if (rc == 0)
                 rc = sg_runs_bulk_plan_days(s, o->run, &plan, err, errlen);
+            t3 = sg_clock_ms();
+            /* -v -v: where opening a run goes (bench/pipeline reads these lines) */
+            sg_log(SG_LOG_DEBUG, "timing: open %s: %zu symbols: list %.1f ms, bulk plan %.1f ms, ledger %.1f ms", o->run,
+                   n, t1 - t0, t2 - t1, t3 - t2);
             if (rc == 0 && plan.ndays) {
                 o->bulk_days = plan.ndays;
                 o->waiting = plan.nwaiting;

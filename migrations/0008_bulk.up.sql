@@ -25,3 +25,7 @@ CREATE TABLE sigma_run_bulk (
     PRIMARY KEY (batch_run_id, day),
     CHECK ((outcome IS NULL) = (recorded_at IS NULL))
 );
+-- The producer asks, every round, whether a run has tasks never published (the
+-- symbols a bulk day left alone): this answers it without reading the pending rows.
+CREATE INDEX sigma_run_outcomes_unpublished ON sigma_run_outcomes (batch_run_id, phase)
+    WHERE outcome IS NULL AND attempt = 0 AND stage = 'alone';

@@ -831,6 +831,13 @@ CREATE INDEX sigma_run_outcomes_pending ON public.sigma_run_outcomes USING btree
 
 
 --
+-- Name: sigma_run_outcomes_unpublished; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sigma_run_outcomes_unpublished ON public.sigma_run_outcomes USING btree (batch_run_id, phase) WHERE ((outcome IS NULL) AND (attempt = 0) AND (stage = 'alone'::text));
+
+
+--
 -- Name: sigma_run_requests_one_pending; Type: INDEX; Schema: public; Owner: -
 --
 

@@ -53,12 +53,12 @@ PX+=(-X "provider.polygon.bulk_url=$fp_url/v2/aggs/grouped/locale/us/market/stoc
      -X provider.yahoo.rate=100000 -X provider.yahoo.burst=100000)
 
 echo "== the pipeline: broker, coordinator, 2 workers, producer"
-PRODUCER_X=("${PX[@]}")
+PRODUCER_X=("${PX[@]}" -v) # with bench_pipeline's own -v: the timing lines of the run's opening
 bench_pipeline "${PX[@]}" "${@:3}"
 restart_producer() { # [-X ...]
   kill -TERM "$prod"
   wait "$prod" || true
-  "$bin/sigma-producer" -d "$ci" -X producer.poll_ms=100 "${PX[@]}" "$@" -v 2>>"$work/producer.log" &
+  "$bin/sigma-producer" -d "$ci" -X producer.poll_ms=100 "${PX[@]}" "$@" -v -v 2>>"$work/producer.log" &
   prod=$!
   pids+=($prod)
 }
@@ -99,6 +99,7 @@ reset_day() {
   q "VACUUM ANALYZE market_data_cache, symbol_universe" >/dev/null
 }
 
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== night 1: bulk"
 night bulk
 echo "== night 2: per symbol (provider.bulk=0)"
@@ -109,9 +110,11 @@ same=$(cmp -s "$work/bulk.rows" "$work/per-symbol.rows" && echo equal || echo DI
 
 echo
 echo "bench/pipeline/bulk.sh: $nsym stocks + the run's ETFs, one new market day ($D), ${latency} ms per response, $(nproc) cores"
+echo "load average (1, 5, 15 min) before the first night: $load0; after the second: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-11s %9s %9s %9s %14s %16s %8s  %s\n' night requests bulk "per-symbol" "prices phase s" "run -> factors s" \
   "rows" "run"
 cat "$work/table"
 echo "the two nights' rows of $D: $same"
-grep 'timing: bulk' "$work"/w1.log "$work"/w2.log | sed 's/.*timing: /worker: /' || true
+grep -h 'timing: open' "$work"/producer.log | sed 's/.*timing: /producer: /' || true
+grep -h 'timing: bulk' "$work"/w1.log "$work"/w2.log | sed 's/.*timing: /worker: /' || true
 fakeprov_stop
