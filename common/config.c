@@ -20,6 +20,7 @@ typedef enum kind {
     K_INT,      /* an integer in [lo, hi] */
     K_POSITIVE, /* a number > 0 and <= hi */
     K_URL,      /* an http(s) or file URL template with {symbol} */
+    K_BULK_URL, /* an http(s) or file URL template with {date} and without {symbol} */
     K_LIST,     /* a comma-separated list of distinct names from `allowed` */
     K_NAME,     /* a non-empty name: printable ASCII, no spaces (topics, groups, host lists) */
     K_CHOICE,   /* one name from `allowed` */
@@ -35,6 +36,7 @@ typedef struct setting {
 } setting;
 
 #define URL_DOC(what) what " URL template (http, https or file; {symbol} required)"
+#define BULK_URL_DOC(what) what " URL template (http, https or file; {date} required, no {symbol})"
 #define INT(lo, hi) K_INT, lo, hi, NULL
 #define POSITIVE(hi) K_POSITIVE, 0, hi, NULL
 #define NAME K_NAME, 0, 0, NULL
@@ -56,6 +58,21 @@ static setting settings[] = {
      "&apiKey={apikey}",
      URL_DOC("Polygon aggregates v2") " ({symbol} {from} {to} {apikey}; key from POLYGON_API_KEY)", K_URL, 0, 0,
      NULL, NULL},
+    {"provider.fmp.bulk_url", "SIGMA_FMP_BULK_URL",
+     "https://financialmodelingprep.com/api/v4/batch-request-end-of-day-prices?date={date}&apikey={apikey}",
+     BULK_URL_DOC("FMP bulk end-of-day prices (CSV)") " ({date} {apikey}; key from FMP_API_KEY)", K_BULK_URL, 0, 0,
+     NULL, NULL},
+    {"provider.polygon.bulk_url", "SIGMA_POLYGON_BULK_URL",
+     "https://api.polygon.io/v2/aggs/grouped/locale/us/market/stocks/{date}?adjusted=false&apiKey={apikey}",
+     BULK_URL_DOC("Polygon grouped daily bars") " ({date} {apikey}; key from POLYGON_API_KEY)", K_BULK_URL, 0, 0,
+     NULL, NULL},
+    {"provider.bulk", "SIGMA_BULK", "1",
+     "1: a run's market days that many symbols need are fetched in one request each, from the first provider of "
+     "provider.order with a bulk endpoint and an API key (fmp, polygon); 0: every symbol alone",
+     INT(0, 1), NULL},
+    {"provider.bulk_min_symbols", "SIGMA_BULK_MIN_SYMBOLS", "25",
+     "a market day is fetched in bulk when at least this many symbols of the run need it (and nothing else)",
+     INT(1, 1000000), NULL},
     {"provider.yahoo.rate", "SIGMA_YAHOO_RATE", "5", "Yahoo requests per second over the network (no published limit)",
      POSITIVE(1000000), NULL},
     {"provider.yahoo.burst", "SIGMA_YAHOO_BURST", "10", "Yahoo requests allowed at once after a pause",
@@ -162,6 +179,9 @@ static const char *allowed_text(const setting *s, char *buf, size_t len)
     case K_INT: snprintf(buf, len, "an integer from %.0f to %.0f", s->lo, s->hi); break;
     case K_POSITIVE: snprintf(buf, len, "a number > 0 and <= %g", s->hi); break;
     case K_URL: snprintf(buf, len, "an http://, https:// or file:// URL template containing {symbol}"); break;
+    case K_BULK_URL:
+        snprintf(buf, len, "an http://, https:// or file:// URL template containing {date} and not {symbol}");
+        break;
     case K_LIST: snprintf(buf, len, "a comma-separated list of distinct names from %s", s->allowed); break;
     case K_NAME: snprintf(buf, len, "a non-empty name of printable ASCII characters without spaces"); break;
     case K_CHOICE: snprintf(buf, len, "one of %s", s->allowed); break;
@@ -215,7 +235,7 @@ static const char *list_problem(const char *v, const char *allowed)
     }
 }
 
-static const char *url_problem(const char *v)
+static const char *url_problem(const char *v, bool bulk)
 {
     static const char *const schemes[] = {"http://", "https://", "file://"};
     bool scheme = false;
@@ -223,7 +243,11 @@ static const char *url_problem(const char *v)
         scheme |= strncasecmp(v, schemes[i], strlen(schemes[i])) == 0;
     if (!scheme)
         return "not an http://, https:// or file:// URL";
-    if (!strstr(v, "{symbol}"))
+    if (bulk && !strstr(v, "{date}"))
+        return "no {date}: every market day would get the same answer";
+    if (bulk && strstr(v, "{symbol}"))
+        return "{symbol} in a bulk template (one request answers for every symbol)";
+    if (!bulk && !strstr(v, "{symbol}"))
         return "no {symbol}: every symbol would get the same bars";
     return NULL;
 }
@@ -249,7 +273,8 @@ static const char *value_problem(const setting *s, const char *v)
         if (!parse_number(v, &d))
             return "not a number";
         return d <= 0 || d > s->hi ? "out of range" : NULL;
-    case K_URL: return url_problem(v);
+    case K_URL: return url_problem(v, false);
+    case K_BULK_URL: return url_problem(v, true);
     case K_LIST: return list_problem(v, s->allowed);
     case K_CHOICE: return strchr(v, ',') || list_problem(v, s->allowed) ? "not one of the names allowed" : NULL;
     case K_NAME:
@@ -269,7 +294,7 @@ static const char *value_problem(const setting *s, const char *v)
 static void describe(const setting *s, const char *source, const char *v, const char *why, char *err, size_t errlen)
 {
     char allowed[160];
-    const char *shown = s->kind == K_URL ? "..." : v;
+    const char *shown = s->kind == K_URL || s->kind == K_BULK_URL ? "..." : v;
     if (strcmp(source, "-X") == 0)
         snprintf(err, errlen, "-X %s=%.40s: %s (allowed: %s)", s->name, shown, why, allowed_text(s, allowed, sizeof allowed));
     else

@@ -28,7 +28,7 @@
 #include "log.h"
 #include "symbols.h"
 
-#define MAX_BODY (64u << 20) /* a year of daily bars is ~30 KB; anything near this is wrong */
+#define MAX_BODY (64u << 20) /* a year of daily bars is ~30 KB, a bulk day of every ticker a few MB */
 
 typedef struct bucket {
     double tokens, rate, burst;
@@ -130,8 +130,10 @@ static void finish(run *r, sg_fetch_job *j, sg_fetch_status st)
     j->status = st;
     if (st == SG_FETCH_OK)
         j->served_by = provider_of(r, j);
-    else
+    else {
         sg_bars_free(&j->bars);
+        sg_bulk_free(&j->rows);
+    }
     forget_pages(j);
     free(j->url);
     free(j->body); /* a finished job keeps its bars, not its last response */
@@ -148,6 +150,7 @@ static void next_provider(run *r, sg_fetch_job *j, bool transient, const char *w
     note(j, "%s: %s", sg_provider_name(provider_of(r, j)), why);
     j->transient |= transient;
     sg_bars_free(&j->bars); /* pages of a provider that failed midway are not kept */
+    sg_bulk_free(&j->rows);
     forget_pages(j);
     free(j->url);
     j->url = NULL;
@@ -322,8 +325,9 @@ static void judge(run *r, sg_fetch_job *j, CURLcode result)
         return;
     }
     char *next = NULL;
-    sg_answer a = sg_provider_parse_response(p, j->body ? j->body : "", j->len, j->symbol, j->from, j->to,
-                                             &j->bars, &next, err, sizeof err);
+    sg_answer a = j->bulk ? sg_bulk_parse(p, j->body ? j->body : "", j->len, j->day, &j->rows, err, sizeof err)
+                          : sg_provider_parse_response(p, j->body ? j->body : "", j->len, j->symbol, j->from, j->to,
+                                                       &j->bars, &next, err, sizeof err);
     if (a == SG_ANSWER_OK && status == 404)
         a = SG_ANSWER_UNKNOWN, snprintf(err, sizeof err, "HTTP 404");
     if (a != SG_ANSWER_OK) {
@@ -355,8 +359,10 @@ static bool first_page(run *r, sg_fetch_job *j)
 {
     char why[96];
     const char *problem;
-    if (!(j->url = sg_provider_url(provider_of(r, j), j->symbol, j->from, j->to)))
-        problem = "cannot build the URL (out of memory)";
+    if (!(j->url = j->bulk ? sg_provider_bulk_url(provider_of(r, j), j->day)
+                           : sg_provider_url(provider_of(r, j), j->symbol, j->from, j->to)))
+        problem = j->bulk && !sg_provider_has_bulk(provider_of(r, j)) ? "no bulk endpoint"
+                                                                       : "cannot build the URL (out of memory)";
     else
         problem = page_problem(r, j, j->url, why, sizeof why);
     if (problem)
@@ -505,7 +511,7 @@ int sg_fetch_run(sg_fetch_job *jobs, size_t n, const sg_provider *order, int nor
         /* An invalid symbol never reaches a URL: "../x" or "A/B" would read
          * files outside a file:// template's directory. */
         char why[SG_SYMBOL_WHY_LEN];
-        if (sg_symbol_check(j->symbol, why, sizeof why)) {
+        if (!j->bulk && sg_symbol_check(j->symbol, why, sizeof why)) {
             snprintf(j->why, sizeof j->why, "%s", why);
             finish(&r, j, SG_FETCH_NOT_SERVED);
         } else if (norder == 0) {
@@ -563,6 +569,7 @@ int sg_fetch_run(sg_fetch_job *jobs, size_t n, const sg_provider *order, int nor
 void sg_fetch_job_free(sg_fetch_job *job)
 {
     sg_bars_free(&job->bars);
+    sg_bulk_free(&job->rows);
     forget_pages(job);
     free(job->url);
     free(job->body);

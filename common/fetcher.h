@@ -9,6 +9,10 @@
  * connection reuse, Polygon's pagination (a page limit and a check for pages
  * seen before), progress lines during long waits, and the cascade: a symbol one
  * provider cannot serve is asked of the next.
+ * A bulk job (bulk.h) is one request of a provider's bulk endpoint for a
+ * market day, with the same politeness, retries and timeouts; its answer is
+ * parsed into rows, and a provider that cannot answer ends it (no cascade:
+ * the caller sends its symbols to the per-symbol path).
  * Must not: decide what to fetch, or store anything; never print an API key
  * (URLs in logs go through sg_redact_url); never request an invalid symbol
  * (sg_symbol_check: such a job ends NOT_SERVED with the reason, no request).
@@ -16,6 +20,7 @@
 #ifndef SG_FETCHER_H
 #define SG_FETCHER_H
 
+#include "bulk.h"
 #include "providers.h"
 
 typedef enum sg_fetch_status {
@@ -26,12 +31,15 @@ typedef enum sg_fetch_status {
 
 typedef struct sg_fetch_job {
     /* in */
-    const char *symbol;
+    const char *symbol; /* a bulk job: a label for the log lines ("bulk 2025-07-15") */
     sg_day from, to;
+    bool bulk;          /* a bulk request: day's bars for every ticker (bulk.h), into rows */
+    sg_day day;
     /* out */
     sg_fetch_status status;
     sg_provider served_by;
     sg_bars bars;
+    sg_bulk rows;   /* a bulk job's answer */
     char why[512];  /* per provider, why it did not serve ("yahoo: Not Found: ...; fmp: ...") */
     int requests;   /* HTTP requests made for this symbol */
     /* private */

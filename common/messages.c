@@ -23,17 +23,18 @@
 
 /* ---- names ------------------------------------------------------------- */
 
-static const char *const phase_names[] = {"prices", "factors", "metrics", "onboarding"};
+static const char *const phase_names[] = {"prices", "factors", "metrics", "onboarding", "prices_bulk"};
+#define NPHASES 5
 static const char *const outcome_names[] = {"ok", "failed"};
 
 const char *sg_phase_name(sg_phase p)
 {
-    return (unsigned)p < 4 ? phase_names[p] : NULL;
+    return (unsigned)p < NPHASES ? phase_names[p] : NULL;
 }
 
 int sg_phase_parse(const char *s, sg_phase *out)
 {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < NPHASES; i++)
         if (strcmp(s, phase_names[i]) == 0) {
             *out = (sg_phase)i;
             return 0;
@@ -44,6 +45,16 @@ int sg_phase_parse(const char *s, sg_phase *out)
 const char *sg_outcome_name(sg_outcome o)
 {
     return (unsigned)o < 2 ? outcome_names[o] : NULL;
+}
+
+const char *sg_task_key(const sg_task *t, char buf[SG_DATE_LEN])
+{
+    return t->phase == SG_PHASE_PRICES_BULK ? sg_day_format(t->day, buf) : t->symbol;
+}
+
+const char *sg_event_key(const sg_event *e, char buf[SG_DATE_LEN])
+{
+    return e->phase == SG_PHASE_PRICES_BULK ? sg_day_format(e->day, buf) : e->symbol;
 }
 
 /* ---- step 1: the structural walk ----------------------------------------- */
@@ -233,14 +244,29 @@ static int check_keys(const fields *f)
     return 0;
 }
 
-/* The value of a required field, or NULL after setting the error. */
-static const msgpack_object *need(const fields *f, const char *name)
+/* The value of a field, or NULL when the map has no such key. */
+static const msgpack_object *find(const fields *f, const char *name)
 {
     for (uint32_t i = 0; i < f->n; i++)
         if (key_is(&f->kv[i].key, name))
             return &f->kv[i].val;
-    bad(f, name, "missing");
     return NULL;
+}
+
+/* The value of a required field, or NULL after setting the error. */
+static const msgpack_object *need(const fields *f, const char *name)
+{
+    const msgpack_object *v = find(f, name);
+    if (!v)
+        bad(f, name, "missing");
+    return v;
+}
+
+/* A known field that this kind of message must not carry (strict: a 1.1
+ * reader knows it, so its presence where it means nothing is an error). */
+static int absent(const fields *f, const char *name, const char *why)
+{
+    return find(f, name) ? bad(f, name, "%s", why) : 0;
 }
 
 static int get_int(const fields *f, const char *name, int64_t min, int64_t max, int64_t *out)
@@ -319,23 +345,49 @@ static int get_phase(const fields *f, sg_phase *out)
     if (get_str(f, "phase", 1, sizeof buf - 1, buf))
         return -1;
     if (sg_phase_parse(buf, out))
-        return bad(f, "phase", "'%s' is not one of prices, factors, metrics, onboarding", buf);
+        return bad(f, "phase", "'%s' is not one of prices, factors, metrics, onboarding, prices_bulk", buf);
+    return 0;
+}
+
+/* A date field: a real day in SG_MSG_DATE_MIN..SG_MSG_DATE_MAX. */
+static int get_day(const fields *f, const char *name, sg_day *out)
+{
+    char buf[SG_DATE_LEN];
+    const char *why;
+    sg_day lo, hi;
+    if (get_str(f, name, 10, 10, buf))
+        return -1;
+    if (sg_day_parse(buf, 10, out, &why))
+        return bad(f, name, "'%s': %s", buf, why);
+    if (sg_day_parse(SG_MSG_DATE_MIN, 10, &lo, &why) || sg_day_parse(SG_MSG_DATE_MAX, 10, &hi, &why))
+        return bad(f, name, "internal: bad limits");
+    if (*out < lo || *out > hi)
+        return bad(f, name, "%s is outside %s..%s", buf, SG_MSG_DATE_MIN, SG_MSG_DATE_MAX);
     return 0;
 }
 
 static int get_date(const fields *f, sg_day *out)
 {
-    char buf[SG_DATE_LEN];
-    const char *why;
-    sg_day lo, hi;
-    if (get_str(f, "date", 10, 10, buf))
+    return get_day(f, "date", out);
+}
+
+/* A day no later than the task's date (day, from). */
+static int not_after(const fields *f, const char *name, sg_day v, sg_day date)
+{
+    char a[SG_DATE_LEN], b[SG_DATE_LEN];
+    if (v > date)
+        return bad(f, name, "%s is after the task's date %s", sg_day_format(v, a), sg_day_format(date, b));
+    return 0;
+}
+
+/* prices_bulk's market day: an NYSE trading day, no later than the date. */
+static int get_bulk_day(const fields *f, sg_day date, sg_day *out)
+{
+    char d[SG_DATE_LEN];
+    if (get_day(f, "day", out) || not_after(f, "day", *out, date))
         return -1;
-    if (sg_day_parse(buf, 10, out, &why))
-        return bad(f, "date", "'%s': %s", buf, why);
-    if (sg_day_parse(SG_MSG_DATE_MIN, 10, &lo, &why) || sg_day_parse(SG_MSG_DATE_MAX, 10, &hi, &why))
-        return bad(f, "date", "internal: bad limits");
-    if (*out < lo || *out > hi)
-        return bad(f, "date", "%s is outside %s..%s", buf, SG_MSG_DATE_MIN, SG_MSG_DATE_MAX);
+    if (!sg_nyse_is_trading_day(*out))
+        return bad(f, "day", "%s is not an NYSE trading day", sg_day_format(*out, d));
     return 0;
 }
 
@@ -422,11 +474,30 @@ static int unpack_map(fields *f, const void *data, size_t len, msgpack_unpacked 
 
 /* ---- decoding ------------------------------------------------------------ */
 
+/* What names the work: prices_bulk's day (and no symbol), or the symbol
+ * (and no day); from only in a prices task, no later than the date. */
+static int task_target(const fields *f, sg_task *t)
+{
+    if (t->phase == SG_PHASE_PRICES_BULK)
+        return absent(f, "symbol", "not allowed in a prices_bulk task (its key is the day)") ||
+                       get_bulk_day(f, t->date, &t->day) || absent(f, "from", "only in a prices task")
+                   ? -1
+                   : 0;
+    if (get_symbol(f, t->symbol) || absent(f, "day", "only in a prices_bulk task"))
+        return -1;
+    if (!find(f, "from"))
+        return 0;
+    if (t->phase != SG_PHASE_PRICES)
+        return bad(f, "from", "only in a prices task");
+    t->has_from = true;
+    return get_day(f, "from", &t->from) || not_after(f, "from", t->from, t->date) ? -1 : 0;
+}
+
 static int task_fields(const fields *f, sg_task *t)
 {
     int64_t attempt;
     if (get_version(f, &t->major, &t->minor) || get_run(f, t->run) || get_phase(f, &t->phase) ||
-        get_date(f, &t->date) || get_symbol(f, t->symbol) || get_int(f, "attempt", 1, SG_MSG_ATTEMPT_MAX, &attempt))
+        get_date(f, &t->date) || task_target(f, t) || get_int(f, "attempt", 1, SG_MSG_ATTEMPT_MAX, &attempt))
         return -1;
     t->attempt = (int)attempt;
     return 0;
@@ -460,10 +531,21 @@ static int event_outcome(const fields *f, sg_event *e)
     return 0;
 }
 
+/* prices_bulk's day (and no symbol), or the symbol (and no day). */
+static int event_target(const fields *f, sg_event *e)
+{
+    if (e->phase == SG_PHASE_PRICES_BULK)
+        return absent(f, "symbol", "not allowed in a prices_bulk event (its key is the day)") ||
+                       get_day(f, "day", &e->day)
+                   ? -1
+                   : 0;
+    return get_symbol(f, e->symbol) || absent(f, "day", "only in a prices_bulk event") ? -1 : 0;
+}
+
 static int event_fields(const fields *f, sg_event *e)
 {
     if (get_version(f, &e->major, &e->minor) || get_run(f, e->run) || get_phase(f, &e->phase) ||
-        get_symbol(f, e->symbol) || event_outcome(f, e) || get_reason(f, e->reason) ||
+        event_target(f, e) || event_outcome(f, e) || get_reason(f, e->reason) ||
         get_int(f, "rows", 0, SG_MSG_ROWS_MAX, &e->rows) || get_str(f, "worker", 1, SG_MSG_WORKER_MAX, e->worker) ||
         check_chars(f, "worker", e->worker,
                     "!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~",
@@ -547,21 +629,34 @@ static int encode_fail(const char *kind, const char *what, char *err, size_t err
     return -1;
 }
 
+static bool in_range(sg_day d)
+{
+    return d >= sg_day_from_ymd(1970, 1, 1) && d <= sg_day_from_ymd(2099, 12, 31);
+}
+
 int sg_task_encode(const sg_task *t, sg_msg_buf *out, char *err, size_t errlen)
 {
     const char *phase = sg_phase_name(t->phase);
-    char date[SG_DATE_LEN];
+    bool bulk = t->phase == SG_PHASE_PRICES_BULK, from = !bulk && t->has_from;
+    char date[SG_DATE_LEN], extra[SG_DATE_LEN];
     if (!phase)
         return encode_fail("task", "field 'phase': not a phase", err, errlen);
-    if (t->date < sg_day_from_ymd(1970, 1, 1) || t->date > sg_day_from_ymd(2099, 12, 31))
+    if (!in_range(t->date))
         return encode_fail("task", "field 'date': outside " SG_MSG_DATE_MIN ".." SG_MSG_DATE_MAX, err, errlen);
+    if ((bulk && !in_range(t->day)) || (from && !in_range(t->from)))
+        return encode_fail("task", bulk ? "field 'day': outside " SG_MSG_DATE_MIN ".." SG_MSG_DATE_MAX
+                                        : "field 'from': outside " SG_MSG_DATE_MIN ".." SG_MSG_DATE_MAX,
+                           err, errlen);
     sg_day_format(t->date, date);
+    sg_day_format(bulk ? t->day : t->from, extra);
     out->len = 0;
     msgpack_packer pk;
     msgpack_packer_init(&pk, out, buf_write);
-    if (msgpack_pack_map(&pk, 6) || pack_version(&pk) || pack_kv_str(&pk, "run", t->run) ||
-        pack_kv_str(&pk, "phase", phase) || pack_kv_str(&pk, "date", date) || pack_kv_str(&pk, "symbol", t->symbol) ||
-        pack_kv_int(&pk, "attempt", t->attempt))
+    /* prices_bulk names its day instead of a symbol; prices may carry from */
+    if (msgpack_pack_map(&pk, 6 + from) || pack_version(&pk) || pack_kv_str(&pk, "run", t->run) ||
+        pack_kv_str(&pk, "phase", phase) || pack_kv_str(&pk, "date", date) ||
+        pack_kv_str(&pk, bulk ? "day" : "symbol", bulk ? extra : t->symbol) ||
+        (from && pack_kv_str(&pk, "from", extra)) || pack_kv_int(&pk, "attempt", t->attempt))
         return encode_fail("task", "out of memory while encoding", err, errlen);
     sg_task check; /* publish nothing a consumer would reject */
     return sg_task_decode(out->data, out->len, &check, err, errlen);
@@ -570,15 +665,20 @@ int sg_task_encode(const sg_task *t, sg_msg_buf *out, char *err, size_t errlen)
 int sg_event_encode(const sg_event *e, sg_msg_buf *out, char *err, size_t errlen)
 {
     const char *phase = sg_phase_name(e->phase), *outcome = sg_outcome_name(e->outcome);
+    bool bulk = e->phase == SG_PHASE_PRICES_BULK;
+    char day[SG_DATE_LEN];
     if (!phase)
         return encode_fail("event", "field 'phase': not a phase", err, errlen);
     if (!outcome)
         return encode_fail("event", "field 'outcome': not an outcome", err, errlen);
+    if (bulk && !in_range(e->day))
+        return encode_fail("event", "field 'day': outside " SG_MSG_DATE_MIN ".." SG_MSG_DATE_MAX, err, errlen);
+    sg_day_format(e->day, day);
     out->len = 0;
     msgpack_packer pk;
     msgpack_packer_init(&pk, out, buf_write);
     if (msgpack_pack_map(&pk, 9) || pack_version(&pk) || pack_kv_str(&pk, "run", e->run) ||
-        pack_kv_str(&pk, "phase", phase) || pack_kv_str(&pk, "symbol", e->symbol) ||
+        pack_kv_str(&pk, "phase", phase) || pack_kv_str(&pk, bulk ? "day" : "symbol", bulk ? day : e->symbol) ||
         pack_kv_str(&pk, "outcome", outcome) || pack_kv_str(&pk, "reason", e->reason) ||
         pack_kv_int(&pk, "rows", e->rows) || pack_kv_str(&pk, "worker", e->worker) ||
         pack_kv_int(&pk, "elapsed_ms", e->elapsed_ms))

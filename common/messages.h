@@ -14,6 +14,7 @@
 #ifndef SG_MESSAGES_H
 #define SG_MESSAGES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,7 +22,7 @@
 
 /* The schema this code writes; it reads any minor version of this major. */
 #define SG_MSG_MAJOR 1
-#define SG_MSG_MINOR 0
+#define SG_MSG_MINOR 1 /* 1.1: phase prices_bulk (key day, no symbol); prices' optional from */
 
 /* Limits (schemas/messages.md explains each). */
 #define SG_MSG_MAX_BYTES 65536      /* a whole encoded message */
@@ -41,6 +42,7 @@ typedef enum sg_phase {
     SG_PHASE_FACTORS,
     SG_PHASE_METRICS,
     SG_PHASE_ONBOARDING,
+    SG_PHASE_PRICES_BULK, /* 1.1: one market day's bars for every symbol of the run waiting for it */
 } sg_phase;
 
 typedef enum sg_outcome { SG_OUTCOME_OK = 0, SG_OUTCOME_FAILED } sg_outcome;
@@ -50,15 +52,19 @@ typedef struct sg_task {
     char run[SG_MSG_RUN_MAX + 1];
     sg_phase phase;
     sg_day date; /* the calculation date */
-    char symbol[SG_MSG_SYMBOL_MAX + 1];
+    char symbol[SG_MSG_SYMBOL_MAX + 1]; /* "" in a prices_bulk task */
     int attempt;
+    sg_day day;    /* prices_bulk: the market day to fetch (an NYSE trading day <= date) */
+    bool has_from; /* prices (1.1, optional): the window starts at from, as the run planned it */
+    sg_day from;
 } sg_task;
 
 typedef struct sg_event {
     int major, minor;
     char run[SG_MSG_RUN_MAX + 1];
     sg_phase phase;
-    char symbol[SG_MSG_SYMBOL_MAX + 1];
+    char symbol[SG_MSG_SYMBOL_MAX + 1]; /* "" for prices_bulk */
+    sg_day day;                         /* prices_bulk: the task's market day */
     sg_outcome outcome;
     char reason[SG_MSG_REASON_MAX + 1]; /* required (non-empty) when failed */
     int64_t rows;
@@ -74,7 +80,12 @@ typedef struct sg_msg_buf {
 
 void sg_msg_buf_free(sg_msg_buf *b);
 
-/* Names: "prices", "factors", ...; "ok", "failed". Parse returns 0 or -1. */
+/* The Kafka key of a task or event: its symbol, or for prices_bulk its day
+ * ("YYYY-MM-DD", written into buf). */
+const char *sg_task_key(const sg_task *t, char buf[SG_DATE_LEN]);
+const char *sg_event_key(const sg_event *e, char buf[SG_DATE_LEN]);
+
+/* Names: "prices", "factors", ..., "prices_bulk"; "ok", "failed". Parse returns 0 or -1. */
 const char *sg_phase_name(sg_phase p);
 int sg_phase_parse(const char *s, sg_phase *out);
 const char *sg_outcome_name(sg_outcome o);

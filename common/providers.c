@@ -110,6 +110,14 @@ static sg_day ny_day(long long unix_s)
     return (sg_day)floor_div(local, 86400);
 }
 
+int sg_new_york_day_ms(double ms, sg_day *out)
+{
+    if (!(ms >= UNIX_MIN * 1000.0 && ms <= UNIX_MAX * 1000.0)) /* NaN too; 1e300 is never converted */
+        return -1;
+    *out = ny_day((long long)floor(ms / 1000));
+    return 0;
+}
+
 /* ---- validation ------------------------------------------------------------------- */
 
 static void drop(sg_bars *out, sg_day day, const char *why)
@@ -159,7 +167,7 @@ static const char *price_problem(double v, bool required, const char *name, doub
 }
 
 /* The first problem of a bar's prices, checked as they will be stored. */
-static const char *bar_problem(const sg_bar *b)
+const char *sg_bar_problem(const sg_bar *b)
 {
     double c, o, h, l;
     const char *why;
@@ -180,7 +188,7 @@ static int add_bar(sg_bars *out, sg_bar b, sg_day from, sg_day to)
 {
     if (b.day < from || b.day > to)
         return 0;
-    const char *why = sg_nyse_is_trading_day(b.day) ? bar_problem(&b) : "not an NYSE trading day";
+    const char *why = sg_nyse_is_trading_day(b.day) ? sg_bar_problem(&b) : "not an NYSE trading day";
     if (why) {
         drop(out, b.day, why);
         return 0;
@@ -228,13 +236,17 @@ static double num_or_nan(json_t *v)
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+long long sg_volume_of(double d)
+{
+    if (isnan(d))
+        return -1;
+    return d < 0 ? -2 : d < 9e18 ? (long long)llround(d) : LLONG_MAX;
+}
+
 /* -1 for none; a negative volume as -2 (dropped), a huge one as LLONG_MAX (dropped). */
 static long long volume_of(json_t *v)
 {
-    if (!json_is_number(v))
-        return -1;
-    double d = json_number_value(v);
-    return d < 0 ? -2 : d < 9e18 ? (long long)llround(d) : LLONG_MAX;
+    return json_is_number(v) ? sg_volume_of(json_number_value(v)) : -1;
 }
 
 /* ---- server text in messages ------------------------------------------------------------ */
@@ -525,6 +537,44 @@ char *sg_provider_url(sg_provider p, const char *symbol, sg_day from, sg_day to)
         if (skip) {
             append_escaped(&w, end, val);
             c += skip;
+        } else {
+            *w++ = *c++;
+        }
+    }
+    *w = '\0';
+    return url;
+}
+
+bool sg_provider_has_bulk(sg_provider p)
+{
+    return p == SG_PROV_FMP || p == SG_PROV_POLYGON;
+}
+
+bool sg_provider_has_key(sg_provider p)
+{
+    const char *key = key_env[p] ? getenv(key_env[p]) : NULL;
+    return !key_env[p] || (key && *key);
+}
+
+char *sg_provider_bulk_url(sg_provider p, sg_day day)
+{
+    if (!sg_provider_has_bulk(p))
+        return NULL;
+    const char *tpl = sg_config_get(p == SG_PROV_FMP ? "provider.fmp.bulk_url" : "provider.polygon.bulk_url");
+    const char *key = getenv(key_env[p]);
+    char d[SG_DATE_LEN];
+    sg_day_format(day, d);
+    size_t cap = strlen(tpl) * 3 + (key ? strlen(key) * 3 : 0) + 64;
+    char *url = malloc(cap), *w = url, *end = url + cap;
+    if (!url)
+        return NULL;
+    for (const char *c = tpl; *c && w + 1 < end;) {
+        if (strncmp(c, "{date}", 6) == 0) {
+            append_escaped(&w, end, d);
+            c += 6;
+        } else if (strncmp(c, "{apikey}", 8) == 0) {
+            append_escaped(&w, end, key ? key : "");
+            c += 8;
         } else {
             *w++ = *c++;
         }

@@ -73,5 +73,28 @@ void sg_redact_secrets(char *text, size_t cap);
 
 /* The UTC offset of New York on a day, in seconds (-14400 or -18000). */
 int sg_new_york_offset(sg_day day);
+/* The New York date of a Unix time in milliseconds (Polygon's t), checked
+ * as a double first: -1 when outside 1900-01-01..2100-01-01. */
+int sg_new_york_day_ms(double ms, sg_day *out);
+
+/* Why a bar cannot be stored as market_data_cache holds it (NULL: it can):
+ * a close that is not a finite price > 0, open/high/low present but not,
+ * a price that does not fit NUMERIC(12,4) or rounds to 0 there, high below
+ * low (as rounded), a negative volume or one that does not fit INTEGER.
+ * The trading day is the caller's to check. The text is static. */
+const char *sg_bar_problem(const sg_bar *b);
+/* A volume from a provider's number: -1 for none (NAN), -2 when negative,
+ * LLONG_MAX when huge: both refused by sg_bar_problem. */
+long long sg_volume_of(double v);
+
+/* ---- bulk endpoints (bulk.h parses their answers) ---- */
+
+/* fmp and polygon have one: a market day's bars for every ticker. */
+bool sg_provider_has_bulk(sg_provider p);
+/* Its API key is set (non-empty) in the environment; yahoo needs none. */
+bool sg_provider_has_key(sg_provider p);
+/* The bulk request URL of day (malloc'ed) from provider.X.bulk_url ({date},
+ * {apikey}); NULL when p has no bulk endpoint or out of memory. */
+char *sg_provider_bulk_url(sg_provider p, sg_day day);
 
 #endif

@@ -188,7 +188,7 @@ static int join_open(sg_store *s, const char *id, const char *date, sg_run_opene
 }
 
 static int insert_run(sg_store *s, PGresult *req, const char *run, const char *by, char **sym, size_t n, size_t nlist,
-                      char *err, size_t errlen)
+                      const sg_run_bulk_plan *plan, char *err, size_t errlen)
 {
     char total[32];
     snprintf(total, sizeof total, "%zu", n + 2 * nlist);
@@ -213,16 +213,20 @@ static int insert_run(sg_store *s, PGresult *req, const char *run, const char *b
              /* A symbol that already holds D needs no prices task: its outcome is
               * known now, the one a worker would send (its fetch window is empty),
               * and the fan-out publishes only what has none. */
+             /* The bulk plan's symbols (stage 'bulk', fetch_from) wait for the bulk days: no task of their own. */
              run_sql(s, "open run: ledger",
                      "INSERT INTO sigma_run_outcomes (batch_run_id, phase, symbol, outcome, reason, rows_written,"
-                     " worker, elapsed_ms, recorded_at)"
+                     " worker, elapsed_ms, recorded_at, stage, fetch_from)"
                      " SELECT $1, 'prices', u.symbol, CASE WHEN h.held THEN 'ok' END,"
                      "  CASE WHEN h.held THEN 'already holds ' || $3 || ' when the run opened' END,"
                      "  CASE WHEN h.held THEN 0 END, CASE WHEN h.held THEN $4 END, CASE WHEN h.held THEN 0 END,"
-                     "  CASE WHEN h.held THEN now() END"
-                     " FROM unnest($2::text[]) AS u(symbol) LEFT JOIN LATERAL (SELECT true AS held FROM market_data_cache m"
-                     "  WHERE m.symbol = u.symbol AND m.date = $3::date LIMIT 1) h ON true",
-                     4, (const char *const[]){run, arr, p[2], by}, err, errlen) ||
+                     "  CASE WHEN h.held THEN now() END, CASE WHEN h.held IS NULL THEN u.stage END,"
+                     "  CASE WHEN h.held IS NULL THEN u.fetch_from END"
+                     " FROM unnest($2::text[], $5::text[], $6::date[]) AS u(symbol, stage, fetch_from)"
+                     " LEFT JOIN LATERAL (SELECT true AS held FROM market_data_cache m"
+                     "  WHERE m.symbol = u.symbol AND m.date = $3::date LIMIT 1) h ON true"
+                     " WHERE u.symbol IS NOT NULL",
+                     6, (const char *const[]){run, arr, p[2], by, plan->stage, plan->from}, err, errlen) ||
              run_sql(s, "open run: request",
                      "UPDATE sigma_run_requests SET status = 'started', handled_at = now(), batch_run_id = $1"
                      " WHERE id = $2::bigint",
@@ -253,6 +257,7 @@ static int open_unit(sg_store *s, void *arg, char *err, size_t errlen)
             const char *why;
             char **sym = NULL;
             size_t n = 0, nlist = 0;
+            double t0 = sg_clock_ms();
             snprintf(o->run, sizeof o->run, "nightly-%s-r%s", PQgetvalue(req, 0, 1), PQgetvalue(req, 0, 0));
             rc = sg_day_parse(PQgetvalue(req, 0, 1), strlen(PQgetvalue(req, 0, 1)), &calc, &why) ? -1 : 0;
             if (rc)
@@ -260,8 +265,26 @@ static int open_unit(sg_store *s, void *arg, char *err, size_t errlen)
                          PQgetvalue(req, 0, 1), why);
             else
                 rc = run_symbols(s, calc, req, &sym, &n, &nlist, err, errlen);
+            /* the bulk days, in the same transaction: a run is opened with its plan or not at all */
+            sg_run_bulk_plan plan = {0};
+            double t1 = sg_clock_ms(), t2 = t1, t3 = t1;
             if (rc == 0)
-                rc = insert_run(s, req, o->run, a->by, sym, n, nlist, err, errlen);
+                rc = sg_runs_bulk_plan(s, calc, (const char *const *)sym, n, &plan, err, errlen);
+            if (rc == 0)
+                rc = insert_run(s, req, (t2 = sg_clock_ms(), o->run), a->by, sym, n, nlist, &plan, err, errlen);
+            if (rc == 0)
+                rc = sg_runs_bulk_plan_days(s, o->run, &plan, err, errlen);
+            t3 = sg_clock_ms();
+            /* -v -v: where opening a run goes (bench/pipeline reads these lines) */
+            sg_log(SG_LOG_DEBUG, "timing: open %s: %zu symbols: list %.1f ms, bulk plan %.1f ms, ledger %.1f ms", o->run,
+                   n, t1 - t0, t2 - t1, t3 - t2);
+            if (rc == 0 && plan.ndays) {
+                o->bulk_days = plan.ndays;
+                o->waiting = plan.nwaiting;
+                snprintf(o->bulk_days_text, sizeof o->bulk_days_text, "%s", plan.days_text);
+                snprintf(o->bulk_provider, sizeof o->bulk_provider, "%s", plan.provider);
+            }
+            sg_runs_bulk_plan_free(&plan);
             o->nsymbols = n;
             sg_strings_free(sym, n);
         }
@@ -279,9 +302,13 @@ int sg_runs_open_next(sg_store *s, const char *triggered_by, sg_run_opened *out,
 int sg_runs_list(sg_store *s, const char *phase, bool unfanned, char ***ids, size_t *n, char *err, size_t errlen)
 {
     const char *p[2] = {phase, unfanned ? "t" : "f"};
+    /* unfanned: the phase's fan-out is unfinished, or some of its tasks were
+     * never published (the symbols a bulk day did not cover: attempt 0) */
     PGresult *r = sg_store_query(s, "open runs",
-                                 "SELECT batch_run_id FROM sigma_runs WHERE closed_at IS NULL"
-                                 " AND ($1::text IS NULL OR phase = $1) AND (NOT $2::boolean OR NOT fanned_out)"
+                                 "SELECT batch_run_id FROM sigma_runs r WHERE closed_at IS NULL"
+                                 " AND ($1::text IS NULL OR phase = $1) AND (NOT $2::boolean OR NOT fanned_out"
+                                 "  OR EXISTS (SELECT 1 FROM sigma_run_outcomes o WHERE o.batch_run_id = r.batch_run_id"
+                                 "   AND o.phase = r.phase AND o.outcome IS NULL AND o.attempt = 0 AND o.stage = 'alone'))"
                                  " ORDER BY created_at",
                                  2, p, err, errlen);
     if (!r)
@@ -303,28 +330,49 @@ int sg_runs_list(sg_store *s, const char *phase, bool unfanned, char ***ids, siz
 
 struct fan_arg {
     const char *run, *phase;
-    PGresult *todo; /* calc_date, phase, symbol, attempt */
+    PGresult *todo; /* calc_date, phase, symbol, attempt, from, day, the run's phase */
 };
 
 /* Counts the publication first: a crash after this commit only makes the
- * next attempt number larger, never a task unpublished and marked. */
+ * next attempt number larger, never a task unpublished and marked.
+ * What a fan-out publishes: when the phase is not fanned out, every task
+ * without an outcome (after a crash: again); when it is, only the tasks
+ * never published (attempt 0: the symbols the bulk days did not cover), and
+ * the phase is unmarked until they are acknowledged. Symbols waiting for
+ * bulk days (stage 'bulk') have no task: each day has one (prices_bulk),
+ * listed first so the days start before the single symbols. */
 static int fan_claim_unit(sg_store *s, void *arg, char *err, size_t errlen)
 {
     struct fan_arg *a = arg;
     PQclear(a->todo);
-    a->todo = sg_store_query(s, "fan-out: claim",
-                             "UPDATE sigma_run_outcomes o SET attempt = o.attempt + 1, published_at = now()"
-                             " FROM sigma_runs r WHERE r.batch_run_id = $1 AND r.closed_at IS NULL AND NOT r.fanned_out"
-                             " AND ($2::text IS NULL OR r.phase = $2) AND o.batch_run_id = r.batch_run_id AND o.phase = r.phase AND o.outcome IS NULL"
-                             " RETURNING r.calc_date::text, o.phase, o.symbol, o.attempt",
-                             2, (const char *const[]){a->run, a->phase}, err, errlen);
-    return a->todo ? 0 : -1;
+    a->todo = sg_store_query(
+        s, "fan-out: claim",
+        "WITH r AS (SELECT batch_run_id, calc_date, phase, fanned_out FROM sigma_runs WHERE batch_run_id = $1"
+        "   AND closed_at IS NULL AND ($2::text IS NULL OR phase = $2)),"
+        " b AS (UPDATE sigma_run_bulk k SET attempt = k.attempt + 1, published_at = now() FROM r"
+        "   WHERE k.batch_run_id = r.batch_run_id AND r.phase = 'prices' AND k.outcome IS NULL"
+        "   AND (NOT r.fanned_out OR k.attempt = 0)"
+        "   RETURNING r.calc_date::text, 'prices_bulk'::text, ''::text, k.attempt, NULL::text, k.day::text, r.phase),"
+        " o AS (UPDATE sigma_run_outcomes o SET attempt = o.attempt + 1, published_at = now() FROM r"
+        "   WHERE o.batch_run_id = r.batch_run_id AND o.phase = r.phase AND o.outcome IS NULL"
+        "   AND o.stage IS DISTINCT FROM 'bulk' AND (NOT r.fanned_out OR o.attempt = 0)"
+        "   RETURNING r.calc_date::text, o.phase, o.symbol, o.attempt,"
+        "   CASE WHEN o.stage = 'alone' THEN o.fetch_from::text END, NULL::text, r.phase)"
+        " SELECT * FROM b UNION ALL SELECT * FROM o",
+        2, (const char *const[]){a->run, a->phase}, err, errlen);
+    if (!a->todo)
+        return -1;
+    if (PQntuples(a->todo) && run_sql(s, "fan-out: unmark", "UPDATE sigma_runs SET fanned_out = false"
+                                                            " WHERE batch_run_id = $1 AND fanned_out",
+                                      1, &a->run, err, errlen))
+        return -1;
+    return 0;
 }
 
 static int fan_mark_unit(sg_store *s, void *arg, char *err, size_t errlen)
 {
     struct fan_arg *a = arg;
-    const char *p[2] = {a->run, a->phase ? a->phase : PQntuples(a->todo) ? PQgetvalue(a->todo, 0, 1) : NULL};
+    const char *p[2] = {a->run, a->phase ? a->phase : PQntuples(a->todo) ? PQgetvalue(a->todo, 0, 6) : NULL};
     return run_sql(s, "fan-out: mark",
                    "UPDATE sigma_runs SET fanned_out = true WHERE batch_run_id = $1 AND closed_at IS NULL"
                    " AND ($2::text IS NULL OR phase = $2)",
@@ -334,19 +382,24 @@ static int fan_mark_unit(sg_store *s, void *arg, char *err, size_t errlen)
 static int publish_task(sg_bus *b, const char *run, PGresult *t, int i, sg_msg_buf *buf, char *err, size_t errlen)
 {
     sg_task task = {.attempt = atoi(PQgetvalue(t, i, 3))};
-    const char *why;
-    const char *date = PQgetvalue(t, i, 0);
+    const char *why, *date = PQgetvalue(t, i, 0), *from = PQgetvalue(t, i, 4), *day = PQgetvalue(t, i, 5);
+    char key[SG_DATE_LEN];
     if (task.attempt > SG_MSG_ATTEMPT_MAX)
         task.attempt = SG_MSG_ATTEMPT_MAX; /* the schema's limit: later attempts say "100 or more" */
     copy_text(task.run, sizeof task.run, run);
     copy_text(task.symbol, sizeof task.symbol, PQgetvalue(t, i, 2));
-    if (sg_phase_parse(PQgetvalue(t, i, 1), &task.phase) || sg_day_parse(date, strlen(date), &task.date, &why)) {
-        snprintf(err, errlen, "fan-out of %s: ledger row %s/%s is not a task", run, PQgetvalue(t, i, 1), task.symbol);
+    task.has_from = !PQgetisnull(t, i, 4);
+    if (sg_phase_parse(PQgetvalue(t, i, 1), &task.phase) || sg_day_parse(date, strlen(date), &task.date, &why) ||
+        (task.has_from && sg_day_parse(from, strlen(from), &task.from, &why)) ||
+        (!PQgetisnull(t, i, 5) && sg_day_parse(day, strlen(day), &task.day, &why))) {
+        snprintf(err, errlen, "fan-out of %s: ledger row %s/%s%s is not a task", run, PQgetvalue(t, i, 1), task.symbol,
+                 day);
         return -1;
     }
     if (sg_task_encode(&task, buf, err, errlen))
         return -1;
-    return sg_bus_produce(b, sg_bus_topic_name(SG_TOPIC_TASKS), task.symbol, buf->data, buf->len, NULL, err, errlen);
+    return sg_bus_produce(b, sg_bus_topic_name(SG_TOPIC_TASKS), sg_task_key(&task, key), buf->data, buf->len, NULL, err,
+                          errlen);
 }
 
 int sg_runs_fan_out(sg_store *s, sg_bus *b, const char *run, const char *phase, long *published, char *err,
@@ -406,6 +459,11 @@ int sg_runs_record_batch(sg_store *s, const sg_event *ev, const bool *skip, size
         if (skip[i])
             continue;
         const sg_event *e = &ev[i];
+        if (e->phase == SG_PHASE_PRICES_BULK) { /* a bulk day: its own row, in the batch's order */
+            if (sg_runs_bulk_record(s, e, &out[i], err, errlen))
+                goto done;
+            continue;
+        }
         snprintf(num[m][0], sizeof num[m][0], "%lld", (long long)e->rows);
         snprintf(num[m][1], sizeof num[m][1], "%lld", (long long)e->elapsed_ms);
         snprintf(num[m][2], sizeof num[m][2], "%zu", i);
@@ -622,6 +680,16 @@ int sg_runs_check(sg_store *s, const char *run, int timeout_s, sg_run_step *step
             sg_log(SG_LOG_WARN, "run %s: phase %s: deadline of %d s passed: %d symbol(s) recorded failed (timed out)",
                    run, phase, timeout_s, PQntuples(r));
         PQclear(r);
+        if (strcmp(phase, "prices") == 0 && sg_runs_bulk_deadline(s, run, err, errlen))
+            return -1;
+    }
+    if (strcmp(phase, "prices") == 0) { /* every bulk day answered: who they covered, who goes alone */
+        long covered, alone;
+        if (sg_runs_bulk_resolve(s, run, &covered, &alone, err, errlen))
+            return -1;
+        if (covered || alone)
+            sg_log(SG_LOG_INFO, "run %s: bulk days done: %ld symbol(s) covered, %ld to fetch alone", run, covered,
+                   alone);
     }
     r = sg_store_query(s, "check run: pending",
                        "SELECT count(*) FROM sigma_run_outcomes WHERE batch_run_id = $1 AND phase = $2 AND outcome IS NULL",

@@ -63,6 +63,9 @@ typedef struct sg_run_opened {
     long long request;
     char run[SG_RUN_ID_MAX + 1];
     size_t nsymbols;
+    size_t bulk_days, waiting; /* the bulk plan: market days fetched in bulk, symbols that wait for them */
+    char bulk_days_text[64];   /* "2025-07-15" or "2025-07-11..2025-07-15 (3)" */
+    char bulk_provider[16];    /* "" when no provider serves bulk (then bulk_days is 0) */
 } sg_run_opened;
 
 /* Takes the oldest pending request in one transaction: opens its run
@@ -115,5 +118,46 @@ typedef enum sg_run_step {
  * phase is older than timeout_s, then, when every symbol of the phase has
  * an outcome, writes its duration and moves the run on or closes it. */
 int sg_runs_check(sg_store *s, const char *run, int timeout_s, sg_run_step *step, char *err, size_t errlen);
+
+/* ---- bulk days (runs_bulk.c; docs/pipeline.md, "Bulk days") ------------------- */
+
+/* A run's bulk plan, as the ledger takes it: per symbol of the run (in its
+ * order) the prices row's stage and fetch_from, as text[] and date[]
+ * literals (NULL: no plan, nothing changes), and the bulk days. */
+typedef struct sg_run_bulk_plan {
+    char *stage, *from, *days;
+    size_t ndays, nwaiting;
+    char days_text[64], provider[16];
+} sg_run_bulk_plan;
+
+/* Inside the unit that opens a run, before its ledger is written: when a
+ * bulk provider serves this process (bulk.h), the symbols' fetch windows on
+ * calc and the plan (bulk.h); an empty plan otherwise. */
+int sg_runs_bulk_plan(sg_store *s, sg_day calc, const char *const *symbols, size_t n, sg_run_bulk_plan *p,
+                      char *err, size_t errlen);
+/* After the run's row: a sigma_run_bulk row per bulk day of the plan. */
+int sg_runs_bulk_plan_days(sg_store *s, const char *run, const sg_run_bulk_plan *p, char *err, size_t errlen);
+void sg_runs_bulk_plan_free(sg_run_bulk_plan *p);
+
+/* Records a prices_bulk event's outcome in sigma_run_bulk (the rule of
+ * sg_runs_record_batch: the first; an ok over a failure; else a duplicate). */
+int sg_runs_bulk_record(sg_store *s, const sg_event *e, sg_run_record *out, char *err, size_t errlen);
+
+/* When every bulk day of the run has its outcome: each waiting symbol whose
+ * bars of its bulk days are stored gets its prices outcome (ok, covered by
+ * bulk); the others move to stage 'alone' (attempt 0: the producer publishes
+ * their tasks, with from, and is woken by a NOTIFY). Counts may be NULL. */
+int sg_runs_bulk_resolve(sg_store *s, const char *run, long *covered, long *alone, char *err, size_t errlen);
+
+/* The phase deadline for bulk days: those without an outcome are failed
+ * (timed out). */
+int sg_runs_bulk_deadline(sg_store *s, const char *run, char *err, size_t errlen);
+
+/* The symbols of run that wait for day (stage 'bulk', no outcome, day after
+ * their fetch_from), byte order. With lock, the run's row is share-locked
+ * first, so the resolution (which takes it for update) cannot happen between
+ * this read and the caller's commit. Free with sg_strings_free. */
+int sg_runs_bulk_waiting(sg_store *s, const char *run, sg_day day, bool lock, char ***symbols, size_t *n, char *err,
+                         size_t errlen);
 
 #endif

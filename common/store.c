@@ -461,6 +461,10 @@ char *sg_store_text_array(const char *const *v, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (i)
             put(&b, ",", 1);
+        if (!v[i]) { /* SQL NULL */
+            put(&b, "NULL", 4);
+            continue;
+        }
         put(&b, "\"", 1);
         for (const char *c = v[i]; *c; c++) {
             if (*c == '"' || *c == '\\')

@@ -90,7 +90,8 @@ const char *sg_buf_str(sg_copybuf *b);
  * gen_random_uuid() would touch a random page per row. */
 void sg_store_new_id(char out[37]);
 
-/* A text[] parameter value ('{"A","B"}') of n strings. malloc'ed. */
+/* A text[] parameter value ('{"A","B"}') of n strings (a NULL one is an SQL
+ * NULL element). malloc'ed. */
 char *sg_store_text_array(const char *const *v, size_t n);
 /* sg_store_query with list[0..n) as $1 (a text[]) and more[0..nmore) as $2...:
  * the set-based form of every per-symbol read and write. */

@@ -61,7 +61,8 @@ int sg_store_write_metrics(sg_store *s, const char *const *symbols, size_t n, sg
 typedef struct sg_fetch_window {
     sg_day from, to;
     bool skip;
-    long recent_rows; /* rows in (D-365, D] */
+    bool incremental; /* from is the last stored day (not skip, and not a full year) */
+    long recent_rows; /* rows in (D-365, D], counted up to 50 (all the rule needs) */
 } sg_fetch_window;
 
 int sg_store_fetch_windows(sg_store *s, const char *const *symbols, size_t n, sg_day calc, sg_fetch_window *out,
@@ -72,6 +73,19 @@ int sg_store_fetch_windows(sg_store *s, const char *const *symbols, size_t n, sg
 struct sg_bars;
 int sg_store_write_bars(sg_store *s, const char *symbol, const struct sg_bars *bars, const char *data_source,
                         char *err, size_t errlen);
+/* The same for many symbols' bars at once (a bulk day: 10,000 rows): one
+ * COPY into a temporary table, one upsert of market_data_cache and one of
+ * symbol_universe, rows in key order (concurrent writers never deadlock),
+ * in the caller's transaction. The stored rows are those
+ * sg_store_write_bars stores for the same bars (the same text for every
+ * value, the same data_source). (symbol, date) pairs must be distinct. */
+struct sg_bar;
+int sg_store_write_bar_rows(sg_store *s, const char *const *symbols, const struct sg_bar *bars, size_t n,
+                            const char *data_source, char *err, size_t errlen);
+/* complete[i]: every NYSE trading day in (from[i], calc] has a stored row
+ * of symbols[i] (the window a run planned is filled). */
+int sg_store_days_complete(sg_store *s, const char *const *symbols, const sg_day *from, size_t n, sg_day calc,
+                           bool *complete, char *err, size_t errlen);
 
 /* ---- what fits the columns ---- */
 

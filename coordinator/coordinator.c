@@ -97,16 +97,17 @@ static void log_results(const batch *b)
             sg_inst_recorded(sg_phase_name(e->phase), e->outcome == SG_OUTCOME_OK, e->reason);
         if (b->why[i][0] || b->result[i] == SG_RECORD_NEW)
             continue;
-        sg_log_context(e->run, sg_phase_name(e->phase), e->symbol);
+        char key[SG_DATE_LEN];
+        const char *what = e->phase == SG_PHASE_PRICES_BULK ? "day" : "symbol", *name = sg_event_key(e, key);
+        sg_log_context(e->run, sg_phase_name(e->phase), e->symbol[0] ? e->symbol : NULL);
         if (b->result[i] == SG_RECORD_UPGRADED) {
-            sg_log(SG_LOG_INFO, "replayed outcome: run %s phase %s symbol %s is ok now (was failed)", e->run,
-                   sg_phase_name(e->phase), e->symbol);
+            sg_log(SG_LOG_INFO, "replayed outcome: run %s phase %s %s %s is ok now (was failed)", e->run,
+                   sg_phase_name(e->phase), what, name);
             continue;
         }
-        sg_log(SG_LOG_WARN, "%s event ignored: run %s phase %s symbol %s (%s [%d] @%lld)",
-               b->result[i] == SG_RECORD_DUPLICATE ? "duplicate" : "unknown", e->run, sg_phase_name(e->phase),
-               e->symbol, rd_kafka_topic_name(b->msgs[i]->rkt), (int)b->msgs[i]->partition,
-               (long long)b->msgs[i]->offset);
+        sg_log(SG_LOG_WARN, "%s event ignored: run %s phase %s %s %s (%s [%d] @%lld)",
+               b->result[i] == SG_RECORD_DUPLICATE ? "duplicate" : "unknown", e->run, sg_phase_name(e->phase), what,
+               name, rd_kafka_topic_name(b->msgs[i]->rkt), (int)b->msgs[i]->partition, (long long)b->msgs[i]->offset);
     }
     for (size_t i = 0; i < b->ntouched; i++)
         if (b->step[i] != SG_STEP_NONE) {

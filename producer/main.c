@@ -97,6 +97,9 @@ static void handle_requests(sg_store *s, sg_bus *b, const char *me)
             continue;
         }
         sg_log(SG_LOG_INFO, "request %lld: run %s opened with %zu symbols", o.request, o.run, o.nsymbols);
+        if (o.bulk_days)
+            sg_log(SG_LOG_INFO, "run %s: bulk: %s from %s; %zu of %zu symbols wait for it", o.run, o.bulk_days_text,
+                   o.bulk_provider, o.waiting, o.nsymbols);
         fan_out(s, b, o.run);
     }
 }

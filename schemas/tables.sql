@@ -194,6 +194,27 @@ CREATE TABLE public.sigma_provider_budget (
 
 
 --
+-- Name: sigma_run_bulk; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sigma_run_bulk (
+    batch_run_id character varying(64) NOT NULL,
+    day date NOT NULL,
+    attempt integer DEFAULT 0 NOT NULL,
+    published_at timestamp with time zone,
+    outcome text,
+    reason text,
+    rows_written bigint,
+    worker text,
+    elapsed_ms bigint,
+    recorded_at timestamp with time zone,
+    duplicates integer DEFAULT 0 NOT NULL,
+    CONSTRAINT sigma_run_bulk_check CHECK (((outcome IS NULL) = (recorded_at IS NULL))),
+    CONSTRAINT sigma_run_bulk_outcome_check CHECK ((outcome = ANY (ARRAY['ok'::text, 'failed'::text])))
+);
+
+
+--
 -- Name: sigma_run_outcomes; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -210,9 +231,12 @@ CREATE TABLE public.sigma_run_outcomes (
     elapsed_ms bigint,
     recorded_at timestamp with time zone,
     duplicates integer DEFAULT 0 NOT NULL,
+    stage text,
+    fetch_from date,
     CONSTRAINT sigma_run_outcomes_check CHECK (((outcome IS NULL) = (recorded_at IS NULL))),
     CONSTRAINT sigma_run_outcomes_outcome_check CHECK ((outcome = ANY (ARRAY['ok'::text, 'failed'::text]))),
-    CONSTRAINT sigma_run_outcomes_phase_check CHECK ((phase = ANY (ARRAY['prices'::text, 'factors'::text, 'metrics'::text])))
+    CONSTRAINT sigma_run_outcomes_phase_check CHECK ((phase = ANY (ARRAY['prices'::text, 'factors'::text, 'metrics'::text]))),
+    CONSTRAINT sigma_run_outcomes_stage_check CHECK ((stage = ANY (ARRAY['bulk'::text, 'alone'::text])))
 );
 
 
@@ -480,6 +504,14 @@ ALTER TABLE ONLY public.positions
 
 ALTER TABLE ONLY public.sigma_provider_budget
     ADD CONSTRAINT sigma_provider_budget_pkey PRIMARY KEY (provider);
+
+
+--
+-- Name: sigma_run_bulk sigma_run_bulk_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sigma_run_bulk
+    ADD CONSTRAINT sigma_run_bulk_pkey PRIMARY KEY (batch_run_id, day);
 
 
 --
@@ -799,6 +831,13 @@ CREATE INDEX sigma_run_outcomes_pending ON public.sigma_run_outcomes USING btree
 
 
 --
+-- Name: sigma_run_outcomes_unpublished; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sigma_run_outcomes_unpublished ON public.sigma_run_outcomes USING btree (batch_run_id, phase) WHERE ((outcome IS NULL) AND (attempt = 0) AND (stage = 'alone'::text));
+
+
+--
 -- Name: sigma_run_requests_one_pending; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -859,6 +898,14 @@ ALTER TABLE ONLY public.portfolios
 
 ALTER TABLE ONLY public.positions
     ADD CONSTRAINT positions_portfolio_id_fkey FOREIGN KEY (portfolio_id) REFERENCES public.portfolios(id);
+
+
+--
+-- Name: sigma_run_bulk sigma_run_bulk_batch_run_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sigma_run_bulk
+    ADD CONSTRAINT sigma_run_bulk_batch_run_id_fkey FOREIGN KEY (batch_run_id) REFERENCES public.sigma_runs(batch_run_id) ON DELETE CASCADE;
 
 
 --

@@ -363,8 +363,8 @@ static int keep(items *it, const sg_task *t, const rd_kafka_message_t *m)
 {
     for (size_t i = 0; i < it->n; i++) {
         item *x = &it->v[i];
-        if (x->task.phase == t->phase && x->task.date == t->date && strcmp(x->task.symbol, t->symbol) == 0 &&
-            strcmp(x->task.run, t->run) == 0) {
+        if (x->task.phase == t->phase && x->task.date == t->date && x->task.day == t->day &&
+            strcmp(x->task.symbol, t->symbol) == 0 && strcmp(x->task.run, t->run) == 0) {
             if (t->attempt > x->attempt_max)
                 x->attempt_max = t->attempt;
             return 0;
@@ -524,16 +524,16 @@ static int republish(const opts *o, items *it, char *err, size_t errlen)
         return -1;
     for (size_t i = 0; rc == 0 && i < it->n; i++) {
         item *x = &it->v[i];
-        char d[SG_DATE_LEN];
+        char d[SG_DATE_LEN], key[SG_DATE_LEN];
         x->task.attempt = x->attempt_max < SG_MSG_ATTEMPT_MAX ? x->attempt_max + 1 : SG_MSG_ATTEMPT_MAX;
         const char *to = sg_bus_topic_name(x->task.phase == SG_PHASE_ONBOARDING ? SG_TOPIC_ONBOARDING : SG_TOPIC_TASKS);
         if (o->dry_run || o->verbose)
             printf("%s %s %s %s %s attempt %d -> %s (read from %s [%d] @%lld)\n", o->dry_run ? "would republish" : "republish",
-                   x->task.run, sg_phase_name(x->task.phase), x->task.symbol, sg_day_format(x->task.date, d),
+                   x->task.run, sg_phase_name(x->task.phase), sg_task_key(&x->task, key), sg_day_format(x->task.date, d),
                    x->task.attempt, to, o->topic, (int)x->partition, (long long)x->offset);
         if (!o->dry_run)
             rc = sg_task_encode(&x->task, &buf, err, errlen) ||
-                 sg_bus_produce(p, to, x->task.symbol, buf.data, buf.len, NULL, err, errlen);
+                 sg_bus_produce(p, to, sg_task_key(&x->task, key), buf.data, buf.len, NULL, err, errlen);
     }
     if (rc == 0 && p)
         rc = sg_bus_await(p, (int)sg_config_number("bus.timeout_ms"), err, errlen);

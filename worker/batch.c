@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bulkday.h"
 #include "config.h"
 #include "instruments.h"
 #include "log.h"
@@ -21,10 +22,12 @@ typedef struct item {
     size_t group, slot;
 } item;
 
-/* The distinct symbols of one (run, phase, date) and their outcomes. */
+/* The distinct symbols of one (run, phase, date) and their outcomes; a
+ * prices_bulk task is a group of its own (its day), with one slot. */
 typedef struct group {
-    const sg_task *task; /* the first task of the group: run, phase, date */
+    const sg_task *task; /* the first task of the group: run, phase, date (and day) */
     const char **symbols;
+    sg_day *from;        /* per symbol: the planned window's start (prices), or WK_NO_FROM */
     wk_outcome *out;
     size_t n;
     bool done;
@@ -53,6 +56,7 @@ static void free_groups(wk_batch *b)
 {
     for (size_t g = 0; g < b->ngroups; g++) {
         free(b->groups[g].symbols);
+        free(b->groups[g].from);
         free(b->groups[g].out);
     }
     free(b->groups);
@@ -178,6 +182,8 @@ static int cmp_group(const sg_task *a, const sg_task *b)
         c = (int)a->phase - (int)b->phase;
     if (!c)
         c = (a->date > b->date) - (a->date < b->date);
+    if (!c) /* prices_bulk: each day its own group (0 in other phases) */
+        c = (a->day > b->day) - (a->day < b->day);
     return c;
 }
 
@@ -209,13 +215,15 @@ static int group_tasks(wk_batch *b, char *err, size_t errlen)
             g = &b->groups[b->ngroups++];
             g->task = &v[k]->task;
             g->symbols = malloc((nt - k) * sizeof *g->symbols);
+            g->from = malloc((nt - k) * sizeof *g->from);
             g->out = calloc(nt - k, sizeof *g->out);
-            if (!g->symbols || !g->out)
+            if (!g->symbols || !g->from || !g->out)
                 goto oom;
         }
-        if (!g->n || strcmp(g->symbols[g->n - 1], v[k]->task.symbol))
+        if (!g->n || strcmp(g->symbols[g->n - 1], v[k]->task.symbol)) {
+            g->from[g->n] = v[k]->task.has_from ? v[k]->task.from : WK_NO_FROM;
             g->symbols[g->n++] = v[k]->task.symbol;
-        else
+        } else
             b->stats.duplicates++;
         v[k]->group = (size_t)(g - b->groups);
         v[k]->slot = g->n - 1;
@@ -246,8 +254,10 @@ static int produce_event(sg_bus *p, const wk_batch *b, const item *it, sg_msg_bu
     const wk_outcome *o = &g->out[it->slot];
     sg_event e;
     memset(&e, 0, sizeof e);
+    char key[SG_DATE_LEN];
     snprintf(e.run, sizeof e.run, "%s", it->task.run);
     snprintf(e.symbol, sizeof e.symbol, "%s", it->task.symbol);
+    e.day = it->task.day;
     snprintf(e.reason, sizeof e.reason, "%s", o->reason);
     snprintf(e.worker, sizeof e.worker, "%s", b->worker);
     printable(e.reason);
@@ -259,7 +269,8 @@ static int produce_event(sg_bus *p, const wk_batch *b, const item *it, sg_msg_bu
         sg_log(SG_LOG_ERROR, "event of %s %s %s not sent: %s", e.run, sg_phase_name(e.phase), e.symbol, err);
         return 0;
     }
-    return sg_bus_produce(p, sg_bus_topic_name(SG_TOPIC_EVENTS), e.symbol, buf->data, buf->len, NULL, err, errlen);
+    return sg_bus_produce(p, sg_bus_topic_name(SG_TOPIC_EVENTS), sg_event_key(&e, key), buf->data, buf->len, NULL, err,
+                          errlen);
 }
 
 /* One event per task message (a duplicate task gets its own), one dead
@@ -306,9 +317,20 @@ static void count(wk_batch *b)
 static int run_group(wk_env *env, group *gr, char *err, size_t errlen)
 {
     const char *phase = sg_phase_name(gr->task->phase);
+    if (gr->task->phase == SG_PHASE_PRICES_BULK) { /* one market day: its duplicates share the slot */
+        char d[SG_DATE_LEN];
+        sg_log_context(gr->task->run, phase, NULL);
+        int rc = wk_bulk_run(env, gr->task, &gr->out[0], err, errlen);
+        if (rc == 0)
+            sg_log(gr->out[0].outcome == SG_OUTCOME_OK ? SG_LOG_INFO : SG_LOG_WARN, "bulk %s: %s",
+                   sg_day_format(gr->task->day, d), gr->out[0].reason);
+        sg_log_context(NULL, NULL, NULL);
+        return rc;
+    }
     if (gr->task->phase != SG_PHASE_ONBOARDING) {
         sg_log_context(gr->task->run, phase, gr->n == 1 ? gr->symbols[0] : NULL);
-        int rc = wk_phase_run(env, gr->task->phase, gr->task->date, gr->symbols, gr->n, gr->out, err, errlen);
+        int rc = wk_phase_run(env, gr->task->phase, gr->task->date, gr->symbols, gr->from, gr->n, gr->out, err,
+                              errlen);
         for (size_t i = 0; rc == 0 && i < gr->n; i++)
             if (gr->out[i].outcome != SG_OUTCOME_OK) { /* the event says it too; the log says it where it happened */
                 sg_log_context(gr->task->run, phase, gr->symbols[i]);

@@ -56,15 +56,51 @@ static int unit_failed(wk_env *env, const char *err, wk_outcome *out, size_t n)
 
 typedef struct windows_unit {
     const char *const *symbols;
+    const sg_day *from; /* may be NULL */
     size_t n;
     sg_day date;
     sg_fetch_window *win;
 } windows_unit;
 
+/* Each symbol's window as the app decides it; a symbol whose run planned its
+ * window (it waited for bulk days that did not cover it) gets [from, D]
+ * instead, skipped only when every trading day after from is stored: the
+ * app's rule would skip it once D is stored, leaving an earlier day missing. */
 static int read_windows(sg_store *s, void *arg, char *err, size_t errlen)
 {
     windows_unit *u = arg;
-    return sg_store_fetch_windows(s, u->symbols, u->n, u->date, u->win, err, errlen);
+    if (sg_store_fetch_windows(s, u->symbols, u->n, u->date, u->win, err, errlen))
+        return -1;
+    size_t np = 0;
+    for (size_t i = 0; u->from && i < u->n; i++)
+        np += u->from[i] != WK_NO_FROM;
+    if (np == 0)
+        return 0;
+    const char **sym = calloc(np, sizeof *sym);
+    sg_day *from = calloc(np, sizeof *from);
+    size_t *at = calloc(np, sizeof *at);
+    bool *complete = calloc(np, sizeof *complete);
+    int rc = -1;
+    if (!sym || !from || !at || !complete)
+        snprintf(err, errlen, "planned windows: out of memory");
+    else {
+        size_t k = 0;
+        for (size_t i = 0; i < u->n; i++)
+            if (u->from[i] != WK_NO_FROM) {
+                sym[k] = u->symbols[i];
+                from[k] = u->from[i];
+                at[k++] = i;
+            }
+        rc = sg_store_days_complete(s, sym, from, np, u->date, complete, err, errlen);
+        for (size_t k2 = 0; rc == 0 && k2 < np; k2++)
+            u->win[at[k2]] = (sg_fetch_window){.from = from[k2], .to = u->date, .skip = complete[k2],
+                                               .incremental = true, .recent_rows = u->win[at[k2]].recent_rows};
+    }
+    free(sym);
+    free(from);
+    free(at);
+    free(complete);
+    return rc;
 }
 
 typedef struct prices_ctx {
@@ -103,8 +139,8 @@ static int prices_done(sg_fetch_job *j, void *arg)
     return k->transient;
 }
 
-static int run_prices(wk_env *env, sg_day date, const char *const *symbols, size_t n, wk_outcome *out, char *err,
-                      size_t errlen)
+static int run_prices(wk_env *env, sg_day date, const char *const *symbols, const sg_day *from, size_t n,
+                      wk_outcome *out, char *err, size_t errlen)
 {
     sg_fetch_window *win = calloc(n, sizeof *win);
     sg_fetch_job *jobs = calloc(n, sizeof *jobs);
@@ -114,7 +150,7 @@ static int run_prices(wk_env *env, sg_day date, const char *const *symbols, size
         snprintf(err, errlen, "prices: out of memory for %zu symbols", n);
         goto out;
     }
-    windows_unit wu = {symbols, n, date, win};
+    windows_unit wu = {symbols, from, n, date, win};
     if (sg_store_unit(env->store, "fetch windows", read_windows, &wu, err, errlen)) {
         rc = unit_failed(env, err, out, n);
         goto out;
@@ -233,14 +269,14 @@ static int run_compute(wk_env *env, bool metrics, sg_day date, const char *const
     return rc;
 }
 
-int wk_phase_run(wk_env *env, sg_phase phase, sg_day date, const char *const *symbols, size_t n, wk_outcome *out,
-                 char *err, size_t errlen)
+int wk_phase_run(wk_env *env, sg_phase phase, sg_day date, const char *const *symbols, const sg_day *from, size_t n,
+                 wk_outcome *out, char *err, size_t errlen)
 {
     switch (phase) {
-    case SG_PHASE_PRICES: return run_prices(env, date, symbols, n, out, err, errlen);
+    case SG_PHASE_PRICES: return run_prices(env, date, symbols, from, n, out, err, errlen);
     case SG_PHASE_FACTORS: return run_compute(env, false, date, symbols, n, out, err, errlen);
     case SG_PHASE_METRICS: return run_compute(env, true, date, symbols, n, out, err, errlen);
-    default: break; /* onboarding never gets here: batch.c dead-letters it */
+    default: break; /* onboarding and prices_bulk never get here (batch.c) */
     }
     fail_all(out, n, "this worker does not serve the phase");
     return 0;

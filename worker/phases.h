@@ -34,10 +34,16 @@ typedef struct wk_env {
     int norder;
 } wk_env;
 
+/* No planned window: the prices phase computes the symbol's own. */
+#define WK_NO_FROM (-1)
+
 /* Runs phase on date D for symbols[0..n) (distinct), filling out[0..n).
- * Returns 0 when every symbol has its outcome, or -1 with err when the group
- * must be retried later (transient): then no outcome is meaningful. */
-int wk_phase_run(wk_env *env, sg_phase phase, sg_day date, const char *const *symbols, size_t n, wk_outcome *out,
-                 char *err, size_t errlen);
+ * from[i] (prices): the window the run planned for symbols[i] (a task's
+ * from: [from, D], fetched unless every NYSE trading day in (from, D] is
+ * stored), or WK_NO_FROM; from may be NULL. Returns 0 when every symbol has
+ * its outcome, or -1 with err when the group must be retried later
+ * (transient): then no outcome is meaningful. */
+int wk_phase_run(wk_env *env, sg_phase phase, sg_day date, const char *const *symbols, const sg_day *from, size_t n,
+                 wk_outcome *out, char *err, size_t errlen);
 
 #endif

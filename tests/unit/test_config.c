@@ -99,6 +99,16 @@ static void test_url_templates(void **state)
     assert_accepted("provider.yahoo.url=file:///tmp/x/{symbol}.json");
     assert_accepted("provider.yahoo.url=HTTP://127.0.0.1:1/{symbol}");
     assert_accepted("provider.polygon.url=https://h/{symbol}/{from}/{to}?apiKey={apikey}");
+    /* bulk templates: one request a market day, so {date} and never {symbol} */
+    assert_refused("provider.polygon.bulk_url=https://h/grouped/2025-07-15", "no {date}");
+    assert_refused("provider.fmp.bulk_url=https://h/{symbol}/{date}", "{symbol} in a bulk template");
+    assert_refused("provider.fmp.bulk_url=ftp://h/{date}", "not an http://, https:// or file:// URL");
+    assert_refused("provider.polygon.bulk_url=", "not an http");
+    assert_accepted("provider.polygon.bulk_url=http://127.0.0.1:1/v2/aggs/grouped/locale/us/market/stocks/{date}");
+    assert_accepted("provider.fmp.bulk_url=file:///tmp/eod/{date}.csv");
+    assert_refused("provider.bulk=2", "out of range");
+    assert_refused("provider.bulk_min_symbols=0", "out of range");
+    assert_accepted("provider.bulk_min_symbols=1");
     sg_config_reset();
 }
 

@@ -532,9 +532,9 @@ static void test_enums(void **state)
 {
     (void)state;
     assert_string_equal(TASK1(S("phase", "pricing")),
-                        "task: field 'phase': 'pricing' is not one of prices, factors, metrics, onboarding");
+                        "task: field 'phase': 'pricing' is not one of prices, factors, metrics, onboarding, prices_bulk");
     assert_string_equal(TASK1(S("phase", "PRICES")),
-                        "task: field 'phase': 'PRICES' is not one of prices, factors, metrics, onboarding");
+                        "task: field 'phase': 'PRICES' is not one of prices, factors, metrics, onboarding, prices_bulk");
     assert_string_equal(TASK1(S("phase", "")), "task: field 'phase': 0 bytes, expected 1..15");
     assert_string_equal(EVENT1(S("outcome", "maybe")), "event: field 'outcome': 'maybe' is not one of ok, failed");
     assert_string_equal(EVENT1(S("outcome", "OK")), "event: field 'outcome': 'OK' is not one of ok, failed");
@@ -554,6 +554,131 @@ static void test_symbols(void **state)
     assert_string_equal(EVENT1(S("symbol", "a;DROP")), symbol_reason("event", "a;DROP"));
     assert_string_equal(TASK1(S("symbol", "^GSPC")), "OK");
     assert_string_equal(TASK1(S("symbol", "EURUSD=X")), "OK");
+}
+
+
+/* ---- 1.1: prices_bulk tasks and events, prices' from ------------------------------ */
+
+static const kv base_bulk_task[] = {S("v", "1.1"),  S("run", "nightly-2025-07-15-r1"), S("phase", "prices_bulk"),
+                                    S("date", "2025-07-15"), S("day", "2025-07-14"), I("attempt", 1)};
+static const kv base_bulk_event[] = {S("v", "1.1"),        S("run", "nightly-2025-07-15-r1"),
+                                     S("phase", "prices_bulk"), S("day", "2025-07-15"),
+                                     S("outcome", "ok"),        S("reason", "polygon: 10000 stored"),
+                                     I("rows", 10000),          S("worker", "w1"),
+                                     I("elapsed_ms", 900)};
+
+static const char *bulk_task_with(const kv *over, size_t n)
+{
+    msgpack_sbuffer sb = build(base_bulk_task, 6, over, n, false);
+    const char *r = decode(true, sb.data, sb.size);
+    msgpack_sbuffer_destroy(&sb);
+    return r;
+}
+
+static const char *bulk_event_with(const kv *over, size_t n)
+{
+    msgpack_sbuffer sb = build(base_bulk_event, 9, over, n, false);
+    const char *r = decode(false, sb.data, sb.size);
+    msgpack_sbuffer_destroy(&sb);
+    return r;
+}
+
+#define BTASK1(e) bulk_task_with((const kv[]){e}, 1)
+#define BEVENT1(e) bulk_event_with((const kv[]){e}, 1)
+
+static void test_bulk_roundtrip(void **state)
+{
+    (void)state;
+    sg_msg_buf b = {0};
+    char err[600], key[SG_DATE_LEN];
+    sg_task t = {0}, back;
+    strcpy(t.run, "nightly-2025-07-15-r1");
+    t.phase = SG_PHASE_PRICES_BULK;
+    t.date = DAY(2025, 7, 15);
+    t.day = DAY(2025, 7, 11);
+    t.attempt = 2;
+    if (sg_task_encode(&t, &b, err, sizeof err) || sg_task_decode(b.data, b.len, &back, err, sizeof err))
+        fail_msg("%s", err);
+    assert_int_equal(back.phase, SG_PHASE_PRICES_BULK);
+    assert_int_equal(back.day, DAY(2025, 7, 11));
+    assert_int_equal(back.date, DAY(2025, 7, 15));
+    assert_string_equal(back.symbol, "");
+    assert_false(back.has_from);
+    assert_int_equal(back.minor, 1);
+    assert_string_equal(sg_task_key(&back, key), "2025-07-11"); /* the Kafka key: its day */
+    /* a prices task with the window the run planned */
+    sg_task p = {0};
+    strcpy(p.run, "r");
+    strcpy(p.symbol, "AAPL");
+    p.date = DAY(2025, 7, 15);
+    p.attempt = 1;
+    p.has_from = true;
+    p.from = DAY(2025, 7, 10);
+    if (sg_task_encode(&p, &b, err, sizeof err) || sg_task_decode(b.data, b.len, &back, err, sizeof err))
+        fail_msg("%s", err);
+    assert_true(back.has_from);
+    assert_int_equal(back.from, DAY(2025, 7, 10));
+    assert_string_equal(sg_task_key(&back, key), "AAPL");
+    p.has_from = false; /* without: exactly the 1.0 fields */
+    if (sg_task_encode(&p, &b, err, sizeof err) || sg_task_decode(b.data, b.len, &back, err, sizeof err))
+        fail_msg("%s", err);
+    assert_false(back.has_from);
+    /* the bulk event */
+    sg_event e = {0}, eb;
+    strcpy(e.run, "r");
+    e.phase = SG_PHASE_PRICES_BULK;
+    e.day = DAY(2025, 7, 15);
+    e.outcome = SG_OUTCOME_FAILED;
+    strcpy(e.reason, "polygon grouped daily bars of 2025-07-15: HTTP 500 after 4 retries");
+    strcpy(e.worker, "w");
+    if (sg_event_encode(&e, &b, err, sizeof err) || sg_event_decode(b.data, b.len, &eb, err, sizeof err))
+        fail_msg("%s", err);
+    assert_int_equal(eb.phase, SG_PHASE_PRICES_BULK);
+    assert_int_equal(eb.day, DAY(2025, 7, 15));
+    assert_string_equal(eb.symbol, "");
+    assert_string_equal(sg_event_key(&eb, key), "2025-07-15");
+    /* the encoder refuses what the decoder would */
+    t.day = DAY(2025, 7, 12); /* a Saturday */
+    assert_int_equal(sg_task_encode(&t, &b, err, sizeof err), -1);
+    assert_string_equal(err, "task: field 'day': 2025-07-12 is not an NYSE trading day");
+    p.phase = SG_PHASE_FACTORS;
+    p.has_from = true;
+    assert_int_equal(sg_task_encode(&p, &b, err, sizeof err), -1);
+    assert_string_equal(err, "task: field 'from': only in a prices task");
+    sg_msg_buf_free(&b);
+}
+
+static void test_bulk_strict(void **state)
+{
+    (void)state;
+    assert_string_equal(bulk_task_with(NULL, 0), "OK");
+    assert_string_equal(bulk_event_with(NULL, 0), "OK");
+    /* the day: required, a real trading day, never after the date */
+    assert_string_equal(BTASK1(DEL("day")), "task: field 'day': missing");
+    assert_string_equal(BTASK1(S("day", "2025-07-16")), "task: field 'day': 2025-07-16 is after the task's date 2025-07-15");
+    assert_string_equal(BTASK1(S("day", "2025-07-04")), "task: field 'day': 2025-07-04 is not an NYSE trading day");
+    assert_string_equal(BTASK1(S("day", "2025-07-13")), "task: field 'day': 2025-07-13 is not an NYSE trading day");
+    assert_string_equal(BTASK1(S("day", "2025-02-30")), "task: field 'day': '2025-02-30': day is out of range for month");
+    assert_string_equal(BTASK1(I("day", 20250714)), "task: field 'day': expected a string, got an integer");
+    /* no symbol, no from */
+    assert_string_equal(BTASK1(S("symbol", "AAPL")),
+                        "task: field 'symbol': not allowed in a prices_bulk task (its key is the day)");
+    assert_string_equal(BTASK1(S("from", "2025-07-10")), "task: field 'from': only in a prices task");
+    assert_string_equal(BEVENT1(S("symbol", "AAPL")),
+                        "event: field 'symbol': not allowed in a prices_bulk event (its key is the day)");
+    assert_string_equal(BEVENT1(DEL("day")), "event: field 'day': missing");
+    /* the other phases: day refused, from only in prices, never after the date */
+    assert_string_equal(TASK1(S("day", "2025-07-14")), "task: field 'day': only in a prices_bulk task");
+    assert_string_equal(EVENT1(S("day", "2025-07-14")), "event: field 'day': only in a prices_bulk event");
+    assert_string_equal(TASK1(S("from", "2025-07-10")), "OK");
+    assert_string_equal(TASK1(S("from", "2025-07-15")), "OK");
+    assert_string_equal(TASK1(S("from", "2025-07-16")), "task: field 'from': 2025-07-16 is after the task's date 2025-07-15");
+    assert_string_equal(TASK1(S("from", "2025-7-10")), "task: field 'from': 9 bytes, expected 10..10");
+    const kv factors_from[] = {S("phase", "factors"), S("from", "2025-07-10")};
+    assert_string_equal(task_with(factors_from, 2), "task: field 'from': only in a prices task");
+    /* a 1.0 reader's view of a bulk task: the phase is the first thing it cannot read (a dead letter) */
+    assert_string_equal(BTASK1(S("phase", "prices-bulk")),
+                        "task: field 'phase': 'prices-bulk' is not one of prices, factors, metrics, onboarding, prices_bulk");
 }
 
 static void test_strings(void **state)
@@ -630,6 +755,8 @@ int main(void)
         cmocka_unit_test(test_symbols),
         cmocka_unit_test(test_strings),
         cmocka_unit_test(test_mutations),
+        cmocka_unit_test(test_bulk_roundtrip),
+        cmocka_unit_test(test_bulk_strict),
     };
     return cmocka_run_group_tests_name("messages", tests, NULL, NULL);
 }
