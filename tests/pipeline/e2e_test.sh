@@ -121,7 +121,7 @@ kill_worker)
   await_finished
   is "SELECT count(*) FROM sigma_run_outcomes WHERE batch_run_id = '$run' AND phase <> 'prices' AND worker <> 'w2'" 0 ||
     fail "w1 answered factors or metrics tasks after its death"
-  grep -q 'kafka rebalance: assigned 4 ' "$work/w2.log" || fail "w2 never took all partitions"
+  grep -q 'kafka rebalance: assigned 8 ' "$work/w2.log" || fail "w2 never took all 8 partitions (tasks and onboarding, 4 each)"
   ;;
 kill_coordinator)
   start
