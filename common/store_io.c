@@ -780,6 +780,21 @@ static const char *array_end(sg_copybuf *b)
     return b->p;
 }
 
+/* The bars' upsert rules, one text for the per-symbol and the bulk writes: a
+ * bar is rewritten only when a value or its source changed, and a symbol's
+ * last_price_date only moves forward. */
+#define BARS_ON_CONFLICT                                                                                           \
+    "   ON CONFLICT (symbol, date) DO UPDATE SET open = EXCLUDED.open, high = EXCLUDED.high,"                      \
+    "   low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume,"                                     \
+    "   data_source = EXCLUDED.data_source, updated_at = now()"                                                    \
+    "   WHERE (m.open, m.high, m.low, m.close, m.volume, m.data_source) IS DISTINCT FROM"                          \
+    "   (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume,"                             \
+    "   EXCLUDED.data_source))"
+#define UNIVERSE_ON_CONFLICT                                                                                       \
+    " ON CONFLICT (symbol) DO UPDATE SET"                                                                          \
+    "   last_price_date = GREATEST(u.last_price_date, EXCLUDED.last_price_date)"                                   \
+    " WHERE u.last_price_date IS DISTINCT FROM GREATEST(u.last_price_date, EXCLUDED.last_price_date)"
+
 int sg_store_write_bars(sg_store *s, const char *symbol, const struct sg_bars *bars, const char *data_source,
                         char *err, size_t errlen)
 {
@@ -822,19 +837,12 @@ int sg_store_write_bars(sg_store *s, const char *symbol, const struct sg_bars *b
                            "   $7::numeric[], $8::numeric[], $9::int[]) AS b(id, date, open, high, low, close, volume)),"
                            " written AS (INSERT INTO market_data_cache AS m (id, symbol, date, open, high, low, close,"
                            "   volume, data_source) SELECT id, $1, date, open, high, low, close, volume, $2 FROM bars ORDER BY date"
-                           "   ON CONFLICT (symbol, date) DO UPDATE SET open = EXCLUDED.open, high = EXCLUDED.high,"
-                           "   low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume,"
-                           "   data_source = EXCLUDED.data_source, updated_at = now()"
-                           "   WHERE (m.open, m.high, m.low, m.close, m.volume, m.data_source) IS DISTINCT FROM"
-                           "   (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume,"
-                           "   EXCLUDED.data_source))"
+                           BARS_ON_CONFLICT
                            " INSERT INTO symbol_universe AS u (symbol, asset_type, first_seen_date, last_seen_date,"
                            "   is_active, added_source, last_price_date)"
                            " SELECT $1, 'equity', min(date), max(date), true, 'batch', max(date) FROM bars"
                            " HAVING count(*) > 0"
-                           " ON CONFLICT (symbol) DO UPDATE SET"
-                           "   last_price_date = GREATEST(u.last_price_date, EXCLUDED.last_price_date)"
-                           " WHERE u.last_price_date IS DISTINCT FROM GREATEST(u.last_price_date, EXCLUDED.last_price_date)",
+                           UNIVERSE_ON_CONFLICT,
                            2 + NCOLS, params, err, errlen);
     if (oom)
         snprintf(err, errlen, "write bars: out of memory");
@@ -893,19 +901,12 @@ int sg_store_write_bar_rows(sg_store *s, const char *const *symbols, const struc
                      "WITH written AS (INSERT INTO market_data_cache AS m (id, symbol, date, open, high, low, close,"
                      "   volume, data_source) SELECT id, symbol, date, open, high, low, close, volume, $1 FROM sg_bars_in"
                      "   ORDER BY symbol COLLATE \"C\", date"
-                     "   ON CONFLICT (symbol, date) DO UPDATE SET open = EXCLUDED.open, high = EXCLUDED.high,"
-                     "   low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume,"
-                     "   data_source = EXCLUDED.data_source, updated_at = now()"
-                     "   WHERE (m.open, m.high, m.low, m.close, m.volume, m.data_source) IS DISTINCT FROM"
-                     "   (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume,"
-                     "   EXCLUDED.data_source))"
+                     BARS_ON_CONFLICT
                      " INSERT INTO symbol_universe AS u (symbol, asset_type, first_seen_date, last_seen_date,"
                      "   is_active, added_source, last_price_date)"
                      " SELECT symbol, 'equity', min(date), max(date), true, 'batch', max(date) FROM sg_bars_in"
                      "   GROUP BY symbol ORDER BY symbol COLLATE \"C\""
-                     " ON CONFLICT (symbol) DO UPDATE SET"
-                     "   last_price_date = GREATEST(u.last_price_date, EXCLUDED.last_price_date)"
-                     " WHERE u.last_price_date IS DISTINCT FROM GREATEST(u.last_price_date, EXCLUDED.last_price_date)",
+                     UNIVERSE_ON_CONFLICT,
                      1, &data_source, err, errlen);
     sg_copybuf_free(&b);
     return rc;
