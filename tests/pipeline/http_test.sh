@@ -83,6 +83,7 @@ metric() { # PROGRAM PROMQL-LIKE-PREFIX: the sum of the samples whose line start
     curl -sS "$(url "$1" /metrics)" | awk -v p="$2" 'index($0, p) == 1 { s += $NF } END { print s + 0 }'
 }
 run_id() { q "SELECT batch_run_id FROM sigma_runs ORDER BY created_at DESC LIMIT 1"; }
+run_opened() { [[ -n $(run_id) ]]; } # a function: await runs it anew each time
 closed() { is "SELECT closed_at IS NOT NULL FROM sigma_runs WHERE batch_run_id = '$run'" t; }
 in_prices() { is "SELECT phase FROM sigma_runs WHERE batch_run_id = '$run'" prices; }
 
@@ -115,7 +116,7 @@ case_endpoints() {
     local syms
     syms=$(IFS=,; echo "${OK_SYMS[*]},R429,NXBAD,HANG")
     "$bin/sigmactl" run --date $D --symbols "$syms" -d "$ci" >/dev/null || fail "sigmactl run"
-    await 30 test -n "$(run_id)" || fail "no run opened"
+    await 30 run_opened || fail "no run opened"
     run=$(run_id)
     # The page during the run, in a real browser: HANG holds the prices phase open.
     await 30 is "SELECT count(outcome) >= 1 FROM sigma_run_outcomes WHERE batch_run_id = '$run' AND phase = 'prices'" t ||
