@@ -71,11 +71,12 @@ GRANT SELECT, INSERT, UPDATE ON
   symbol_onboarding_queue     -- sigmactl onboard inserts; producer's relay claims and marks; worker completes
 TO sigma_app;
 
--- sigmabatch's own tables (migrations 0004-0007).
+-- sigmabatch's own tables (migrations 0004-0008).
 GRANT SELECT, INSERT, UPDATE ON
   sigma_run_requests,         -- sigmactl run inserts; producer takes (FOR UPDATE SKIP LOCKED) and marks
   sigma_runs,                 -- producer opens; coordinator moves phases, closes
   sigma_run_outcomes,         -- the ledger: producer and coordinator write, replay --failed-only reads
+  sigma_run_bulk,             -- the bulk days: producer plans them, workers and coordinator mark them
   sigma_provider_budget       -- worker: sigma_budget_take (SECURITY INVOKER) inserts and updates the bucket
 TO sigma_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON
