@@ -109,8 +109,7 @@ void sg_inst_reason_class(const char *reason, char *out, size_t outlen)
 
 static void outcome(sg_tm_family *fam, const char *phase, bool ok, const char *reason)
 {
-    char cls[48];
-    init();
+    char cls[48]; /* the caller ran init(): it read the family first */
     if (ok)
         snprintf(cls, sizeof cls, "none");
     else
