@@ -25,17 +25,7 @@ LACKING="GLD USO UUP" # in every run's list (FACTOR_SPEC §1.2), never generated
 KX=(-X session.timeout.ms=6000)
 url="file://$work/synth/yahoo/{symbol}.json"
 
-# --- the processes -------------------------------------------------------
-procs=()   # name:pid of every program, stopped with SIGTERM at the end
-killed=()  # pids SIGKILLed by the test (no exit code to check)
-spawn() { # NAME PROGRAM ARGS...: in the background, stderr to NAME.log; pid in $last
-  local name=$1
-  shift
-  "$@" >"$work/$name.out" 2>>"$work/$name.log" &
-  last=$!
-  pids+=($last)
-  procs+=("$name:$last")
-}
+# --- the processes (spawn, sigkill, stop_all: lib.sh) ----------------------
 start_worker() { # NAME [-X ...]
   local n=$1
   shift
@@ -50,20 +40,7 @@ start_producer() { # NAME [-X ...]
   shift
   spawn "$n" "$bin/sigma-producer" -d "$ci" -X producer.poll_ms=200 -v "$@"
 }
-sigkill() { kill -KILL "$1"; killed+=("$1"); wait "$1" 2>/dev/null || true; }
 assigned() { grep -q 'kafka rebalance: assigned [1-9]' "$work/$1.log"; }
-# stop_all: SIGTERM to every live program; each exits 0 within 30 s, no sanitizer report.
-stop_all() {
-  local e p
-  for e in "${procs[@]}"; do p=${e#*:}; alive "$p" && kill -TERM "$p"; done
-  for e in "${procs[@]}"; do
-    p=${e#*:}
-    [[ " ${killed[*]} " == *" $p "* ]] && continue
-    await 30 exited "$p" || fail "${e%%:*} still runs 30 s after SIGTERM"
-    wait "$p" || fail "${e%%:*} exited $? after SIGTERM"
-  done
-  no_sanitizer_report
-}
 
 # --- the universe, in the pipeline's database and in compute's -------------
 setup() {

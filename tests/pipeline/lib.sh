@@ -5,9 +5,10 @@
 # process, SIGKILLed on exit, so a failing test leaves nothing behind) and
 # SIGMA_MIGRATIONS; defines fail (prints the tails of the logs), q, is, await,
 # alive, exited, start_pg (sets ci) and start_broker (sets SIGMA_BROKERS, addr);
-# and a night's universe, run and checks (night_universe, await_run,
-# await_finished, check_run, hold_factors, release_factors) for e2e_test.sh and
-# hosts_test.sh.
+# the programs as processes (spawn, sigkill, stop_all); and a night's universe,
+# run and checks (night_universe, register_stocks, await_run, await_finished,
+# check_run, night_rows, hold_factors, release_factors) for e2e_test.sh,
+# hosts_test.sh and tests/faults.
 src=$1
 work=$(mktemp -d "/tmp/sigma-$2.XXXXXX")
 chmod 755 "$work"
@@ -50,12 +51,12 @@ await() {
 # start_pg: a throwaway PostgreSQL under $work/pg (stopped on exit); sets ci.
 start_pg() { ci=$("$src/scripts/pg.sh" start "$work/pg"); }
 
-# start_broker SIGMACTL PARTITIONS: `sigmactl broker` in the background, its
+# start_broker SIGMACTL PARTITIONS [ARGS...]: `sigmactl broker` in the background, its
 # address awaited; sets broker (its pid) and addr, exports SIGMA_BROKERS (every
-# program and pipetool use it).
+# program and pipetool use it). ARGS go to `sigmactl broker` (e.g. --control PATH).
 start_broker() {
   rm -f "$work/addr"
-  "$1" broker --partitions "$2" --address-file "$work/addr" >"$work/broker.out" 2>"$work/broker.log" &
+  "$1" broker --partitions "$2" --address-file "$work/addr" "${@:3}" >"$work/broker.out" 2>"$work/broker.log" &
   broker=$!
   pids+=($broker)
   await 30 test -s "$work/addr" || fail "no broker address within 30 s"
@@ -76,6 +77,31 @@ assigned_all() {
     sum=$((sum + n))
   done
   ((sum == total))
+}
+
+# --- the programs as processes (e2e_test.sh, tests/faults) ----------------------
+procs=()  # name:pid of every program, stopped with SIGTERM by stop_all
+killed=() # pids SIGKILLed by the test (no exit code to check)
+spawn() { # NAME PROGRAM ARGS...: in the background, stderr to NAME.log; pid in $last
+  local name=$1
+  shift
+  "$@" >"$work/$name.out" 2>>"$work/$name.log" &
+  last=$!
+  pids+=($last)
+  procs+=("$name:$last")
+}
+sigkill() { kill -KILL "$1"; killed+=("$1"); wait "$1" 2>/dev/null || true; }
+# stop_all: SIGTERM to every live program; each exits 0 within 30 s, no sanitizer report.
+stop_all() {
+  local e p
+  for e in "${procs[@]}"; do p=${e#*:}; alive "$p" && kill -TERM "$p"; done
+  for e in "${procs[@]}"; do
+    p=${e#*:}
+    [[ " ${killed[*]} " == *" $p "* ]] && continue
+    await 30 exited "$p" || fail "${e%%:*} still runs 30 s after SIGTERM"
+    wait "$p" || fail "${e%%:*} exited $? after SIGTERM"
+  done
+  no_sanitizer_report
 }
 
 # no_sanitizer_report: no ASan/UBSan report (nor a nested transaction) in any log.
@@ -99,11 +125,15 @@ night_universe() {
   "$bin/sigmactl" migrate up -d "$ref" >/dev/null
   "$bin/sigmactl" synth --symbols $NSTOCKS --days 300 --end $D --out "$work/synth" >/dev/null
   for f in $LACKING; do [[ ! -e $work/synth/yahoo/$f.json ]] || fail "synth generated $f"; done
-  local reg="INSERT INTO symbol_universe (symbol, asset_type, is_active, added_source, first_seen_date)
-             SELECT format('S%s', lpad(i::text, 4, '0')), 'stock', true, 'e2e', DATE '$D' - 400
-             FROM generate_series(1, $NSTOCKS) i"
-  q "$reg" >/dev/null
-  q "$reg" "$ref" >/dev/null
+  register_stocks "$NSTOCKS" "$ci"
+  register_stocks "$NSTOCKS" "$ref"
+}
+# register_stocks N CONNINFO: S0001..SN (synth's names; five digits from 10,000) active in
+# symbol_universe, as the app registers them
+register_stocks() {
+  q "INSERT INTO symbol_universe (symbol, asset_type, is_active, added_source, first_seen_date)
+     SELECT format('S%s', lpad(i::text, greatest(4, length('$1')), '0')), 'stock', true, 'e2e', DATE '$D' - 400
+     FROM generate_series(1, $1) i" "$2" >/dev/null
 }
 
 run_id() { q "SELECT batch_run_id FROM sigma_runs WHERE calc_date = '$D' ORDER BY batch_run_id DESC LIMIT 1"; }

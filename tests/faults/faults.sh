@@ -1,0 +1,187 @@
+# tests/faults/faults.sh: the faults of the suite, sourced by run.sh.
+# FAULTS is the table the driver iterates ("name|what it simulates"). Each fault is
+# one function fault_NAME, called once the run is open (the trial's programs
+# running, the onboarding rows inserted unless the fault inserts them itself), which
+# awaits its moment (drawn: lib.sh moment), strikes, and sets t_end (the end of the
+# fault, an epoch) and landed_at. Optional hooks: setup_NAME (before the programs
+# start: settings, extra processes), after_NAME (the run closed, before the checks:
+# expect_failed, recover_sql), cleanup_NAME (the trial's end, passed or not).
+# Owns: how each fault is made. Must not: check anything the checks of lib.sh decide.
+FAULTS=(
+  "kill_worker|SIGKILL of one of the two workers mid-phase (no replacement)"
+  "kill_coordinator|SIGKILL of the coordinator mid-phase, then a new one"
+  "kill_producer|SIGKILL of the producer mid fan-out (tasks claimed, not yet acknowledged), then a new one"
+  "kill_relay|SIGKILL of the producer between the relay's publication and its mark, then a new one"
+  "pg_restart|pg_ctl restart -m immediate of PostgreSQL mid-phase"
+  "broker_errors|request errors of the broker (Produce, Fetch, OffsetCommit) mid-phase"
+  "broker_down|the broker down for seconds mid-phase"
+  "worker_netcut|one worker's network cut for seconds mid-phase"
+  "provider_500|500s for a share of symbols (their first request)"
+  "provider_429|429s for a share of symbols (their first request)"
+  "provider_hang|no answer for a share of symbols (their first request)"
+  "provider_garbage|garbage answers for a share of symbols (every request: they fail)"
+  "dup_reorder|a share of tasks and events published again, held back and shuffled"
+)
+fault_known() { local e; for e in "${FAULTS[@]}"; do [[ ${e%%|*} == "$1" ]] && return 0; done; return 1; }
+
+struck() { landed_at=$(landed); } # where the run was, right after the blow
+
+# --- the programs killed ---------------------------------------------------------
+fault_kill_worker() {
+  local victim=w$(between 1 2 "$fault/$k/victim") p
+  moment
+  at_moment
+  [[ $victim == w1 ]] && p=$w1 || p=$w2
+  sigkill "$p"
+  t_end=$(now)
+  struck
+  note="$victim killed"
+}
+fault_kill_coordinator() {
+  moment
+  at_moment
+  sigkill "$coord"
+  struck
+  start_coordinator coordinator2
+  t_end=$(now)
+}
+# The producer's client holds the tasks (linger.ms) until the kill: the claim is
+# committed, the tasks unacknowledged. The moment: a drawn delay in that window.
+setup_kill_producer() { producer_x=(-X linger.ms=60000); }
+claimed() { is "SELECT count(*) FROM sigma_run_outcomes WHERE batch_run_id = '$run' AND phase = 'prices' AND outcome IS NULL AND attempt = 0" 0; }
+fault_kill_producer() {
+  await 60 claimed || fail "the prices tasks were never claimed"
+  sleep "0.$(between 0 9 "$fault/$k/delay")" # the moment within the linger window (a drawn delay, not a wait)
+  sigkill "$prod"
+  struck
+  is "SELECT fanned_out FROM sigma_runs WHERE batch_run_id = '$run'" f || fail "marked fanned out before the acknowledgements"
+  start_producer producer2
+  t_end=$(now)
+}
+# The relay's mark of the onboarding rows waits on an advisory lock the trial holds
+# (a trigger), so the relay has published and not marked when it is killed; the rows
+# are inserted at the drawn moment.
+setup_kill_relay() {
+  onboard_by_fault=1
+  q "CREATE FUNCTION fault_hold() RETURNS trigger LANGUAGE plpgsql AS \$\$
+     BEGIN PERFORM pg_advisory_xact_lock(4242); RETURN NEW; END \$\$"
+  q "CREATE TRIGGER fault_hold BEFORE UPDATE ON symbol_onboarding_queue FOR EACH ROW
+     WHEN (OLD.status = 'pending' AND NEW.status = 'processing') EXECUTE FUNCTION fault_hold()"
+  PGAPPNAME=holder psql "$ci" -XAtq -c "SELECT pg_advisory_lock(4242), pg_sleep(600)" >/dev/null 2>&1 &
+  pids+=($!)
+  await 10 is "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted" 1 || fail "the holder's lock"
+}
+relay_held() { is "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'" 1; }
+fault_kill_relay() {
+  moment
+  at_moment
+  onboard
+  await 30 relay_held || fail "the relay is not held at its mark"
+  sigkill "$prod"
+  struck
+  q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'holder'" >/dev/null
+  is "SELECT count(*) FROM symbol_onboarding_queue WHERE status = 'pending'" "$(wc -w <<<"$ONBOARD")" ||
+    fail "rows marked before the kill: $(q "SELECT symbol, status FROM symbol_onboarding_queue")"
+  start_producer producer2
+  t_end=$(now)
+}
+
+# --- PostgreSQL --------------------------------------------------------------------
+fault_pg_restart() {
+  local pgbin as_pg=()
+  pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  [[ $(id -u) -eq 0 ]] && as_pg=(runuser -u postgres --)
+  moment
+  at_moment
+  "${as_pg[@]}" "$pgbin/pg_ctl" -D "$suite_work/pg/data" -l "$suite_work/pg/server.log" -m immediate -w restart >/dev/null ||
+    fail "pg_ctl restart"
+  t_end=$(now)
+  struck
+}
+
+# --- the broker (sigmactl broker --control) -------------------------------------------
+ctl() { # COMMAND...: one line to the broker's control socket; its answer must be ok
+  local a
+  a=$(printf '%s\n' "$*" | socat -t5 - "UNIX-CONNECT:$work/broker.ctl") || fail "control socket: $*"
+  [[ $a == ok* ]] || fail "broker control '$*': $a"
+}
+setup_broker_errors() { broker_x=(--control "$work/broker.ctl"); }
+fault_broker_errors() {
+  moment
+  at_moment
+  ctl errors Produce "$(between 5 30 "$fault/$k/produce")" NOT_LEADER_FOR_PARTITION
+  ctl errors Fetch "$(between 5 30 "$fault/$k/fetch")" NOT_LEADER_FOR_PARTITION
+  ctl errors OffsetCommit "$(between 2 10 "$fault/$k/commit")" REQUEST_TIMED_OUT
+  t_end=$(now)
+  struck
+}
+setup_broker_down() { broker_x=(--control "$work/broker.ctl"); }
+fault_broker_down() {
+  local s
+  s=$(between 2 6 "$fault/$k/seconds")
+  moment
+  at_moment
+  ctl down 1
+  struck
+  sleep "$s" # the outage's drawn length (a duration, not a wait for a condition)
+  ctl up 1
+  t_end=$(now)
+  note="down $s s"
+}
+
+# --- a worker's network (tests/pipeline/netns.sh) ----------------------------------------
+fault_worker_netcut() { fail "worker_netcut: tests/pipeline/netns.sh has not landed on main yet"; }
+
+# --- the provider (fakeprov's seeded share of symbols) ---------------------------------
+# The share is switched on before the run's first fetch and off after it; the
+# symbols it hit are fakeprov's list. Recovered: the last hit symbol's prices outcome.
+share_on() { # KIND TIMES
+  local pct
+  pct=$(between 5 10 "$fault/$k/pct")
+  fp_get "/_fault/share?kind=$1&pct=$pct&seed=$(draw "$fault/$k/share")&times=$2" | grep -q . || fail "fakeprov's share fault"
+  t_end=$(now)
+  note="$1 for $pct % of the symbols"
+}
+share_hit() { fp_get /_fault/share/symbols | sed '/^$/d' | LC_ALL=C sort -u; }
+after_share() { # [must fail]: the hit symbols (some), the expected failures, the recovery
+  local hit
+  hit=$(share_hit | tr '\n' ' ')
+  [[ -n $hit ]] || fail "the share hit no symbol"
+  note+=", $(wc -w <<<"$hit") symbols hit"
+  [[ -z ${1:-} ]] || expect_failed=$hit
+  recover_sql="(SELECT extract(epoch FROM max(recorded_at)) FROM sigma_run_outcomes WHERE batch_run_id = '$run'
+                AND phase = 'prices' AND symbol IN ($(printf "'%s'," $hit | sed 's/,$//')))"
+}
+cleanup_share() { fp_get /_fault/share/off >/dev/null 2>&1 || true; }
+setup_provider_500() { share_on 500 1; }
+after_provider_500() { after_share; }
+cleanup_provider_500() { cleanup_share; }
+setup_provider_429() { share_on 429 1; }
+after_provider_429() { after_share; }
+cleanup_provider_429() { cleanup_share; }
+setup_provider_hang() { share_on hang 1; }
+after_provider_hang() { after_share; }
+cleanup_provider_hang() { cleanup_share; }
+setup_provider_garbage() { share_on garbage 0; }
+after_provider_garbage() {
+  after_share must_fail
+  # onboarding rows of hit symbols fail too (their error says why); the run's hit symbols fail with a reason
+  is "SELECT count(*) FROM sigma_run_outcomes WHERE batch_run_id = '$run' AND phase = 'prices' AND outcome = 'failed'
+      AND reason NOT LIKE '%yahoo%'" 0 || fail "a garbage symbol's reason does not name the provider"
+}
+cleanup_provider_garbage() { cleanup_share; }
+
+# --- duplicated and reordered messages (pipetool shuffle) --------------------------------
+setup_dup_reorder() {
+  local t
+  for t in tasks events; do
+    spawn "shuffle_$t" "$pipetool" shuffle "sigma.$t" "$work/$t.count" --seed "$(draw "$fault/$k/$t")" \
+      --hold-ms "$(between 200 2000 "$fault/$k/$t/hold")" --share "$(between 10 30 "$fault/$k/$t/share")"
+  done
+}
+fault_dup_reorder() { :; } # the shufflers run from before the run to its end
+after_dup_reorder() {
+  [[ -s $work/tasks.count && $(cat "$work/tasks.count") -gt 0 ]] || fail "no task republished"
+  [[ -s $work/events.count && $(cat "$work/events.count") -gt 0 ]] || fail "no event republished"
+  note="republished $(cat "$work/tasks.count") tasks, $(cat "$work/events.count") events"
+}
