@@ -87,13 +87,14 @@ fault_kill_relay() {
 }
 
 # --- PostgreSQL --------------------------------------------------------------------
+# The new postmaster outlives the trial: it must not hold the trial's result pipe (fd 3).
 fault_pg_restart() {
   local pgbin as_pg=()
   pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
   [[ $(id -u) -eq 0 ]] && as_pg=(runuser -u postgres --)
   moment
   at_moment
-  "${as_pg[@]}" "$pgbin/pg_ctl" -D "$suite_work/pg/data" -l "$suite_work/pg/server.log" -m immediate -w restart >/dev/null ||
+  "${as_pg[@]}" "$pgbin/pg_ctl" -D "$suite_work/pg/data" -l "$suite_work/pg/server.log" -m immediate -w restart >/dev/null 3>&- ||
     fail "pg_ctl restart"
   t_end=$(now)
   struck

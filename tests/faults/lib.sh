@@ -88,6 +88,10 @@ trial() {
   db=t_${fault}_$k
   trap trial_cleanup EXIT
   q "CREATE DATABASE $db TEMPLATE fault_tmpl" "$base"
+  # Durable commits, as a production server makes them: the throwaway cluster's
+  # synchronous_commit=off loses the last commits in a crash (pg_restart), commits
+  # whose work the programs had already acknowledged to Kafka.
+  q "ALTER DATABASE $db SET synchronous_commit = on" "$base"
   ci=${base/dbname=postgres/dbname=$db}
   fp_get /_reset >/dev/null
   t_end= recover_sql= expect_failed= onboard_by_fault= producer_x=() broker_x=()
