@@ -7,7 +7,8 @@
  *                                            per message a consumer must dead-letter
  *   badgen dead OUT                          the dead-letter topic from its start to its end as
  *                                            it was when asked: "ID<TAB>source topic<TAB>reason"
- *                                            per message (ID "-" without a bad.id header)
+ *                                            per message (ID "-" without a bad.id header; a
+ *                                            header holding a control byte: "!a control byte...")
  *
  * Every message carries the header bad.id=TOPIC-N (the dead-letter path keeps a
  * message's headers), and is one seeded variant of: bytes that are no msgpack,
@@ -441,8 +442,14 @@ static void header(const rd_kafka_message_t *m, const char *name, char *out, siz
     size_t n;
     snprintf(out, len, "-");
     if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-        rd_kafka_header_get_last(h, name, &v, &n) == RD_KAFKA_RESP_ERR_NO_ERROR && v)
-        sg_msg_escape(v, n, out, len);
+        rd_kafka_header_get_last(h, name, &v, &n) == RD_KAFKA_RESP_ERR_NO_ERROR && v) {
+        char shown[900];
+        sg_msg_escape(v, n, shown, sizeof shown);
+        bool control = false;
+        for (size_t i = 0; i < n; i++)
+            control |= ((const unsigned char *)v)[i] < 0x20 || ((const unsigned char *)v)[i] == 0x7f;
+        snprintf(out, len, "%s%s", control ? "!a control byte in the header: " : "", shown);
+    }
 }
 
 /* Assigns every partition of topic from its start; ends[] gets each high watermark. */
