@@ -57,18 +57,6 @@ const char *sg_event_key(const sg_event *e, char buf[SG_DATE_LEN])
     return e->phase == SG_PHASE_PRICES_BULK ? sg_day_format(e->day, buf) : e->symbol;
 }
 
-/* Length of the well-formed UTF-8 sequence at s[0..n), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    size_t len = s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 && s[0] < 0xE0 ? 2 : 0;
-    if (len == 0 || len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    return len;
-}
-
 void sg_msg_escape(const void *data, size_t len, char *out, size_t outlen)
 {
     const unsigned char *s = data;
@@ -76,7 +64,7 @@ void sg_msg_escape(const void *data, size_t len, char *out, size_t outlen)
     if (!outlen)
         return;
     for (size_t i = 0; i < len;) {
-        size_t u = s[i] >= 0x80 ? utf8_seq(s + i, len - i) : 0;
+        size_t u = s[i] >= 0x80 ? sg_utf8_visible(s + i, len - i) : 0;
         size_t n = u ? u : s[i] < 0x20 || s[i] >= 0x7F ? 4 : 1;
         if (w + n >= outlen)
             break;

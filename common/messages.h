@@ -94,8 +94,8 @@ int sg_task_key_check(const sg_task *t, const void *key, size_t keylen, char *er
 int sg_event_key_check(const sg_event *e, const void *key, size_t keylen, char *err, size_t errlen);
 
 /* len bytes as one printable line into out (always terminated, cut to fit):
- * control bytes and bytes that are not UTF-8 as \xNN, valid UTF-8 as
- * itself. Every reason the decoders give is escaped so: a value
+ * control bytes, bytes that are not UTF-8 and invisible characters
+ * (sg_utf8_visible) as \xNN, visible UTF-8 as itself. Every reason the decoders give is escaped so: a value
  * quoted from a message cannot forge a log line or a header. */
 void sg_msg_escape(const void *data, size_t len, char *out, size_t outlen);
 
