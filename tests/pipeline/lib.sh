@@ -6,8 +6,10 @@
 # SIGMA_MIGRATIONS; defines fail (prints the tails of the logs), q, is, await,
 # alive, exited, start_pg (sets ci) and start_broker (sets SIGMA_BROKERS, addr);
 # and a night's universe, run and checks (night_universe, await_run,
-# await_finished, check_run, hold_factors, release_factors) for e2e_test.sh and
-# hosts_test.sh.
+# await_finished, check_run, hold_factors, release_factors) for e2e_test.sh,
+# hosts_test.sh and tests/badinput; a night's processes (spawn, start_worker,
+# start_coordinator, start_producer, stop_all, night_setup, night_start,
+# night_request) for e2e_test.sh and tests/badinput/volume_test.sh.
 src=$1
 work=$(mktemp -d "/tmp/sigma-$2.XXXXXX")
 chmod 755 "$work"
@@ -192,4 +194,75 @@ locks() {
 release_factors() {
   kill "$locker" 2>/dev/null || true
   q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(600)%' AND pid <> pg_backend_pid()" >/dev/null
+}
+
+# --- a night's processes (e2e_test.sh, badinput/volume_test.sh) -------------
+# Every program a real process against $ci and the broker; the workers read
+# the synthetic universe's Yahoo JSON through file:// URLs.
+KX=(-X session.timeout.ms=6000)
+url="file://$work/synth/yahoo/{symbol}.json"
+
+procs=()   # name:pid of every program, stopped with SIGTERM at the end
+killed=()  # pids SIGKILLed by the test (no exit code to check)
+spawn() { # NAME PROGRAM ARGS...: in the background, stderr to NAME.log; pid in $last
+  local name=$1
+  shift
+  "$@" >"$work/$name.out" 2>>"$work/$name.log" &
+  last=$!
+  pids+=($last)
+  procs+=("$name:$last")
+}
+start_worker() { # NAME [-X ...]
+  local n=$1
+  shift
+  spawn "$n" "$bin/sigma-worker" -d "$ci" --id "$n" "${KX[@]}" -X worker.batch_wait_ms=100 \
+    -X provider.order=yahoo -X "provider.yahoo.url=$url" -v "$@"
+}
+start_coordinator() { # NAME
+  spawn "$1" "$bin/sigma-coordinator" -d "$ci" "${KX[@]}" -X coordinator.poll_ms=200 -v
+}
+start_producer() { # NAME [-X ...]
+  local n=$1
+  shift
+  spawn "$n" "$bin/sigma-producer" -d "$ci" -X producer.poll_ms=200 -v "$@"
+}
+sigkill() { kill -KILL "$1"; killed+=("$1"); wait "$1" 2>/dev/null || true; }
+assigned() { grep -q 'kafka rebalance: assigned [1-9]' "$work/$1.log"; }
+# stop_all: SIGTERM to every live program; each exits 0 within 30 s, no sanitizer report.
+stop_all() {
+  local e p
+  for e in "${procs[@]}"; do p=${e#*:}; alive "$p" && kill -TERM "$p"; done
+  for e in "${procs[@]}"; do
+    p=${e#*:}
+    [[ " ${killed[*]} " == *" $p "* ]] && continue
+    await 30 exited "$p" || fail "${e%%:*} still runs 30 s after SIGTERM"
+    wait "$p" || fail "${e%%:*} exited $? after SIGTERM"
+  done
+  no_sanitizer_report
+}
+
+
+# night_setup: PostgreSQL, the universe (night_universe) and a 4-partition broker.
+night_setup() {
+  start_pg
+  night_universe
+  start_broker "$bin/sigmactl" 4
+}
+# night_start: the coordinator (coord) and two workers (w1, w2), both workers'
+# first assignment awaited (a run that starts during the first rebalances is a
+# different case).
+night_start() {
+  start_coordinator coordinator
+  coord=$last
+  start_worker w1
+  w1=$last
+  start_worker w2
+  w2=$last
+  await 60 assigned w1 || fail "w1 never got partitions"
+  await 60 assigned w2 || fail "w2 never got partitions"
+}
+# night_request: `sigmactl run --date D`; sets t_request.
+night_request() {
+  "$bin/sigmactl" run --date $D -d "$ci" >"$work/run.out" 2>>"$work/run.log" || fail "sigmactl run"
+  t_request=$(date +%s.%N)
 }
