@@ -642,6 +642,27 @@ int sg_bus_create_topics(int timeout_ms, char *err, size_t errlen)
     return rc;
 }
 
+/* A dead letter's headers: the original message's own (so whoever sent it can
+ * find it again), without any sigma.* header it carried (a dead letter
+ * replayed and refused again gets this refusal's), then this refusal's. */
+static rd_kafka_headers_t *dead_letter_headers(const rd_kafka_message_t *m, const char *const kv[][2], size_t n)
+{
+    rd_kafka_headers_t *orig = NULL, *h;
+    if (rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig) {
+        h = rd_kafka_headers_new(rd_kafka_header_cnt(orig) + n);
+        const char *name;
+        const void *v;
+        size_t len;
+        for (size_t i = 0; rd_kafka_header_get_all(orig, i, &name, &v, &len) == RD_KAFKA_RESP_ERR_NO_ERROR; i++)
+            if (strncmp(name, "sigma.", 6) != 0)
+                rd_kafka_header_add(h, name, -1, v, (ssize_t)len);
+    } else
+        h = rd_kafka_headers_new(n);
+    for (size_t i = 0; i < n; i++)
+        rd_kafka_header_add(h, kv[i][0], -1, kv[i][1], -1);
+    return h;
+}
+
 int sg_bus_dead_letter(sg_bus *b, const rd_kafka_message_t *m, const char *why, const char *who, char *err,
                        size_t errlen)
 {
@@ -649,15 +670,17 @@ int sg_bus_dead_letter(sg_bus *b, const rd_kafka_message_t *m, const char *why, 
     char part[16], off[24];
     snprintf(part, sizeof part, "%d", (int)m->partition);
     snprintf(off, sizeof off, "%lld", (long long)m->offset);
+    const char *const kv[][2] = {{"sigma.reason", why},  {"sigma.topic", topic}, {"sigma.partition", part},
+                                 {"sigma.offset", off}, {"sigma.worker", who}};
     double deadline = sg_clock_ms() + sg_config_number("bus.timeout_ms");
     for (;;) {
+        rd_kafka_headers_t *h = dead_letter_headers(m, kv, sizeof kv / sizeof kv[0]);
         rd_kafka_resp_err_t r = rd_kafka_producev(
             b->rk, RD_KAFKA_V_TOPIC(dl), RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_VALUE(m->payload, m->len),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADER("sigma.reason", why, -1),
-            RD_KAFKA_V_HEADER("sigma.topic", topic, -1), RD_KAFKA_V_HEADER("sigma.partition", part, -1),
-            RD_KAFKA_V_HEADER("sigma.offset", off, -1), RD_KAFKA_V_HEADER("sigma.worker", who, -1), RD_KAFKA_V_END);
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
         if (r == RD_KAFKA_RESP_ERR_NO_ERROR)
-            break;
+            break; /* the message owns the headers now */
+        rd_kafka_headers_destroy(h);
         if (r != RD_KAFKA_RESP_ERR__QUEUE_FULL || sg_clock_ms() > deadline) {
             snprintf(err, errlen, "produce to %s (from %s [%s] @%s): %s", dl, topic, part, off, rd_kafka_err2str(r));
             return -1;

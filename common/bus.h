@@ -97,7 +97,8 @@ int sg_bus_produce(sg_bus *b, const char *topic, const char *key, const void *va
 int sg_bus_await(sg_bus *b, int timeout_ms, char *err, size_t errlen);
 
 /* Sends a message this program cannot use to the dead-letter topic: its
- * original key and bytes, and in headers the reason (sigma.reason), where it
+ * original key, bytes and headers (but any sigma.* header it carried), and in
+ * headers the reason (sigma.reason), where it
  * came from (sigma.topic, sigma.partition, sigma.offset) and who sent it
  * (sigma.worker), so an operator can read and replay it. Queued like any
  * message: sg_bus_await acknowledges it. */

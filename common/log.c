@@ -151,11 +151,20 @@ static void put_json(out *o, const char *s)
     }
 }
 
-/* Text: one line, whatever the message holds. */
+/* Text: one line, whatever the message holds: a line break is a space, any
+ * other control byte \xNN (an escape sequence must not drive the terminal
+ * that shows the log). */
 static void put_line(out *o, const char *s)
 {
+    char esc[8];
     for (; *s; s++)
-        put(o, *s == '\n' || *s == '\r' ? " " : s, 1);
+        if (*s == '\n' || *s == '\r')
+            put(o, " ", 1);
+        else if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+            snprintf(esc, sizeof esc, "\\x%02X", (unsigned char)*s);
+            puts_(o, esc);
+        } else
+            put(o, s, 1);
 }
 
 static void put_time(out *o)

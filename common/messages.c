@@ -57,6 +57,60 @@ const char *sg_event_key(const sg_event *e, char buf[SG_DATE_LEN])
     return e->phase == SG_PHASE_PRICES_BULK ? sg_day_format(e->day, buf) : e->symbol;
 }
 
+void sg_msg_escape(const void *data, size_t len, char *out, size_t outlen)
+{
+    const unsigned char *s = data;
+    size_t w = 0;
+    if (!outlen)
+        return;
+    for (size_t i = 0; i < len;) {
+        size_t u = s[i] >= 0x80 ? sg_utf8_visible(s + i, len - i) : 0;
+        size_t n = u ? u : s[i] < 0x20 || s[i] >= 0x7F ? 4 : 1;
+        if (w + n >= outlen)
+            break;
+        if (u)
+            memcpy(out + w, s + i, u);
+        else if (n == 4)
+            snprintf(out + w, outlen - w, "\\x%02X", s[i]);
+        else
+            out[w] = (char)s[i];
+        w += n;
+        i += u ? u : 1;
+    }
+    out[w] = '\0';
+}
+
+/* 0 when the key is want; -1 with the reason (the key escaped and cut) otherwise. */
+static int key_check(const char *kind, const void *key, size_t keylen, const char *want, const char *what, char *err,
+                     size_t errlen)
+{
+    char shown[4 * 40 + 1];
+    if (key && keylen == strlen(want) && memcmp(key, want, keylen) == 0)
+        return 0;
+    if (!key || keylen == 0)
+        snprintf(err, errlen, "%s: empty key (the key must be the message's %s, %s)", kind, what, want);
+    else {
+        sg_msg_escape(key, keylen > 40 ? 40 : keylen, shown, sizeof shown);
+        snprintf(err, errlen, "%s: key '%s%s' (%zu bytes) is not the message's %s %s", kind, shown,
+                 keylen > 40 ? "..." : "", keylen, what, want);
+    }
+    return -1;
+}
+
+int sg_task_key_check(const sg_task *t, const void *key, size_t keylen, char *err, size_t errlen)
+{
+    char buf[SG_DATE_LEN];
+    return key_check("task", key, keylen, sg_task_key(t, buf), t->phase == SG_PHASE_PRICES_BULK ? "day" : "symbol",
+                     err, errlen);
+}
+
+int sg_event_key_check(const sg_event *e, const void *key, size_t keylen, char *err, size_t errlen)
+{
+    char buf[SG_DATE_LEN];
+    return key_check("event", key, keylen, sg_event_key(e, buf), e->phase == SG_PHASE_PRICES_BULK ? "day" : "symbol",
+                     err, errlen);
+}
+
 /* ---- step 1: the structural walk ----------------------------------------- */
 
 typedef struct walk {
@@ -191,14 +245,16 @@ __attribute__((format(printf, 3, 4)))
 static int
 bad(const fields *f, const char *field, const char *fmt, ...)
 {
-    int k = field ? snprintf(f->err, f->errlen, "%s: field '%s': ", f->kind, field)
-                  : snprintf(f->err, f->errlen, "%s: ", f->kind);
-    if (k >= 0 && (size_t)k < f->errlen) {
+    char raw[1024]; /* the reason before escaping: values quoted from the message may hold any byte */
+    int k = field ? snprintf(raw, sizeof raw, "%s: field '%s': ", f->kind, field)
+                  : snprintf(raw, sizeof raw, "%s: ", f->kind);
+    if (k >= 0 && (size_t)k < sizeof raw) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(f->err + k, f->errlen - (size_t)k, fmt, ap);
+        vsnprintf(raw + k, sizeof raw - (size_t)k, fmt, ap);
         va_end(ap);
     }
+    sg_msg_escape(raw, strlen(raw), f->err, f->errlen);
     return -1;
 }
 

@@ -85,6 +85,20 @@ void sg_msg_buf_free(sg_msg_buf *b);
 const char *sg_task_key(const sg_task *t, char buf[SG_DATE_LEN]);
 const char *sg_event_key(const sg_event *e, char buf[SG_DATE_LEN]);
 
+/* 0 when a message's Kafka key (keylen bytes, maybe not text) is its key
+ * above; -1 with the reason otherwise ("task: key 'X' (1 bytes) is not the
+ * message's symbol AAPL", "task: empty key ..."). A consumer dead-letters such
+ * a message: the key decides the partition, so a wrong one breaks the order
+ * of one symbol's work. */
+int sg_task_key_check(const sg_task *t, const void *key, size_t keylen, char *err, size_t errlen);
+int sg_event_key_check(const sg_event *e, const void *key, size_t keylen, char *err, size_t errlen);
+
+/* len bytes as one printable line into out (always terminated, cut to fit):
+ * control bytes, bytes that are not UTF-8 and invisible characters
+ * (sg_utf8_visible) as \xNN, visible UTF-8 as itself. Every reason the decoders give is escaped so: a value
+ * quoted from a message cannot forge a log line or a header. */
+void sg_msg_escape(const void *data, size_t len, char *out, size_t outlen);
+
 /* Names: "prices", "factors", ..., "prices_bulk"; "ok", "failed". Parse returns 0 or -1. */
 const char *sg_phase_name(sg_phase p);
 int sg_phase_parse(const char *s, sg_phase *out);

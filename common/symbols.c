@@ -2,7 +2,8 @@
  * symbols.c - see symbols.h.
  *
  * Reasons quote the symbol as a person would type it: printable ASCII as is,
- * valid UTF-8 characters as themselves, anything else as \xNN, and at most
+ * visible UTF-8 characters as themselves, anything else (invisible ones
+ * included: sg_utf8_visible) as \xNN, and at most
  * QUOTE_MAX characters of it, so a hostile symbol cannot forge a log line.
  */
 #include "symbols.h"
@@ -47,11 +48,22 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
+size_t sg_utf8_visible(const unsigned char *s, size_t n)
+{
+    size_t len = utf8_len(s, n);
+    unsigned cp = len == 2   ? (s[0] & 0x1Fu) << 6 | (s[1] & 0x3Fu)
+                  : len == 3 ? (s[0] & 0x0Fu) << 12 | (s[1] & 0x3Fu) << 6 | (s[2] & 0x3Fu)
+                             : 0;
+    bool hidden = (cp >= 0x80 && cp <= 0x9F) || (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202E) ||
+                  (cp >= 0x2060 && cp <= 0x206F) || cp == 0xFEFF;
+    return hidden ? 0 : len;
+}
+
 /* One character of the symbol as printable text into out (>= 8 bytes);
  * returns how many bytes of s it covers. */
 static size_t show_char(const unsigned char *s, size_t n, char *out, size_t outlen)
 {
-    size_t u = s[0] >= 0x80 ? utf8_len(s, n) : 0;
+    size_t u = s[0] >= 0x80 ? sg_utf8_visible(s, n) : 0;
     if (u) {
         snprintf(out, outlen, "%.*s", (int)u, (const char *)s);
         return u;

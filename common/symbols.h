@@ -33,6 +33,14 @@ int sg_symbol_check(const char *s, char *why, size_t whylen);
 /* The same for len bytes at s (which may hold NUL bytes: refused), with flags. */
 int sg_symbol_checkn(const char *s, size_t len, unsigned flags, char *why, size_t whylen);
 
+/* Length of the UTF-8 sequence at s[0..n) when it is well formed and shows as
+ * a visible character; 0 for anything to escape as \xNN bytes: not UTF-8,
+ * C1 control characters (U+0080..U+009F, NEL among them), and the invisible
+ * or reordering ones (zero-width U+200B..U+200F, line and paragraph
+ * separators and bidirectional controls U+2028..U+202E, U+2060..U+206F,
+ * U+FEFF), which would hide or move text in a message. */
+size_t sg_utf8_visible(const unsigned char *s, size_t n);
+
 /* A comma-separated list ("A, B,A"): items trimmed of blanks, empty items
  * skipped, sorted (byte order) and de-duplicated, as oracle.py does. out[]
  * points into list (modified in place) and needs room for strlen(list)/2+1

@@ -83,6 +83,8 @@ static void decode_all(batch *b)
         b->why[i][0] = 0;
         if (sg_event_decode(m->payload, m->len, &b->ev[i], b->why[i], sizeof b->why[i]) && !b->why[i][0])
             snprintf(b->why[i], sizeof b->why[i], "event: undecodable");
+        else if (!b->why[i][0])
+            sg_event_key_check(&b->ev[i], m->key, m->key_len, b->why[i], sizeof b->why[i]);
     }
 }
 

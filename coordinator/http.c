@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "status.h"
+#include "symbols.h"
 #include "store.h"
 
 #define JSON "application/json"
@@ -174,7 +175,8 @@ static int symbol(const char *path, void *ctx, sg_reply *out)
     if (sg_status_symbol_json(s, name, &json, err, sizeof err))
         return failed(h, out, err);
     give(h);
-    return reply(out, 200, JSON, json);
+    /* an invalid symbol: the app's JSON (unknown, the reason as message), as a bad request */
+    return reply(out, sg_symbol_checkn(name, strlen(name), SG_SYMBOL_LOWER_OK, NULL, 0) ? 400 : 200, JSON, json);
 }
 
 int co_http_routes(co_http *h, sg_serve *s)

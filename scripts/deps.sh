@@ -32,6 +32,7 @@ case "${1:-}" in
   pkgs+=(python3-pandas python3-sklearn python3-statsmodels time bc kcat)
   pkgs+=(curl prometheus chromium)      # HTTP endpoints: a client, promtool check metrics, browser tests
   pkgs+=(iproute2 socat)                # pipeline.hosts: network namespaces, veth pairs, forwarders
+  pkgs+=(valgrind)                      # soak.valgrind: every program a whole night under memcheck
   pkgs+=(docker-compose python3-yaml systemd) # deploy/: compose config, the manifests parsed, units verified
   ;;
 *) pkgs+=(postgresql) ;;                # the store's tests and the local default

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Every test: installs what is missing, builds (warnings are errors), runs ctest,
-# then builds the tests again with AddressSanitizer + UBSan and runs them there.
+# then builds the tests again with AddressSanitizer + UBSan and runs them there
+# (all but the soak tests: valgrind and RSS, tests/soak/README.md; and the fault
+# suite's CI form, label faults: 13 nights of 2,000 symbols, minutes under ASan).
 # The container image's test (label image, minutes) is not among them: scripts/image.sh test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +27,17 @@ done
 
 echo "== build with AddressSanitizer + UndefinedBehaviorSanitizer"
 scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DSG_SANITIZE=ON >/dev/null
-echo "== ctest (sanitizers; the live oracle test runs in the first pass only)"
-(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --output-on-failure -j"$(nproc)" -E 'live_oracle' -LE image)
+echo "== ctest (sanitizers; the live oracle test, the soak tests (label soak) and the fault suite (label faults) run in the first pass only)"
+# Every report goes to a file of its own (log_path: PATH.PID), so none is lost where a test
+# discards a program's stderr or ignores its exit code; any report fails the pass. LeakSanitizer
+# is on (detect_leaks=1); UBSan halts at its first report (-fno-sanitize-recover=all).
+san=$(mktemp -d /tmp/sigma-sanitizer-reports.XXXXXX)
+rc=0
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1:log_path=$san/asan UBSAN_OPTIONS=print_stacktrace=1:log_path=$san/ubsan \
+  ctest --output-on-failure -j"$(nproc)" -E 'live_oracle' -LE 'image|soak|faults') || rc=$?
+if compgen -G "$san/*" >/dev/null; then
+  echo "== sanitizer reports ($san)"
+  tail -n +1 "$san"/*
+  rc=1
+fi
+exit $rc

@@ -355,7 +355,7 @@ static void header_reason(const rd_kafka_message_t *m, char *out, size_t len)
     snprintf(out, len, "(no sigma.reason header)");
     if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR &&
         rd_kafka_header_get_last(h, "sigma.reason", &v, &n) == RD_KAFKA_RESP_ERR_NO_ERROR && v)
-        snprintf(out, len, "%.*s", (int)n, (const char *)v);
+        sg_msg_escape(v, n, out, len); /* anyone can write a header: one line, whatever it holds */
 }
 
 /* Adds a task, or raises the attempt of the same task read before. */
@@ -396,13 +396,13 @@ static int judge(const opts *o, const rd_kafka_message_t *m, items *it, tally *c
             return 0;
         }
     }
-    if (sg_task_decode(m->payload, m->len, &t, why, sizeof why)) {
+    if (sg_task_decode(m->payload, m->len, &t, why, sizeof why) || sg_task_key_check(&t, m->key, m->key_len, why, sizeof why)) {
         if (o->dead_letters) {
-            char first[512];
+            char first[512], key[4 * 64 + 1];
             header_reason(m, first, sizeof first);
-            printf("stays: %s [%d] @%lld key %.*s: %s (dead-lettered for: %s)\n", o->topic, (int)m->partition,
-                   (long long)m->offset, (int)(m->key_len > 64 ? 64 : m->key_len), m->key ? (const char *)m->key : "",
-                   why, first);
+            sg_msg_escape(m->key ? m->key : "", m->key_len > 64 ? 64 : m->key_len, key, sizeof key);
+            printf("stays: %s [%d] @%lld key %s: %s (dead-lettered for: %s)\n", o->topic, (int)m->partition,
+                   (long long)m->offset, key, why, first);
             c->stays++;
         } else {
             sg_log(SG_LOG_INFO, "%s [%d] @%lld: not a task: %s", o->topic, (int)m->partition, (long long)m->offset, why);

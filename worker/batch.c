@@ -162,7 +162,8 @@ static void decode(item *it)
 {
     const rd_kafka_message_t *m = it->m;
     char id[37];
-    if (sg_task_decode(m->payload ? m->payload : "", m->len, &it->task, it->why, sizeof it->why)) {
+    if (sg_task_decode(m->payload ? m->payload : "", m->len, &it->task, it->why, sizeof it->why) ||
+        sg_task_key_check(&it->task, m->key, m->key_len, it->why, sizeof it->why)) {
         it->state = ITEM_DEAD;
     } else if (it->task.phase == SG_PHASE_ONBOARDING && !wk_onboard_row_id(it->task.run, id)) {
         /* An onboarding task names its queue row; without one it is a dead

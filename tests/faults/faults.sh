@@ -55,7 +55,7 @@ fault_kill_producer() {
   sigkill "$prod"
   struck
   is "SELECT fanned_out FROM sigma_runs WHERE batch_run_id = '$run'" f || fail "marked fanned out before the acknowledgements"
-  start_producer producer2
+  start_producer producer2 "${PX[@]}"
   t_end=$(now)
 }
 # The relay's mark of the onboarding rows waits on an advisory lock the trial holds
@@ -82,7 +82,7 @@ fault_kill_relay() {
   q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'holder'" >/dev/null
   is "SELECT count(*) FROM symbol_onboarding_queue WHERE status = 'pending'" "$(wc -w <<<"$ONBOARD")" ||
     fail "rows marked before the kill: $(q "SELECT symbol, status FROM symbol_onboarding_queue")"
-  start_producer producer2
+  start_producer producer2 "${PX[@]}"
   t_end=$(now)
 }
 

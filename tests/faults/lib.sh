@@ -6,7 +6,6 @@
 D=2025-07-15
 ETFS="SPY VTV VUG MTUM QUAL IWM USMV TLT GLD USO UUP" # every run's list holds them (FACTOR_SPEC §1.2)
 ONBOARD="ONBA ONBB ONBC NXONB"                         # NX*: unknown to fakeprov (a failed row)
-KX=(-X session.timeout.ms=6000)
 LOG_TAIL=20
 
 # --- the seeded draws: the same seed, fault, trial and name give the same number,
@@ -46,7 +45,7 @@ suite_setup() {
   PX=(-X provider.order=yahoo -X provider.bulk=0
       -X "provider.yahoo.url=$fp_url/v8/finance/chart/{symbol}?period1={period1}&period2={period2}&interval=1d&events=history"
       -X provider.yahoo.rate=100000 -X provider.yahoo.burst=10000 -X http.backoff_ms=50 -X http.retry_after_max_ms=200
-      -X http.timeout_ms=4000 -X onboarding.date=$D)
+      -X http.timeout_ms=4000 -X onboarding.date=$D -X worker.batch_max=200)
   q "CREATE DATABASE fault_tmpl"
   local tmpl=${base/dbname=postgres/dbname=fault_tmpl}
   "$sigmactl" migrate up -d "$tmpl" >/dev/null
@@ -57,19 +56,8 @@ suite_setup() {
   run_deadline=$((120 + nsym / 20))
 }
 
-# --- a trial's programs ----------------------------------------------------------
-start_worker() { # NAME [-X ...]
-  local n=$1
-  shift
-  spawn "$n" "$bin/sigma-worker" -d "$ci" --id "$n" "${KX[@]}" -X worker.batch_wait_ms=100 "${PX[@]}" -v "$@"
-}
-start_coordinator() { spawn "$1" "$bin/sigma-coordinator" -d "$ci" "${KX[@]}" -X coordinator.poll_ms=200 -v; }
-start_producer() { # NAME [-X ...]
-  local n=$1
-  shift
-  spawn "$n" "$bin/sigma-producer" -d "$ci" -X producer.poll_ms=200 "${PX[@]}" -v "$@"
-}
-assigned() { grep -q 'kafka rebalance: assigned [1-9]' "$work/$1.log"; }
+# --- a trial's programs (spawn, start_worker, start_coordinator, start_producer,
+# night_start, sigkill, stop_all: tests/pipeline/lib.sh, with KX and PX above) ------
 onboard() { "$sigmactl" onboard $ONBOARD -d "$ci" >>"$work/onboard.out" 2>>"$work/onboard.log" || fail "sigmactl onboard"; }
 run_closed() { is "SELECT closed_at IS NOT NULL FROM sigma_runs WHERE batch_run_id = '$run'" t; }
 onboarding_done() { is "SELECT count(*) FROM symbol_onboarding_queue WHERE status IN ('pending', 'processing')" 0; }
@@ -97,15 +85,8 @@ trial() {
   t_end= recover_sql= expect_failed= onboard_by_fault= producer_x=() broker_x=()
   hook "setup_$fault"
   start_broker "$sigmactl" 4 "${broker_x[@]}"
-  start_coordinator coordinator
-  coord=$last
-  start_worker w1
-  w1=$last
-  start_worker w2
-  w2=$last
-  await 60 assigned w1 || fail "w1 never got partitions"
-  await 60 assigned w2 || fail "w2 never got partitions"
-  start_producer producer "${producer_x[@]}"
+  night_start
+  start_producer producer "${PX[@]}" "${producer_x[@]}"
   prod=$last
   t_request=$(now)
   "$sigmactl" run --date $D -d "$ci" >"$work/run.out" 2>>"$work/run.log" || fail "sigmactl run"

@@ -144,9 +144,9 @@ case_endpoints() {
     symbol_status AAA ready
     symbol_status NXBAD pending # in symbol_universe (the run registered it) without factor rows
     symbol_status ZZZQ unknown
-    symbol_status "A%27B%3BDROP%20TABLE%20x" unknown
+    symbol_status "A%27B%3BDROP%20TABLE%20x" unknown 400
     [[ $(json 'd["message"]') != "" ]] || fail "an invalid symbol's status has no reason"
-    symbol_status "$(printf 'X%.0s' {1..30})" unknown
+    symbol_status "$(printf 'X%.0s' {1..30})" unknown 400
 
     echo "== /metrics of every program, through promtool"
     for p in coordinator producer w1 w2; do
@@ -252,9 +252,9 @@ assert not any(t in ("script", "link", "img", "iframe") for t, a in els), "an ex
 PY
 }
 
-# symbol_status PATH-SYMBOL STATUS
+# symbol_status PATH-SYMBOL STATUS [HTTP-STATUS: 200; 400 for an invalid symbol]
 symbol_status() {
-    expect 200 coordinator "/symbols/$1/status"
+    expect "${3:-200}" coordinator "/symbols/$1/status"
     [[ $(json 'd["status"]') == "$2" ]] || fail "/symbols/$1/status: $body, expected $2"
     [[ $(json 'sorted(d.keys())') == "['estimated_seconds', 'message', 'status', 'symbol']" ]] ||
         fail "/symbols/$1/status fields: $body"

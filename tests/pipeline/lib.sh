@@ -1,14 +1,19 @@
 # The pipeline tests' shared harness, sourced by pipeline_test.sh, worker_test.sh,
-# e2e_test.sh, onboard_test.sh, replay_test.sh, http_test.sh and hosts_test.sh:
+# e2e_test.sh, onboard_test.sh, replay_test.sh, http_test.sh, hosts_test.sh and
+# tests/soak:
 #   . lib.sh SOURCE_DIR NAME
 # Sets src, work (a fresh directory, removed on exit), pids (every background
 # process, SIGKILLed on exit, so a failing test leaves nothing behind) and
 # SIGMA_MIGRATIONS; defines fail (prints the tails of the logs), q, is, await,
 # alive, exited, start_pg (sets ci) and start_broker (sets SIGMA_BROKERS, addr);
-# the programs as processes (spawn, sigkill, stop_all); and a night's universe,
-# run and checks (night_universe, register_stocks, await_run, await_finished,
-# check_run, night_rows, hold_factors, release_factors) for e2e_test.sh,
-# hosts_test.sh and tests/faults.
+# register_stocks and night_rows (also tests/faults);
+# the programs of a night (spawn, start_worker, start_coordinator,
+# start_producer, sigkill, stop_all; e2e_test.sh and tests/soak);
+# and a night's universe, run and checks (night_universe, await_run,
+# await_finished, check_run, hold_factors, release_factors) for e2e_test.sh,
+# hosts_test.sh and tests/badinput; a night's processes (spawn, start_worker,
+# start_coordinator, start_producer, stop_all, night_setup, night_start,
+# night_request) for e2e_test.sh and tests/badinput/volume_test.sh.
 src=$1
 work=$(mktemp -d "/tmp/sigma-$2.XXXXXX")
 chmod 755 "$work"
@@ -53,7 +58,7 @@ start_pg() { ci=$("$src/scripts/pg.sh" start "$work/pg"); }
 
 # start_broker SIGMACTL PARTITIONS [ARGS...]: `sigmactl broker` in the background, its
 # address awaited; sets broker (its pid) and addr, exports SIGMA_BROKERS (every
-# program and pipetool use it). ARGS go to `sigmactl broker` (e.g. --control PATH).
+# program and pipetool use it). ARGS go to `sigmactl broker` (tests/faults: --control PATH).
 start_broker() {
   rm -f "$work/addr"
   "$1" broker --partitions "$2" --address-file "$work/addr" "${@:3}" >"$work/broker.out" 2>"$work/broker.log" &
@@ -79,26 +84,50 @@ assigned_all() {
   ((sum == total))
 }
 
-# --- the programs as processes (e2e_test.sh, tests/faults) ----------------------
-procs=()  # name:pid of every program, stopped with SIGTERM by stop_all
+# --- the programs, each a NAME (e2e_test.sh, tests/soak) ---------------------
+# spawn NAME PROGRAM ARGS...: in the background, stdout to NAME.out, stderr
+# appended to NAME.log; its pid in $last, in pids and in procs (NAME:PID, what
+# stop_all stops). The array `under`, when set, is a command prefix for every
+# program spawned (tests/soak: valgrind). start_worker NAME [ARGS...],
+# start_coordinator NAME, start_producer NAME [ARGS...]: the pipeline's
+# programs on $ci as a night runs them, -v, with KX (librdkafka properties) and,
+# for the workers, PX (the providers' settings).
+# KX and PX default to e2e's: a short session timeout (a dead worker's partitions
+# move within seconds), Yahoo chart JSON of the synthetic universe via file://.
+KX=(-X session.timeout.ms=6000)
+PX=(-X provider.order=yahoo -X "provider.yahoo.url=file://$work/synth/yahoo/{symbol}.json")
+procs=()
 killed=() # pids SIGKILLed by the test (no exit code to check)
-spawn() { # NAME PROGRAM ARGS...: in the background, stderr to NAME.log; pid in $last
+spawn() {
   local name=$1
   shift
-  "$@" >"$work/$name.out" 2>>"$work/$name.log" &
+  ${under[@]+"${under[@]}"} "$@" >"$work/$name.out" 2>>"$work/$name.log" &
   last=$!
   pids+=($last)
   procs+=("$name:$last")
 }
+start_worker() {
+  local n=$1
+  shift
+  spawn "$n" "$bin/sigma-worker" -d "$ci" --id "$n" "${KX[@]}" -X worker.batch_wait_ms=100 "${PX[@]}" -v "$@"
+}
+start_coordinator() { spawn "$1" "$bin/sigma-coordinator" -d "$ci" "${KX[@]}" -X coordinator.poll_ms=200 -v; }
+start_producer() {
+  local n=$1
+  shift
+  spawn "$n" "$bin/sigma-producer" -d "$ci" -X producer.poll_ms=200 -v "$@"
+}
 sigkill() { kill -KILL "$1"; killed+=("$1"); wait "$1" 2>/dev/null || true; }
-# stop_all: SIGTERM to every live program; each exits 0 within 30 s, no sanitizer report.
+assigned() { grep -q 'kafka rebalance: assigned [1-9]' "$work/$1.log"; } # NAME: its log shows partitions
+# stop_all: SIGTERM to every live program; each exits 0 within STOP_S seconds
+# (default 30), and no sanitizer report is in a log.
 stop_all() {
   local e p
   for e in "${procs[@]}"; do p=${e#*:}; alive "$p" && kill -TERM "$p"; done
   for e in "${procs[@]}"; do
     p=${e#*:}
     [[ " ${killed[*]} " == *" $p "* ]] && continue
-    await 30 exited "$p" || fail "${e%%:*} still runs 30 s after SIGTERM"
+    await "${STOP_S:-30}" exited "$p" || fail "${e%%:*} still runs ${STOP_S:-30} s after SIGTERM"
     wait "$p" || fail "${e%%:*} exited $? after SIGTERM"
   done
   no_sanitizer_report
@@ -109,10 +138,11 @@ no_sanitizer_report() {
   ! grep -l 'Sanitizer\|runtime error:\|transaction in progress' "$work"/*.log || fail "a sanitizer report in a log"
 }
 
-# --- a night on a synthetic universe (e2e_test.sh, hosts_test.sh) -----------
+# --- a night on a synthetic universe (e2e_test.sh, hosts_test.sh, tests/soak) -
 # The caller sets bin (sigmactl's directory), ci, D, NSTOCKS, LACKING (symbols of
-# the run's list synth never generates), t_request (when `sigmactl run` ran) and,
-# after await_run, run.
+# the run's list no provider has: synth never generates GLD USO UUP; empty when
+# the provider is fakeprov), t_request (when `sigmactl run` ran) and, after
+# await_run, run; RUN_S (default 150) bounds await_finished.
 
 # night_universe: migrations in $ci and in a second database (sets ref) where
 # `sigmactl compute` makes the reference rows; NSTOCKS synthetic stocks up to D
@@ -129,7 +159,7 @@ night_universe() {
   register_stocks "$NSTOCKS" "$ref"
 }
 # register_stocks N CONNINFO: S0001..SN (synth's names; five digits from 10,000) active in
-# symbol_universe, as the app registers them
+# symbol_universe, as the app registers them (night_universe, tests/faults)
 register_stocks() {
   q "INSERT INTO symbol_universe (symbol, asset_type, is_active, added_source, first_seen_date)
      SELECT format('S%s', lpad(i::text, greatest(4, length('$1')), '0')), 'stock', true, 'e2e', DATE '$D' - 400
@@ -143,7 +173,7 @@ phase_is() { is "SELECT phase FROM sigma_runs WHERE batch_run_id = '$run'" "$1";
 finished() { is "SELECT status IN ('completed', 'failed') FROM batch_run_history WHERE batch_run_id = '$run'" t; }
 await_run() { await 30 run_exists || fail "no run opened"; run=$(run_id); }
 await_finished() {
-  await 150 finished || fail "run $run not finished: $(q "SELECT phase, fanned_out FROM sigma_runs") $(q "SELECT phase, count(outcome), count(*) FROM sigma_run_outcomes GROUP BY 1")"
+  await "${RUN_S:-150}" finished || fail "run $run not finished: $(q "SELECT phase, fanned_out FROM sigma_runs") $(q "SELECT phase, count(outcome), count(*) FROM sigma_run_outcomes GROUP BY 1")"
   echo "run $run $(q "SELECT status FROM batch_run_history WHERE batch_run_id = '$run'") in $(echo "$(date +%s.%N) - $t_request" | bc) s"
 }
 
@@ -161,7 +191,8 @@ PRICE_COLS="symbol, date, open, high, low, close, volume, sector, industry, exch
 # providers' reason; three phase durations; and every factor and metrics row
 # (text) equals what `sigmactl compute --date D` stores in $ref from the same prices.
 check_run() {
-  local s n jobs
+  local s n jobs nlacking
+  nlacking=$(wc -w <<<"$LACKING")
   status_is completed || fail "status $(q "SELECT status, error_summary FROM batch_run_history WHERE batch_run_id = '$run'")"
   # prices: the run's list (the stocks, SPY TLT GLD USO UUP) and the 6 other factor ETFs;
   # factors and metrics: the run's list only (compute writes no rows for the ETFs it only reads)
@@ -183,9 +214,9 @@ check_run() {
       WHERE batch_run_id = '$run' AND outcome = 'failed'" "$LACKING" ||
     fail "failed symbols: $(q "SELECT phase, symbol, reason FROM sigma_run_outcomes WHERE batch_run_id = '$run' AND outcome = 'failed'")"
   is "SELECT count(*) FROM sigma_run_outcomes WHERE batch_run_id = '$run' AND phase = 'prices' AND outcome = 'failed'
-      AND reason LIKE 'not fetched (no provider has it): yahoo: %'" 3 || fail "the prices' reasons"
+      AND reason LIKE 'not fetched (no provider has it): yahoo: %'" $nlacking || fail "the prices' reasons"
   is "SELECT count(*) FROM sigma_run_outcomes WHERE batch_run_id = '$run' AND phase = 'factors' AND outcome = 'failed'
-      AND reason <> ''" 3 || fail "the factors' reasons"
+      AND reason <> ''" $nlacking || fail "the factors' reasons"
   is "SELECT string_agg(k, ',' ORDER BY k) FROM batch_run_history, jsonb_object_keys(phase_durations) k
       WHERE batch_run_id = '$run'" "factors,metrics,prices" || fail "phase durations"
   is "SELECT count(*) FROM sigma_runs WHERE closed_at IS NULL" 0 || fail "a run is still open"
@@ -222,4 +253,30 @@ locks() {
 release_factors() {
   kill "$locker" 2>/dev/null || true
   q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(600)%' AND pid <> pg_backend_pid()" >/dev/null
+}
+
+# --- a night's processes (e2e_test.sh, badinput/volume_test.sh) -------------
+# night_setup: PostgreSQL, the universe (night_universe) and a 4-partition broker.
+night_setup() {
+  start_pg
+  night_universe
+  start_broker "$bin/sigmactl" 4
+}
+# night_start: the coordinator (coord) and two workers (w1, w2), both workers'
+# first assignment awaited (a run that starts during the first rebalances is a
+# different case).
+night_start() {
+  start_coordinator coordinator
+  coord=$last
+  start_worker w1
+  w1=$last
+  start_worker w2
+  w2=$last
+  await 60 assigned w1 || fail "w1 never got partitions"
+  await 60 assigned w2 || fail "w2 never got partitions"
+}
+# night_request: `sigmactl run --date D`; sets t_request.
+night_request() {
+  "$bin/sigmactl" run --date $D -d "$ci" >"$work/run.out" 2>>"$work/run.log" || fail "sigmactl run"
+  t_request=$(date +%s.%N)
 }

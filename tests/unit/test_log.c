@@ -34,6 +34,8 @@ static void test_cli(void **state)
     sg_log_context("R1", "prices", "AAPL"); /* the CLI style never prints it */
     assert_string_equal(fmt(SG_LOG_ERROR, "p.csv:3: beta"), "% sigmactl: error: p.csv:3: beta");
     assert_string_equal(fmt(SG_LOG_WARN, "two\nlines"), "% sigmactl: warning: two lines");
+    /* other control bytes are shown, never sent to the terminal (an escape sequence, a tab) */
+    assert_string_equal(fmt(SG_LOG_WARN, "a\x1b[2Jb\tc\x7f"), "% sigmactl: warning: a\\x1B[2Jb\\x09c\\x7F");
     sg_log_context(NULL, NULL, NULL);
 }
 

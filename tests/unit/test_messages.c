@@ -540,6 +540,44 @@ static void test_enums(void **state)
     assert_string_equal(EVENT1(S("outcome", "OK")), "event: field 'outcome': 'OK' is not one of ok, failed");
 }
 
+/* A value quoted in a reason is escaped: the reason is one printable line
+ * (a dead letter's header, a log line) whatever the message held. */
+static void test_reasons_escaped(void **state)
+{
+    (void)state;
+    assert_string_equal(TASK1(S("phase", "prices\n% forged")),
+                        "task: field 'phase': 'prices\\x0A% forged' is not one of prices, factors, metrics, onboarding, "
+                        "prices_bulk");
+    assert_string_equal(TASK1(S("date", "2025-07-1\r")), "task: field 'date': '2025-07-1\\x0D': expected YYYY-MM-DD");
+    assert_string_equal(EVENT1(S("outcome", "ok\xe2\x80\xae")),
+                        "event: field 'outcome': 'ok\\xE2\\x80\\xAE' is not one of ok, failed");
+    assert_string_equal(TASK1(S("v", "\xc3\x84.1")), "task: field 'v': '\xc3\x84.1' is not MAJOR.MINOR");
+    char out[16];
+    sg_msg_escape("\x01\x02\x03\x04\x05", 5, out, sizeof out); /* cut at a whole escape */
+    assert_string_equal(out, "\\x01\\x02\\x03");
+}
+
+/* The key of a task or event must be its symbol (or, prices_bulk, its day). */
+static void test_key_check(void **state)
+{
+    (void)state;
+    char err[300];
+    sg_task t = {.phase = SG_PHASE_PRICES};
+    snprintf(t.symbol, sizeof t.symbol, "AAPL");
+    assert_int_equal(sg_task_key_check(&t, "AAPL", 4, err, sizeof err), 0);
+    assert_int_equal(sg_task_key_check(&t, "AAPLX", 4, err, sizeof err), 0); /* keylen bytes only */
+    assert_int_equal(sg_task_key_check(&t, "MSFT", 4, err, sizeof err), -1);
+    assert_string_equal(err, "task: key 'MSFT' (4 bytes) is not the message's symbol AAPL");
+    assert_int_equal(sg_task_key_check(&t, NULL, 0, err, sizeof err), -1);
+    assert_string_equal(err, "task: empty key (the key must be the message's symbol, AAPL)");
+    assert_int_equal(sg_task_key_check(&t, "AA\nPL", 5, err, sizeof err), -1);
+    assert_string_equal(err, "task: key 'AA\\x0APL' (5 bytes) is not the message's symbol AAPL");
+    sg_event e = {.phase = SG_PHASE_PRICES_BULK, .day = sg_day_from_ymd(2025, 7, 14)};
+    assert_int_equal(sg_event_key_check(&e, "2025-07-14", 10, err, sizeof err), 0);
+    assert_int_equal(sg_event_key_check(&e, "AAPL", 4, err, sizeof err), -1);
+    assert_string_equal(err, "event: key 'AAPL' (4 bytes) is not the message's day 2025-07-14");
+}
+
 static void test_symbols(void **state)
 {
     (void)state;
@@ -753,6 +791,8 @@ int main(void)
         cmocka_unit_test(test_dates),
         cmocka_unit_test(test_enums),
         cmocka_unit_test(test_symbols),
+        cmocka_unit_test(test_reasons_escaped),
+        cmocka_unit_test(test_key_check),
         cmocka_unit_test(test_strings),
         cmocka_unit_test(test_mutations),
         cmocka_unit_test(test_bulk_roundtrip),

@@ -161,11 +161,31 @@ static void test_list(void **state)
     assert_non_null(strstr(why, "a space at position 2"));
 }
 
+/* Invisible and reordering characters are shown as bytes: a person reading the
+ * reason sees that something is there, and where. */
+static void test_invisible(void **state)
+{
+    (void)state;
+    char why[SG_SYMBOL_WHY_LEN];
+    assert_int_equal(sg_symbol_check("A\xe2\x80\x8b" "B", why, sizeof why), -1);
+    assert_string_equal(why, "symbol \"A\\xE2\\x80\\x8BB\": non-ASCII character '\\xE2' at position 2 is not allowed "
+                             "(A-Z 0-9 . - _ ^ = only)");
+    assert_int_equal(sg_symbol_check("A\xe2\x80\xaeLPAA", why, sizeof why), -1); /* right-to-left override */
+    assert_non_null(strstr(why, "\"A\\xE2\\x80\\xAELPAA\""));
+    assert_int_equal(sg_symbol_check("\xc2\x85X", why, sizeof why), -1); /* NEL, a C1 line break */
+    assert_non_null(strstr(why, "\"\\xC2\\x85X\""));
+    assert_int_equal(sg_symbol_check("\xc3\x84PFEL", why, sizeof why), -1); /* visible: shown as itself */
+    assert_non_null(strstr(why, "\"\xc3\x84PFEL\""));
+    assert_int_equal(sg_utf8_visible((const unsigned char *)"\xef\xbb\xbf", 3), 0); /* BOM */
+    assert_int_equal(sg_utf8_visible((const unsigned char *)"\xe8\x8b\xb9", 3), 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good), cmocka_unit_test(test_bad),      cmocka_unit_test(test_overlong),
         cmocka_unit_test(test_nul),  cmocka_unit_test(test_lower_ok), cmocka_unit_test(test_list),
+        cmocka_unit_test(test_invisible),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
