@@ -75,15 +75,17 @@ relay_held() { is "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type =
 fault_kill_relay() {
   moment
   at_moment
+  struck
   onboard
   await 30 relay_held || fail "the relay is not held at its mark"
   sigkill "$prod"
-  struck
   q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'holder'" >/dev/null
   is "SELECT count(*) FROM symbol_onboarding_queue WHERE status = 'pending'" "$(wc -w <<<"$ONBOARD")" ||
     fail "rows marked before the kill: $(q "SELECT symbol, status FROM symbol_onboarding_queue")"
   start_producer producer2 "${PX[@]}"
   t_end=$(now)
+  # recovered: the rows published again and marked (the run may be over by then)
+  recover_sql="(SELECT extract(epoch FROM min(started_at)) FROM symbol_onboarding_queue WHERE started_at > to_timestamp($t_end))"
 }
 
 # --- PostgreSQL --------------------------------------------------------------------
@@ -115,6 +117,11 @@ fault_broker_errors() {
   ctl errors OffsetCommit "$(between 2 10 "$fault/$k/commit")" REQUEST_TIMED_OUT
   t_end=$(now)
   struck
+}
+served() { grep -c 'with the injected error' "$work/broker.log" || true; } # injected errors the broker served so far
+after_broker_errors() {
+  (($(served) > 0)) || fail "the broker served none of the injected errors"
+  note="$(served) injected errors served"
 }
 setup_broker_down() { broker_x=(--control "$work/broker.ctl"); }
 fault_broker_down() {

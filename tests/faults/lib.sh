@@ -16,7 +16,7 @@ between() { local lo=$1 hi=$2; shift 2; echo $((lo + $(draw "$@") % (hi - lo + 1
 moment() {
   local phases=(prices factors metrics)
   m_phase=${phases[$(between 0 2 "$fault/$k/phase")]}
-  m_pct=$(between 10 90 "$fault/$k/percent")
+  m_pct=$(between 10 80 "$fault/$k/percent")
 }
 # at_moment: awaits the moment (its phase has m_pct % of its outcomes, or a later phase began)
 reached() {
@@ -216,6 +216,7 @@ write_table() {
   echo
   echo "Time to recover: from the end of the fault (the kill, or the restart that follows it;"
   echo "PostgreSQL back up; the broker or the link back up; the errors injected) to the first outcome"
-  echo "recorded after it; for the provider faults, from the fault switched on to the outcome of the"
-  echo "last symbol it hit; \"-\": the fault has no end (tests/faults/README.md)."
+  echo "recorded after it; for kill_relay, to the onboarding rows marked processing again; for the"
+  echo "provider faults, from the fault switched on to the prices outcome of the last symbol it hit;"
+  echo "\"-\": the fault has no end (tests/faults/README.md). Run: from \`sigmactl run\` to the run closed."
 }
