@@ -82,7 +82,7 @@ trial() {
   q "ALTER DATABASE $db SET synchronous_commit = on" "$base"
   ci=${base/dbname=postgres/dbname=$db}
   fp_get /_reset >/dev/null
-  t_end= recover_sql= expect_failed= onboard_by_fault= producer_x=() broker_x=()
+  t_end= recover_sql= expect_failed= expect_gone= onboard_by_fault= producer_x=() broker_x=()
   hook "setup_$fault"
   start_broker "$sigmactl" 4 "${broker_x[@]}"
   night_start
@@ -143,8 +143,10 @@ without() {
 # check_trial: the run closed completed; every (phase, symbol) has one outcome, the
 # counts add up, each counted once; the failed symbols are the clean run's and exactly
 # those the fault must fail ($expect_failed), each with a reason; every factor and
-# metrics row's text equals the clean run's (less the rows of the symbols that must
-# fail); no onboarding row pending or processing, each ended as in the clean run.
+# metrics row's text equals the clean run's, less the rows of the symbols that must
+# lose them ($expect_gone: the failed ones and onboarding rows the fault fails); no
+# onboarding row pending or processing, each ended as in the clean run (or failed,
+# when in $expect_gone).
 check_trial() {
   local want_failed
   is "SELECT status FROM batch_run_history WHERE batch_run_id = '$run'" completed ||
@@ -168,10 +170,12 @@ check_trial() {
   is "SELECT count(*) FROM sigma_runs WHERE closed_at IS NULL" 0 || fail "a run is still open"
   night_rows "$ci" >"$work/got"
   # shellcheck disable=SC2086
-  without $expect_failed >"$work/want"
+  without ${expect_gone:-$expect_failed} >"$work/want"
   diff "$work/want" "$work/got" >"$work/diff" || { head -20 "$work/diff"; fail "stored rows differ from the clean run's ($(wc -l <"$work/diff") diff lines)"; }
-  [[ $(onboarding_rows | tr '\n' ' ') == "$ref_onboarding" ]] ||
-    fail "onboarding rows $(onboarding_rows | tr '\n' ' '), the clean run's $ref_onboarding"
+  local s want_onboarding=" $ref_onboarding"
+  for s in $expect_gone; do want_onboarding=${want_onboarding/ $s:completed / $s:failed }; done
+  [[ " $(onboarding_rows | tr '\n' ' ')" == "$want_onboarding" ]] ||
+    fail "onboarding rows $(onboarding_rows | tr '\n' ' '), expected $want_onboarding"
 }
 
 # save_reference: the clean run's rows, ledger, failed symbols and onboarding rows
