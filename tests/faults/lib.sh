@@ -33,6 +33,7 @@ landed() {
      FROM sigma_runs r JOIN sigma_run_outcomes o USING (batch_run_id) WHERE r.batch_run_id = '$run' GROUP BY r.phase"
 }
 now() { date +%s.%N; }
+since() { printf %.2f "$(echo "$(now) - $1" | bc)"; } # T0: seconds since it
 
 # --- the suite: PostgreSQL, fakeprov, the template database ----------------------
 # fault_tmpl: migrations, nsym stocks registered as the app does (never fetched: each
@@ -84,10 +85,12 @@ trial() {
   fp_get /_reset >/dev/null
   t_end= recover_sql= expect_failed= expect_gone= onboard_by_fault= producer_x=() broker_x=()
   hook "setup_$fault"
+  t0=$(now)
   start_broker "$sigmactl" 4 "${broker_x[@]}"
   night_start
   start_producer producer "${PX[@]}" "${producer_x[@]}"
   prod=$last
+  echo "timing: broker and programs ready in $(since "$t0") s"
   t_request=$(now)
   "$sigmactl" run --date $D -d "$ci" >"$work/run.out" 2>>"$work/run.log" || fail "sigmactl run"
   await 30 run_exists || fail "no run opened"
@@ -97,11 +100,15 @@ trial() {
   echo "fault $fault #$k struck: ${landed_at:-}"
   await "$run_deadline" run_closed || fail "run $run not closed within $run_deadline s: $(q "SELECT phase, fanned_out FROM sigma_runs")
     $(q "SELECT phase, count(outcome), count(*) FROM sigma_run_outcomes GROUP BY 1")"
-  t_run=$(printf %.2f "$(echo "$(now) - $t_request" | bc)")
+  t_run=$(since "$t_request")
   await 120 onboarding_done || fail "onboarding rows unfinished: $(q "SELECT symbol, status FROM symbol_onboarding_queue")"
   hook "after_$fault"
+  t0=$(now)
   if [[ $fault == clean ]]; then save_reference; else check_trial; fi
+  echo "timing: run $t_run s, checks $(since "$t0") s"
+  t0=$(now)
   stop_all
+  echo "timing: programs stopped in $(since "$t0") s"
   echo "$(recovery), run $t_run s, duplicates $(q "SELECT coalesce(sum(duplicates), 0) FROM sigma_run_outcomes"),
     struck ${landed_at:-}${note:+, $note}" | tr -s ' \n' ' ' >&3
   echo >&3
