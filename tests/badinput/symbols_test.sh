@@ -139,8 +139,8 @@ case_offline() {
 
 # ---- online --------------------------------------------------------------------
 insert_row() { # SYMBOL: as the web app does, the value quoted by psql (PQescapeLiteral)
-  psql "$ci" -XAtq -v ON_ERROR_STOP=1 -v s="$1" -c "INSERT INTO symbol_onboarding_queue (symbol) VALUES (:'s')" \
-    2>"$work/insert.err" <<<"" >/dev/null
+  psql "$ci" -XAtq -v ON_ERROR_STOP=1 -v s="$1" 2>"$work/insert.err" >/dev/null \
+    <<<"INSERT INTO symbol_onboarding_queue (symbol) VALUES (:'s')" # psql interpolates variables on stdin, not in -c
 }
 unfinished() { q "SELECT count(*) FROM symbol_onboarding_queue WHERE status IN ('pending', 'processing')"; }
 all_finished() { [[ $(unfinished) == 0 ]]; }
@@ -162,8 +162,8 @@ case_online() {
   for h in "${H[@]}"; do
     if insert_row "$h"; then
       inserted=$((inserted + 1))
-    else # the table's own rules: VARCHAR(20), UTF-8
-      grep -q 'value too long\|invalid byte sequence' "$work/insert.err" || fail "insert $(printf %q "$h"): $(cat "$work/insert.err")"
+    else # the table's own rules (VARCHAR(20)) and UTF-8 (libpq will not quote invalid bytes)
+      grep -q 'value too long\|invalid byte sequence\|invalid multibyte character' "$work/insert.err" || fail "insert $(printf %q "$h"): $(cat "$work/insert.err")"
       refused_by_db=$((refused_by_db + 1))
     fi
   done
@@ -177,7 +177,9 @@ case_online() {
     fail "an error_message with a control byte"
   q "SELECT error_message FROM symbol_onboarding_queue WHERE symbol = E'AA\nPL'" | grep -q 'control character \\x0A at position 3' ||
     fail "AA\\nPL: $(q "SELECT error_message FROM symbol_onboarding_queue WHERE symbol = E'AA\nPL'")"
-  is "SELECT status FROM symbol_onboarding_queue WHERE symbol = 's0001'" completed ||
+  # s0001 went through (fetched as S0001; without the factor ETFs stored it fails for its history, not its name)
+  is "SELECT count(*) FROM symbol_onboarding_queue WHERE symbol = 's0001'
+      AND coalesce(error_message, '') NOT LIKE 'not a plausible ticker%'" 1 ||
     fail "s0001: $(q "SELECT status, error_message FROM symbol_onboarding_queue WHERE symbol = 's0001'")"
   [[ $(fetched) == "S0001 " ]] || fail "fetched: $(fetched)"
   echo "== /symbols/{symbol}/status"
