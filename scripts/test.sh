@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test: installs what is missing, builds (warnings are errors), runs ctest,
-# then builds the tests again with AddressSanitizer + UBSan and runs them there.
+# then builds the tests again with AddressSanitizer + UBSan and runs them there,
+# then builds the libFuzzer targets (clang) and runs each for 30 s (tests/fuzz).
 # The container image's test (label image, minutes) is not among them: scripts/image.sh test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,3 +29,7 @@ scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DSG_SANITIZE=ON >/dev/null
 echo "== ctest (sanitizers; the live oracle test runs in the first pass only)"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -j"$(nproc)" -E 'live_oracle' -LE image)
+
+echo "== fuzz targets (clang, libFuzzer + ASan + UBSan), 30 s each"
+CC=clang scripts/build.sh build-fuzz -DCMAKE_BUILD_TYPE=Debug -DSG_FUZZ=ON >/dev/null
+(cd build-fuzz && ctest --output-on-failure -j2 -L fuzz)
