@@ -34,5 +34,11 @@ int sg_cmd_usage_error(const char *cmd, void (*usage)(FILE *), const char *fmt, 
  * row logged). *sorted: (symbol, date) strictly increases. No I/O but the log:
  * tests/fuzz drives it. */
 long sg_import_prices_rows(sg_csv *c, sg_copybuf *b, bool bulk, bool *sorted);
+/* import-profiles' the same, in two steps: the header (symbol and at least one
+ * profile column; idx[k]: the field of sg_profile_columns[k], or -1), 0 or -1;
+ * then the rows into b (line, symbol, the present columns) with each row's
+ * file line in *lines (malloc'ed): the row count, or -1 when rejected. */
+int sg_import_profiles_header(sg_csv *c, int *idx);
+long sg_import_profiles_rows(sg_csv *c, const int *idx, sg_copybuf *b, long **lines);
 
 #endif

@@ -529,10 +529,9 @@ static void log_import_error(const char *path, const char *err, const long *line
         sg_log(SG_LOG_ERROR, "%s: %s; nothing was written", path, err);
 }
 
-/* Validates the file into COPY text (line, symbol, the present columns) and
- * the file line of each row; the row count, or -1 when rejected. */
-static long profiles_to_copy(const char *path, const int *idx, sg_csv *c, sg_copybuf *b, long **lines)
+long sg_import_profiles_rows(sg_csv *c, const int *idx, sg_copybuf *b, long **lines)
 {
+    const char *path = c->path;
     char err[512], why[320], num[24];
     size_t nbad = 0, cap = 0;
     long rows = 0;
@@ -583,12 +582,22 @@ static long profiles_to_copy(const char *path, const int *idx, sg_csv *c, sg_cop
     return rows;
 }
 
-/* symbol and at least one profile column; idx as sg_csv_header gives it. */
+/* Opens the file and reads its header (sg_import_profiles_header). */
 static int profiles_header(const char *path, sg_csv *c, int *idx)
 {
     char err[512];
-    if (sg_csv_open(c, path, err, sizeof err) ||
-        sg_csv_header(c, sg_profile_columns, SG_PROFILE_NCOLS, 1, idx,
+    if (sg_csv_open(c, path, err, sizeof err)) {
+        sg_log(SG_LOG_ERROR, "%s; nothing was written", err);
+        return -1;
+    }
+    return sg_import_profiles_header(c, idx);
+}
+
+int sg_import_profiles_header(sg_csv *c, int *idx)
+{
+    const char *path = c->path;
+    char err[512];
+    if (sg_csv_header(c, sg_profile_columns, SG_PROFILE_NCOLS, 1, idx,
                       "symbol,company_name,sector,industry,market_cap,pe_ratio,beta", err, sizeof err)) {
         sg_log(SG_LOG_ERROR, "%s; nothing was written", err);
         return -1;
@@ -629,7 +638,7 @@ int sg_cmd_import_profiles(int argc, char **argv)
     sg_copybuf b = {0}, copy = {0}, upsert = {0};
     long *lines = NULL, rows = -1;
     if (profiles_header(o.file, &c, idx) == 0)
-        rows = profiles_to_copy(o.file, idx, &c, &b, &lines);
+        rows = sg_import_profiles_rows(&c, idx, &b, &lines);
     sg_csv_close(&c);
     sg_store *s = rows < 0 ? NULL : sg_store_connect(o.conninfo, err, sizeof err);
     if (rows >= 0 && !s)
