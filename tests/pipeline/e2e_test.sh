@@ -142,11 +142,11 @@ garbage)
   grep -q '^GARBAGE|.*sigma.topic=sigma.tasks' "$work/dl" || fail "its headers"
   ;;
 shuffle)
-  start
+  night_start
   spawn shuffle_tasks "$pipetool" shuffle tasks "$work/shuffle_tasks.count" --seed 11 --hold-ms 8000
   spawn shuffle_events "$pipetool" shuffle events "$work/shuffle_events.count" --seed 12 --hold-ms 3000
   start_producer producer
-  request
+  night_request
   await_run
   await_finished
   n=$(((NSTOCKS + 11) + 2 * (NSTOCKS + 5))) # prices, factors, metrics tasks; at least as many events
