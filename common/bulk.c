@@ -122,7 +122,9 @@ static sg_answer parse_polygon(json_t *root, sg_day day, sg_bulk *out, char *err
         const char *e = json_string_value(json_object_get(root, "error"));
         if (!e)
             e = json_string_value(json_object_get(root, "message"));
-        snprintf(err, errlen, "status %.30s%s%.250s", status ? status : "missing", e ? ": " : "", e ? e : "");
+        char st[40], text[256];
+        snprintf(err, errlen, "status %s%s%s", status ? sg_server_text(status, 30, st, sizeof st) : "missing",
+                 e ? ": " : "", e ? sg_server_text(e, 250, text, sizeof text) : "");
         return SG_ANSWER_BAD;
     }
     if (json_is_true(json_object_get(root, "adjusted"))) { /* split-adjusted closes are not the app's */
@@ -208,6 +210,22 @@ static int split(const char *p, size_t len, field *f)
     }
 }
 
+/* A field quoted in a message, safe to print (providers.h, sg_server_text):
+ * a server may echo the request, key included, anywhere in its answer. */
+static const char *quote(field f, size_t max, char *buf, size_t buflen)
+{
+    char *s = malloc(f.len + 1);
+    if (!s) {
+        snprintf(buf, buflen, "?");
+        return buf;
+    }
+    memcpy(s, f.p, f.len);
+    s[f.len] = '\0';
+    sg_server_text(s, max, buf, buflen);
+    free(s);
+    return buf;
+}
+
 static field trim(field f)
 {
     while (f.len && (f.p[0] == ' ' || f.p[0] == '\t'))
@@ -252,10 +270,11 @@ static int header(const char *p, size_t len, int at[NCOLS], char *err, size_t er
         }
     }
     static const int required[] = {C_SYMBOL, C_DATE, C_CLOSE};
+    char q[96];
     for (size_t k = 0; k < sizeof required / sizeof required[0]; k++)
         if (at[required[k]] < 0) {
-            snprintf(err, errlen, "not FMP's bulk CSV: no '%s' column in the header '%.*s'", col_names[required[k]],
-                     (int)(len > 80 ? 80 : len), p);
+            snprintf(err, errlen, "not FMP's bulk CSV: no '%s' column in the header '%s'", col_names[required[k]],
+                     quote((field){p, len}, 80, q, sizeof q));
             return -1;
         }
     return 0;
@@ -268,7 +287,7 @@ static int csv_row(sg_bulk *out, const char *p, size_t len, const int at[NCOLS],
     int n = split(p, len, f);
     field sym = trim(at[C_SYMBOL] < n ? f[at[C_SYMBOL]] : (field){"", 0});
     sg_bar bar = {.day = day, .open = NAN, .high = NAN, .low = NAN, .close = NAN, .volume = -1};
-    char text[96];
+    char text[96], q[32];
     const char *why = NULL;
     int need = 0;
     for (int k = 0; k < NCOLS; k++)
@@ -282,7 +301,7 @@ static int csv_row(sg_bulk *out, const char *p, size_t len, const int at[NCOLS],
     field date = at[C_DATE] < n ? trim(f[at[C_DATE]]) : (field){"", 0};
     const char *dwhy;
     if (!why && (date.len != 10 || sg_day_parse(date.p, 10, &bar.day, &dwhy))) {
-        snprintf(text, sizeof text, "date '%.*s' is not YYYY-MM-DD", (int)(date.len > 20 ? 20 : date.len), date.p);
+        snprintf(text, sizeof text, "date '%s' is not YYYY-MM-DD", quote(date, 20, q, sizeof q));
         why = text;
     }
     double *dst[5] = {&bar.open, &bar.high, &bar.low, &bar.close, NULL};
@@ -293,7 +312,7 @@ static int csv_row(sg_bulk *out, const char *p, size_t len, const int at[NCOLS],
             continue;
         if (number(f[at[k]], dst[k - C_OPEN])) {
             field t = trim(f[at[k]]);
-            snprintf(text, sizeof text, "%s '%.*s' is not a number", col_names[k], (int)(t.len > 24 ? 24 : t.len), t.p);
+            snprintf(text, sizeof text, "%s '%s' is not a number", col_names[k], quote(t, 24, q, sizeof q));
             why = text;
         }
     }
@@ -313,10 +332,11 @@ static sg_answer parse_fmp(const char *body, size_t len, sg_day day, sg_bulk *ou
     if (*p == '{' || *p == '[') { /* JSON: FMP's error ({"Error Message": ...}) or an empty list */
         json_error_t je;
         json_t *root = json_loadb(p, (size_t)(end - p), 0, &je);
+        char q[256];
         const char *m = json_string_value(json_object_get(root, "Error Message"));
         sg_answer a = json_is_array(root) && json_array_size(root) == 0 ? SG_ANSWER_OK : SG_ANSWER_BAD;
         if (a == SG_ANSWER_BAD)
-            snprintf(err, errlen, "%.250s", m ? m : "JSON, not FMP's bulk CSV");
+            snprintf(err, errlen, "%s", m ? sg_server_text(m, 250, q, sizeof q) : "JSON, not FMP's bulk CSV");
         json_decref(root);
         return a;
     }
@@ -350,7 +370,9 @@ sg_answer sg_bulk_parse(sg_provider p, const char *body, size_t len, sg_day day,
         json_error_t je;
         json_t *root = json_loadb(body, len, 0, &je);
         if (!root) {
-            snprintf(err, errlen, "not JSON (%s at byte %d)", je.text, je.position);
+            char text[JSON_ERROR_TEXT_LENGTH]; /* jansson quotes the input near the error: maybe a key */
+            snprintf(err, errlen, "not JSON (%s at byte %d)", sg_server_text(je.text, sizeof text - 1, text, sizeof text),
+                     je.position);
             return SG_ANSWER_BAD;
         }
         a = parse_polygon(root, day, out, err, errlen);

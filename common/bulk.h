@@ -44,7 +44,8 @@ void sg_bulk_free(sg_bulk *b);
  * none: a day without data yet); BAD: the answer as a whole is unusable (not
  * the format, an error message, an adjusted or cut answer), err says why and
  * out is empty. A row that fails validation is kept with its reason, so the
- * caller can tell "not in the answer" from "refused". */
+ * caller can tell "not in the answer" from "refused". err and the reasons
+ * quote the answer only through sg_server_text: no API key. */
 sg_answer sg_bulk_parse(sg_provider p, const char *body, size_t len, sg_day day, sg_bulk *out, char *err,
                         size_t errlen);
 /* The row of symbol, or NULL when the answer has none. */

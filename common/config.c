@@ -322,7 +322,7 @@ const char *sg_config_get(const char *name)
 double sg_config_number(const char *name)
 {
     const setting *s = find(name, strlen(name));
-    double d;
+    double d = NAN; /* a setting that is no number (a URL, a list) */
     if (!s)
         return 0;
     const char *v = sg_config_get(name);

@@ -21,7 +21,8 @@
  * for an unknown name. */
 const char *sg_config_get(const char *name);
 /* A number (or integer) setting's value. Callers run sg_config_check first:
- * a value that does not parse gives the default's value here. */
+ * a value that does not parse gives the default's value here. 0 for an
+ * unknown name, NAN for a setting that is no number. */
 double sg_config_number(const char *name);
 /* "name=value": sets an override after checking the value. Returns 0, or -1
  * with a reason in err ("-X http.retries=abc: not an integer (allowed: ...)"). */

@@ -46,6 +46,12 @@ static int read_stream(sg_csv *c, int fd)
     return 0;
 }
 
+static void skip_bom(sg_csv *c)
+{
+    if (c->len >= 3 && memcmp(c->buf, "\xEF\xBB\xBF", 3) == 0)
+        c->pos = 3; /* UTF-8 byte order mark */
+}
+
 int sg_csv_open(sg_csv *c, const char *path, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
@@ -76,8 +82,24 @@ int sg_csv_open(sg_csv *c, const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: cannot read: %s", path, strerror(saved));
         return -1;
     }
-    if (c->len >= 3 && memcmp(c->buf, "\xEF\xBB\xBF", 3) == 0)
-        c->pos = 3; /* UTF-8 byte order mark */
+    skip_bom(c);
+    return 0;
+}
+
+int sg_csv_open_mem(sg_csv *c, const char *name, const char *data, size_t len, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    c->path = name;
+    c->line = c->next_line = 1;
+    c->buf = malloc(len ? len : 1); /* a copy: fields are unquoted in place */
+    if (!c->buf) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        return -1;
+    }
+    if (len)
+        memcpy(c->buf, data, len);
+    c->len = len;
+    skip_bom(c);
     return 0;
 }
 

@@ -31,6 +31,9 @@ typedef struct sg_csv {
 
 /* Reads the whole file. Returns 0, or -1 with "path: cause" in err. */
 int sg_csv_open(sg_csv *c, const char *path, char *err, size_t errlen);
+/* The same over len bytes in memory (copied: the caller's stay as they are),
+ * named name in messages. Returns 0, or -1 when out of memory. */
+int sg_csv_open_mem(sg_csv *c, const char *name, const char *data, size_t len, char *err, size_t errlen);
 /* 1: a record is in c->f[0..nfields); 0: end of file; -1: error in err. */
 int sg_csv_next(sg_csv *c, char *err, size_t errlen);
 void sg_csv_close(sg_csv *c);

@@ -340,6 +340,14 @@ sg_prices *sg_prices_load_csv(const char *path, char *err, size_t errlen)
     sg_csv c;
     if (sg_csv_open(&c, path, err, errlen))
         return NULL;
+    sg_prices *p = sg_prices_read_csv(&c, err, errlen);
+    sg_csv_close(&c);
+    return p;
+}
+
+sg_prices *sg_prices_read_csv(sg_csv *c, char *err, size_t errlen)
+{
+    const char *path = c->path;
     static const char *const cols[] = {"symbol", "date", "close"};
     int idx[3];
     sg_prices *p = sg_prices_new();
@@ -347,21 +355,21 @@ sg_prices *sg_prices_load_csv(const char *path, char *err, size_t errlen)
     if (!p) {
         snprintf(err, errlen, "%s: out of memory", path);
         rc = -1;
-    } else if (sg_csv_header(&c, cols, 3, 3, idx, "symbol,date,open,high,low,close,volume", err, errlen)) {
+    } else if (sg_csv_header(c, cols, 3, 3, idx, "symbol,date,open,high,low,close,volume", err, errlen)) {
         rc = -1;
     }
     char q[64];
-    while (rc == 1 && (rc = sg_csv_next(&c, err, errlen)) == 1) {
-        sg_field sym = sg_field_trim(sg_csv_col(&c, idx[0]));
-        sg_field date = sg_field_trim(sg_csv_col(&c, idx[1]));
-        sg_field close = sg_field_trim(sg_csv_col(&c, idx[2]));
+    while (rc == 1 && (rc = sg_csv_next(c, err, errlen)) == 1) {
+        sg_field sym = sg_field_trim(sg_csv_col(c, idx[0]));
+        sg_field date = sg_field_trim(sg_csv_col(c, idx[1]));
+        sg_field close = sg_field_trim(sg_csv_col(c, idx[2]));
         if (sym.len == 0 || close.len == 0) {
-            skip_row(p, &c, sym.len == 0 ? "empty symbol" : "empty close");
+            skip_row(p, c, sym.len == 0 ? "empty symbol" : "empty close");
             continue;
         }
         char bad[SG_SYMBOL_WHY_LEN];
         if (sg_symbol_checkn(sym.p, sym.len, SG_SYMBOL_LOWER_OK, bad, sizeof bad)) {
-            snprintf(err, errlen, "%s:%ld: %s", path, c.line, bad);
+            snprintf(err, errlen, "%s:%ld: %s", path, c->line, bad);
             rc = -1;
             break;
         }
@@ -370,18 +378,17 @@ sg_prices *sg_prices_load_csv(const char *path, char *err, size_t errlen)
         sg_day day;
         const char *why;
         if (sg_day_parse(date.p, dlen, &day, &why)) {
-            snprintf(err, errlen, "%s:%ld: bad date '%s': %s", path, c.line, sg_field_quote(date, q), why);
+            snprintf(err, errlen, "%s:%ld: bad date '%s': %s", path, c->line, sg_field_quote(date, q), why);
             rc = -1;
             break;
         }
         if (sg_prices_add(p, sym.p, sym.len, day, close.p, close.len, &why)) {
-            snprintf(err, errlen, "%s:%ld: bad close '%s' for %.*s: %s", path, c.line,
+            snprintf(err, errlen, "%s:%ld: bad close '%s' for %.*s: %s", path, c->line,
                      sg_field_quote(close, q), (int)(sym.len > 20 ? 20 : sym.len), sym.p, why);
             rc = -1;
             break;
         }
     }
-    sg_csv_close(&c);
     if (rc == 0 && sg_prices_finish(p)) {
         snprintf(err, errlen, "%s: out of memory", path);
         rc = -1;

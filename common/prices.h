@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "calendar.h"
+#include "csvfile.h"
 #include "numfmt.h"
 
 typedef struct sg_price {
@@ -44,6 +45,8 @@ void sg_prices_free(sg_prices *p);
  * sg_symbol_checkn with SG_SYMBOL_LOWER_OK: lower case is computed as written,
  * as oracle.py does (docs/engine.md). */
 sg_prices *sg_prices_load_csv(const char *path, char *err, size_t errlen);
+/* The same from an opened CSV (csvfile.h), read to its end; the caller closes it. */
+sg_prices *sg_prices_read_csv(sg_csv *c, char *err, size_t errlen);
 
 /* Reading, after finish. Symbols are indexed 0..count-1 in byte order. */
 size_t sg_prices_count(const sg_prices *p);

@@ -145,31 +145,38 @@ sg_profiles *sg_profiles_load_csv(const char *path, char *err, size_t errlen)
     sg_csv c;
     if (sg_csv_open(&c, path, err, errlen))
         return NULL;
+    sg_profiles *ps = sg_profiles_read_csv(&c, err, errlen);
+    sg_csv_close(&c);
+    return ps;
+}
+
+sg_profiles *sg_profiles_read_csv(sg_csv *c, char *err, size_t errlen)
+{
+    const char *path = c->path;
     sg_profiles *ps = sg_profiles_new();
     int idx[SG_PROFILE_NCOLS], rc = 1;
     if (!ps) {
         snprintf(err, errlen, "%s: out of memory", path);
         rc = -1;
-    } else if (sg_csv_header(&c, sg_profile_columns, SG_PROFILE_NCOLS, 1, idx,
+    } else if (sg_csv_header(c, sg_profile_columns, SG_PROFILE_NCOLS, 1, idx,
                              "symbol,company_name,sector,industry,market_cap,pe_ratio,beta", err, errlen)) {
         rc = -1;
     }
-    while (rc == 1 && (rc = sg_csv_next(&c, err, errlen)) == 1) {
+    while (rc == 1 && (rc = sg_csv_next(c, err, errlen)) == 1) {
         sg_field f[SG_PROFILE_NCOLS];
         const char *why;
         char bad[SG_SYMBOL_WHY_LEN];
         for (int k = 0; k < SG_PROFILE_NCOLS; k++)
-            f[k] = sg_csv_col(&c, idx[k]);
+            f[k] = sg_csv_col(c, idx[k]);
         /* As written (pandas does not strip): " AAA" would never match a price. */
         if (sg_symbol_checkn(f[SG_PROFILE_SYMBOL].p, f[SG_PROFILE_SYMBOL].len, SG_SYMBOL_LOWER_OK, bad, sizeof bad)) {
-            snprintf(err, errlen, "%s:%ld: %s", path, c.line, bad);
+            snprintf(err, errlen, "%s:%ld: %s", path, c->line, bad);
             rc = -1;
-        } else if (sg_profiles_add(ps, f, c.line, &why)) {
-            snprintf(err, errlen, "%s:%ld: %s", path, c.line, why);
+        } else if (sg_profiles_add(ps, f, c->line, &why)) {
+            snprintf(err, errlen, "%s:%ld: %s", path, c->line, why);
             rc = -1;
         }
     }
-    sg_csv_close(&c);
     if (rc != 0) {
         sg_profiles_free(ps);
         return NULL;

@@ -41,6 +41,8 @@ void sg_profiles_finish(sg_profiles *p);
 /* NULL with "path:line: reason" in err on a bad file. Symbols are taken as
  * written and must pass sg_symbol_checkn with SG_SYMBOL_LOWER_OK. */
 sg_profiles *sg_profiles_load_csv(const char *path, char *err, size_t errlen);
+/* The same from an opened CSV, read to its end; the caller closes it. */
+sg_profiles *sg_profiles_read_csv(sg_csv *c, char *err, size_t errlen);
 const sg_profile *sg_profiles_get(const sg_profiles *p, const char *symbol);
 void sg_profiles_free(sg_profiles *p);
 

@@ -251,9 +251,7 @@ static long long volume_of(json_t *v)
 
 /* ---- server text in messages ------------------------------------------------------------ */
 
-/* A string from a response, safe to print: keys redacted in the whole string
- * first, then cut to max characters (a key cut in two would not be found). */
-static const char *server_text(const char *s, size_t max, char *buf, size_t buflen)
+const char *sg_server_text(const char *s, size_t max, char *buf, size_t buflen)
 {
     size_t n = strlen(s), cap = n + 4;
     char *full = malloc(cap);
@@ -289,8 +287,8 @@ static sg_answer parse_yahoo(json_t *root, const char *symbol, sg_day from, sg_d
         const char *code = json_string_value(json_object_get(error, "code"));
         const char *desc = json_string_value(json_object_get(error, "description"));
         char c[64], d[256];
-        snprintf(err, errlen, "%s: %s", server_text(code ? code : "error", 60, c, sizeof c),
-                 server_text(desc ? desc : "", 250, d, sizeof d));
+        snprintf(err, errlen, "%s: %s", sg_server_text(code ? code : "error", 60, c, sizeof c),
+                 sg_server_text(desc ? desc : "", 250, d, sizeof d));
         return code && strcmp(code, "Not Found") == 0 ? SG_ANSWER_UNKNOWN : SG_ANSWER_BAD;
     }
     json_t *res = json_array_get(json_object_get(chart, "result"), 0);
@@ -302,7 +300,7 @@ static sg_answer parse_yahoo(json_t *root, const char *symbol, sg_day from, sg_d
     }
     char quoted[32];
     if (strcasecmp(sym, symbol) != 0) {
-        snprintf(err, errlen, "answer is for symbol '%s'", server_text(sym, 20, quoted, sizeof quoted));
+        snprintf(err, errlen, "answer is for symbol '%s'", sg_server_text(sym, 20, quoted, sizeof quoted));
         return SG_ANSWER_BAD;
     }
     const char *tz = json_string_value(json_object_get(meta, "exchangeTimezoneName"));
@@ -368,8 +366,8 @@ static sg_answer parse_polygon(json_t *root, const char *symbol, sg_day from, sg
         if (!e)
             e = json_string_value(json_object_get(root, "message"));
         char st[40], text[256];
-        snprintf(err, errlen, "status %s%s%s", status ? server_text(status, 30, st, sizeof st) : "missing",
-                 e ? ": " : "", e ? server_text(e, 250, text, sizeof text) : "");
+        snprintf(err, errlen, "status %s%s%s", status ? sg_server_text(status, 30, st, sizeof st) : "missing",
+                 e ? ": " : "", e ? sg_server_text(e, 250, text, sizeof text) : "");
         return SG_ANSWER_BAD;
     }
     /* Every page names its ticker: an answer that does not cannot be trusted to be ours. */
@@ -380,7 +378,7 @@ static sg_answer parse_polygon(json_t *root, const char *symbol, sg_day from, sg
         return SG_ANSWER_BAD;
     }
     if (strcasecmp(ticker, symbol) != 0) {
-        snprintf(err, errlen, "answer is for ticker '%s'", server_text(ticker, 20, quoted, sizeof quoted));
+        snprintf(err, errlen, "answer is for ticker '%s'", sg_server_text(ticker, 20, quoted, sizeof quoted));
         return SG_ANSWER_BAD;
     }
     json_t *results = json_object_get(root, "results");
@@ -426,7 +424,7 @@ static sg_answer parse_fmp(json_t *root, const char *symbol, sg_day from, sg_day
     if (json_is_object(root) && json_object_get(root, "Error Message")) {
         const char *m = json_string_value(json_object_get(root, "Error Message"));
         char text[256];
-        snprintf(err, errlen, "%s", server_text(m ? m : "error", 250, text, sizeof text));
+        snprintf(err, errlen, "%s", sg_server_text(m ? m : "error", 250, text, sizeof text));
         return SG_ANSWER_BAD;
     }
     json_t *hist = json_object_get(root, "historical");
@@ -441,7 +439,7 @@ static sg_answer parse_fmp(json_t *root, const char *symbol, sg_day from, sg_day
         return SG_ANSWER_BAD;
     }
     if (strcasecmp(sym, symbol) != 0) {
-        snprintf(err, errlen, "answer is for symbol '%s'", server_text(sym, 20, quoted, sizeof quoted));
+        snprintf(err, errlen, "answer is for symbol '%s'", sg_server_text(sym, 20, quoted, sizeof quoted));
         return SG_ANSWER_BAD;
     }
     size_t n = json_array_size(hist);
@@ -473,7 +471,9 @@ sg_answer sg_provider_parse_response(sg_provider p, const char *body, size_t len
     json_error_t je;
     json_t *root = json_loadb(body, len, 0, &je);
     if (!root) {
-        snprintf(err, errlen, "not JSON (%s at byte %d)", je.text, je.position);
+        char text[JSON_ERROR_TEXT_LENGTH]; /* jansson quotes the input near the error: maybe a key */
+        snprintf(err, errlen, "not JSON (%s at byte %d)", sg_server_text(je.text, sizeof text - 1, text, sizeof text),
+                 je.position);
         return SG_ANSWER_BAD;
     }
     size_t before = out->n;

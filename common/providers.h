@@ -70,6 +70,10 @@ char *sg_provider_follow_url(sg_provider p, const char *current_url, const char 
 const char *sg_redact_url(const char *url, char *buf, size_t len);
 /* Replaces every occurrence of an API key (as is, or URL-escaped) in text. */
 void sg_redact_secrets(char *text, size_t cap);
+/* A string from a response (a server may echo the request, key included),
+ * safe to print: keys redacted in the whole string first, then cut to max
+ * bytes (a key cut in two would not be found). Writes into buf. */
+const char *sg_server_text(const char *s, size_t max, char *buf, size_t buflen);
 
 /* The UTC offset of New York on a day, in seconds (-14400 or -18000). */
 int sg_new_york_offset(sg_day day);

@@ -4,7 +4,7 @@
 #   scripts/deps.sh --test   also what the tests use: the oracle's Python stack (live oracle test,
 #                            benchmarks), curl, promtool (package prometheus), a headless chromium,
 #                            and deploy/'s checkers: docker-compose (config), python3-yaml,
-#                            systemd (systemd-analyze verify)
+#                            systemd (systemd-analyze verify), clang and libFuzzer (tests/fuzz)
 #   scripts/deps.sh --build  the toolchain and the libraries only, no PostgreSQL server: what the
 #                            container image's build stage needs to build and run the unit tests
 #   scripts/deps.sh --image  what scripts/image.sh needs to build and check the container image
@@ -34,6 +34,7 @@ case "${1:-}" in
   pkgs+=(iproute2 socat)                # pipeline.hosts: network namespaces, veth pairs, forwarders
   pkgs+=(valgrind)                      # soak.valgrind: every program a whole night under memcheck
   pkgs+=(docker-compose python3-yaml systemd) # deploy/: compose config, the manifests parsed, units verified
+  pkgs+=(clang libclang-rt-14-dev)      # tests/fuzz: libFuzzer's runtime is only recommended by clang-14
   ;;
 *) pkgs+=(postgresql) ;;                # the store's tests and the local default
 esac

@@ -5,6 +5,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "csvfile.h"
+#include "store.h"
+
 int sg_cmd_compute(int argc, char **argv, bool metrics); /* factors, metrics */
 int sg_cmd_local(int argc, char **argv);                 /* the local default */
 int sg_cmd_migrate(int argc, char **argv);               /* schema migrations */
@@ -24,5 +27,18 @@ int sg_cmd_probe(int argc, char **argv);                 /* one HTTP GET: a heal
 
 /* "sigmactl CMD: <fmt with arg>" on stderr, then the command's usage: exit 2. */
 int sg_cmd_usage_error(const char *cmd, void (*usage)(FILE *), const char *fmt, const char *arg);
+
+/* import-prices' reading of an opened CSV: the header, then every row checked
+ * and written into b as COPY text (id, the seven columns, then the line number,
+ * or the data source when bulk). The row count, or -1 when rejected (each bad
+ * row logged). *sorted: (symbol, date) strictly increases. No I/O but the log:
+ * tests/fuzz drives it. */
+long sg_import_prices_rows(sg_csv *c, sg_copybuf *b, bool bulk, bool *sorted);
+/* import-profiles' the same, in two steps: the header (symbol and at least one
+ * profile column; idx[k]: the field of sg_profile_columns[k], or -1), 0 or -1;
+ * then the rows into b (line, symbol, the present columns) with each row's
+ * file line in *lines (malloc'ed): the row count, or -1 when rejected. */
+int sg_import_profiles_header(sg_csv *c, int *idx);
+long sg_import_profiles_rows(sg_csv *c, const int *idx, sg_copybuf *b, long **lines);
 
 #endif

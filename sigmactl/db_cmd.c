@@ -155,23 +155,31 @@ static void report_bad(const char *path, long line, const char *why, size_t *nba
 enum { P_SYMBOL, P_DATE, P_OPEN, P_HIGH, P_LOW, P_CLOSE, P_VOLUME, P_NCOLS };
 static const char *const price_cols[P_NCOLS] = {"symbol", "date", "open", "high", "low", "close", "volume"};
 
-/* Validates the file into COPY text (id, symbol, date, open, high, low, close,
- * volume, then the line number, or the data source when `bulk`); returns the
- * row count or -1 when rejected. *sorted tells whether (symbol, date) strictly
- * increases, which rules out duplicates. */
+/* Validates the file into COPY text (sg_import_prices_rows); -1 when rejected. */
 static long prices_to_copy(const char *path, sg_copybuf *b, bool bulk, bool *sorted)
 {
-    char err[512], why[320];
+    char err[512];
     sg_csv c;
+    if (sg_csv_open(&c, path, err, sizeof err)) {
+        sg_log(SG_LOG_ERROR, "%s", err);
+        return -1;
+    }
+    long rows = sg_import_prices_rows(&c, b, bulk, sorted);
+    sg_csv_close(&c);
+    return rows;
+}
+
+long sg_import_prices_rows(sg_csv *c, sg_copybuf *b, bool bulk, bool *sorted)
+{
+    char err[512], why[320];
+    const char *path = c->path;
     static const int order[P_NCOLS] = {P_SYMBOL, P_DATE, P_CLOSE, P_OPEN, P_HIGH, P_LOW, P_VOLUME};
     const char *names[P_NCOLS];
     int idx[P_NCOLS], at[P_NCOLS], rc;
     for (int k = 0; k < P_NCOLS; k++)
         names[k] = price_cols[order[k]];
-    if (sg_csv_open(&c, path, err, sizeof err) ||
-        sg_csv_header(&c, names, P_NCOLS, 3, at, "symbol,date,open,high,low,close,volume", err, sizeof err)) {
+    if (sg_csv_header(c, names, P_NCOLS, 3, at, "symbol,date,open,high,low,close,volume", err, sizeof err)) {
         sg_log(SG_LOG_ERROR, "%s", err);
-        sg_csv_close(&c);
         return -1;
     }
     for (int k = 0; k < P_NCOLS; k++)
@@ -181,13 +189,13 @@ static long prices_to_copy(const char *path, sg_copybuf *b, bool bulk, bool *sor
     sg_field prev_sym = {"", 0};
     sg_day prev_day = 0;
     *sorted = true;
-    while ((rc = sg_csv_next(&c, err, sizeof err)) == 1) {
+    while ((rc = sg_csv_next(c, err, sizeof err)) == 1) {
         sg_field f[P_NCOLS];
         for (int k = 0; k < P_NCOLS; k++)
-            f[k] = sg_field_trim(sg_csv_col(&c, idx[k]));
+            f[k] = sg_field_trim(sg_csv_col(c, idx[k]));
         if (f[P_CLOSE].len == 0) { /* as the engine's reader: the app cannot store it */
             if (skipped++ < 5)
-                sg_log(SG_LOG_WARN, "%s:%ld: empty close; row skipped", path, c.line);
+                sg_log(SG_LOG_WARN, "%s:%ld: empty close; row skipped", path, c->line);
             continue;
         }
         sg_day day;
@@ -202,7 +210,7 @@ static long prices_to_copy(const char *path, sg_copybuf *b, bool bulk, bool *sor
         if (!bad)
             bad = check_volume(f[P_VOLUME]);
         if (bad) {
-            report_bad(path, c.line, bad, &nbad);
+            report_bad(path, c->line, bad, &nbad);
             continue;
         }
         int order_cmp = memcmp(prev_sym.p, f[P_SYMBOL].p, prev_sym.len < f[P_SYMBOL].len ? prev_sym.len : f[P_SYMBOL].len);
@@ -224,14 +232,13 @@ static long prices_to_copy(const char *path, sg_copybuf *b, bool bulk, bool *sor
             sg_copy_sep(b);
         }
         char line[24];
-        snprintf(line, sizeof line, "%ld", c.line);
+        snprintf(line, sizeof line, "%ld", c->line);
         sg_copy_field(b, bulk ? "csv_import" : line);
         sg_copy_eol(b);
         rows++;
     }
     if (rc < 0)
-        report_bad(path, c.line, strchr(err, ' ') ? strchr(err, ' ') + 1 : err, &nbad);
-    sg_csv_close(&c);
+        report_bad(path, c->line, strchr(err, ' ') ? strchr(err, ' ') + 1 : err, &nbad);
     if (skipped > 5)
         sg_log(SG_LOG_WARN, "%s: %zu rows with an empty close skipped", path, skipped);
     if (nbad) {
@@ -522,10 +529,9 @@ static void log_import_error(const char *path, const char *err, const long *line
         sg_log(SG_LOG_ERROR, "%s: %s; nothing was written", path, err);
 }
 
-/* Validates the file into COPY text (line, symbol, the present columns) and
- * the file line of each row; the row count, or -1 when rejected. */
-static long profiles_to_copy(const char *path, const int *idx, sg_csv *c, sg_copybuf *b, long **lines)
+long sg_import_profiles_rows(sg_csv *c, const int *idx, sg_copybuf *b, long **lines)
 {
+    const char *path = c->path;
     char err[512], why[320], num[24];
     size_t nbad = 0, cap = 0;
     long rows = 0;
@@ -576,12 +582,22 @@ static long profiles_to_copy(const char *path, const int *idx, sg_csv *c, sg_cop
     return rows;
 }
 
-/* symbol and at least one profile column; idx as sg_csv_header gives it. */
+/* Opens the file and reads its header (sg_import_profiles_header). */
 static int profiles_header(const char *path, sg_csv *c, int *idx)
 {
     char err[512];
-    if (sg_csv_open(c, path, err, sizeof err) ||
-        sg_csv_header(c, sg_profile_columns, SG_PROFILE_NCOLS, 1, idx,
+    if (sg_csv_open(c, path, err, sizeof err)) {
+        sg_log(SG_LOG_ERROR, "%s; nothing was written", err);
+        return -1;
+    }
+    return sg_import_profiles_header(c, idx);
+}
+
+int sg_import_profiles_header(sg_csv *c, int *idx)
+{
+    const char *path = c->path;
+    char err[512];
+    if (sg_csv_header(c, sg_profile_columns, SG_PROFILE_NCOLS, 1, idx,
                       "symbol,company_name,sector,industry,market_cap,pe_ratio,beta", err, sizeof err)) {
         sg_log(SG_LOG_ERROR, "%s; nothing was written", err);
         return -1;
@@ -622,7 +638,7 @@ int sg_cmd_import_profiles(int argc, char **argv)
     sg_copybuf b = {0}, copy = {0}, upsert = {0};
     long *lines = NULL, rows = -1;
     if (profiles_header(o.file, &c, idx) == 0)
-        rows = profiles_to_copy(o.file, idx, &c, &b, &lines);
+        rows = sg_import_profiles_rows(&c, idx, &b, &lines);
     sg_csv_close(&c);
     sg_store *s = rows < 0 ? NULL : sg_store_connect(o.conninfo, err, sizeof err);
     if (rows >= 0 && !s)

@@ -12,7 +12,13 @@
 # prices and symbol_universe. Every condition is awaited with a deadline.
 #   e2e_test.sh BINDIR PIPETOOL SOURCE_DIR CASE
 # CASE: clean | kill_worker | kill_coordinator | kill_producer | join_worker |
-#       dup_tasks | garbage   (each the same run with one fault, same checks)
+#       dup_tasks | garbage | shuffle   (each the same run with one fault, same checks)
+# shuffle: stale duplicates of tasks AND events at once (pipetool shuffle on each
+# topic: every distinct message once more, held back 0..8 s (tasks) or 0..3 s
+# (events), released out of order); besides check_run, every (phase, symbol)
+# answered or reported twice.
+# How many task copies arrived after the symbol's next phase had begun is printed,
+# not asserted (it depends on the machine's speed).
 set -euo pipefail
 bin=$1
 pipetool=$2
@@ -28,6 +34,12 @@ dead_letters() {
   grep -q "^GARBAGE|" "$work/dl"
 }
 copies() { [[ -s $work/mirror.count && $(cat "$work/mirror.count") -ge $1 ]]; }
+counted() { [[ -s $work/$1.count && $(cat "$work/$1.count") -ge $2 ]]; } # NAME MIN: a shuffle's copies
+# stale_tasks: symbols whose prices task (a copy) came after their factors task, on their partition
+stale_tasks() {
+  timeout 30 kcat -C -b "$addr" -t sigma.tasks -o beginning -e -q -f '%k %S %s' 2>/dev/null | "$pipetool" decode-tasks |
+    awk '$2 == "factors" { f[$3] = 1 } $2 == "prices" && f[$3] { s[$3] = 1 } END { print length(s) }'
+}
 every_row_twice() { is "SELECT count(*) FROM sigma_run_outcomes WHERE batch_run_id = '$run' AND duplicates < 1" 0; }
 
 night_setup
@@ -128,6 +140,21 @@ garbage)
   await 60 dead_letters || { cat "$work/dl"; fail "the garbage is not in the dead-letter topic"; }
   grep -q '^GARBAGE|.*sigma.reason=task: malformed msgpack at byte 1' "$work/dl" || { cat "$work/dl"; fail "its reason"; }
   grep -q '^GARBAGE|.*sigma.topic=sigma.tasks' "$work/dl" || fail "its headers"
+  ;;
+shuffle)
+  night_start
+  spawn shuffle_tasks "$pipetool" shuffle tasks "$work/shuffle_tasks.count" --seed 11 --hold-ms 8000
+  spawn shuffle_events "$pipetool" shuffle events "$work/shuffle_events.count" --seed 12 --hold-ms 3000
+  start_producer producer
+  night_request
+  await_run
+  await_finished
+  n=$(((NSTOCKS + 11) + 2 * (NSTOCKS + 5))) # prices, factors, metrics tasks; at least as many events
+  await 60 counted shuffle_tasks $n || fail "shuffle copied $(cat "$work/shuffle_tasks.count") of $n tasks"
+  await 60 counted shuffle_events $n || fail "shuffle copied $(cat "$work/shuffle_events.count") events, fewer than $n"
+  await 60 every_row_twice || fail "$(q "SELECT count(*) FROM sigma_run_outcomes WHERE duplicates < 1") (phase, symbol) without a second answer"
+  echo "copies: $(cat "$work/shuffle_tasks.count") tasks, $(cat "$work/shuffle_events.count") events;" \
+    "$(stale_tasks) symbols got a prices task after their factors task"
   ;;
 *) fail "unknown case $case_" ;;
 esac

@@ -2,24 +2,25 @@
 # The nightly run across five hosts: network namespaces this test creates,
 # linked by veth pairs to a bridge in a sixth, hub namespace (a switch):
 #
-#   NS-hub: bridge br0, one port per host (named after it), no address
-#   NS-broker 10.211.1.1  sigmactl broker (on its own 127.0.0.1), socat on .1
-#   NS-db     10.211.1.2  PostgreSQL on TCP 10.211.1.2:5432, trusting 10.211.1.0/24
-#   NS-w1     10.211.1.3  sigma-worker w1     \  each with socat on its own
-#   NS-w2     10.211.1.4  sigma-worker w2      } 127.0.0.1:PORT forwarding to
-#   NS-ctl    10.211.1.5  producer, coordinator, sigmactl run, kcat, pipetool
+#   NS-hub: bridge br0, one port per host (named after it)
+#   NS-broker NET.1  sigmactl broker (on its own 127.0.0.1), socat on .1
+#   NS-db     NET.2  PostgreSQL on TCP NET.2:5432, trusting NET.0/24
+#   NS-w1     NET.3  sigma-worker w1     \  each with socat on its own
+#   NS-w2     NET.4  sigma-worker w2      } 127.0.0.1:PORT forwarding to
+#   NS-ctl    NET.5  producer, coordinator, sigmactl run, kcat, pipetool
 #
-# NS = sigma-hosts-PID (this script's PID: parallel runs never collide). The
-# addresses exist only inside these namespaces (the root namespace gets no
-# address, route or link), in 10.211.0.0/16, which nothing on this machine uses.
+# NS = sigma-hosts-PID, NET = 10.211.X (tests/pipeline/netns.sh builds them:
+# parallel runs never collide). The addresses exist only inside these namespaces
+# (the root namespace gets no address, route or link), in 10.211.0.0/16, which
+# nothing on this machine uses. Every forwarder keeps TCP keepalives on its legs.
 # The broker: the mock cluster listens on 127.0.0.1:PORT of NS-broker and
 # advertises that address in its metadata (librdkafka 2.0.2's mock has no way
 # to advertise another), so a client that bootstraps elsewhere reconnects to
-# 127.0.0.1:PORT. Hence a socat in NS-broker (TCP-LISTEN on 10.211.1.1:PORT ->
+# 127.0.0.1:PORT. Hence a socat in NS-broker (TCP-LISTEN on NET.1:PORT ->
 # 127.0.0.1:PORT) and one in each client namespace (TCP-LISTEN on its own
-# 127.0.0.1:PORT -> 10.211.1.1:PORT): the advertised address works on every
+# 127.0.0.1:PORT -> NET.1:PORT): the advertised address works on every
 # host, and every byte between a program and the broker crosses the veth links.
-# The programs reach PostgreSQL over TCP at 10.211.1.2; the test itself reads
+# The programs reach PostgreSQL over TCP at NET.2; the test itself reads
 # the database through its unix socket (an observer, not a host). Prices are
 # synth's Yahoo JSON through file:// URLs on the shared filesystem.
 #   hosts_test.sh BINDIR PIPETOOL SOURCE_DIR CASE
@@ -39,12 +40,9 @@ set -euo pipefail
 bin=$1
 pipetool=$2
 case_=$4
-skip() { echo "SKIPPED: $*"; exit 77; }
-[[ $(id -u) -eq 0 ]] || skip "not root: network namespaces need CAP_SYS_ADMIN"
-for t in ip socat kcat ss; do
-  command -v $t >/dev/null || skip "$t is not installed (scripts/deps.sh --test installs iproute2, socat, kcat)"
-done
+command -v kcat >/dev/null || { echo "SKIPPED: kcat is not installed (scripts/deps.sh --test)"; exit 77; }
 . "$(dirname "$0")/lib.sh" "$3" "hosts-test-$$"
+. "$(dirname "$0")/netns.sh"
 LOG_TAIL=15
 D=2025-07-15
 NSTOCKS=200
@@ -55,56 +53,16 @@ KX=(-X session.timeout.ms=6000)
 DX=(-X db.keepalives_idle_s=2 -X db.keepalives_interval_s=1 -X db.keepalives_count=3)
 url="file://$work/synth/yahoo/{symbol}.json"
 
-# --- the network ------------------------------------------------------------------
-NS=sigma-hosts-$$
-NET=10.211.1
+# --- the network (tests/pipeline/netns.sh: NS, NET, NETNS_IP) ----------------------
 HOSTS=(broker db w1 w2 ctl)
-declare -A IP=([broker]=$NET.1 [db]=$NET.2 [w1]=$NET.3 [w2]=$NET.4 [ctl]=$NET.5)
-# in_ns HOST COMMAND...: COMMAND in HOST's namespace. In the background, write
-# `ip netns exec "$NS-HOST" ...` itself: ip execs the command, so $! is its pid
-# (a function would put a subshell between them, and a signal would miss it).
-in_ns() { local h=$1; shift; ip netns exec "$NS-$h" "$@"; }
-
-# ns_kill NAME: SIGKILL every process still in namespace NAME (socat's forked
-# children, a program the test did not reach), so that deleting it frees it.
-ns_kill() {
-  local p
-  for p in $(ip netns pids "$1" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-}
-# net_down PREFIX: every namespace PREFIX-*, its processes killed, deleted (its veth ends go with it).
-net_down() {
-  local n
-  for n in $(ip netns list | awk '{print $1}' | grep "^$1-" || true); do ns_kill "$n"; done
-  for n in $(ip netns list | awk '{print $1}' | grep "^$1-" || true); do ip netns delete "$n" 2>/dev/null || true; done
-}
-hosts_cleanup() {
-  lib_cleanup # the programs (SIGKILL), PostgreSQL (pg_ctl stop), the work directory
-  net_down "$NS"
-}
-trap hosts_cleanup EXIT
-
-# What a run killed before its trap ran (SIGKILL, a ctest timeout) left, its PID
-# gone: its namespaces with their processes (PostgreSQL too), its work directory.
-for stale in $(ip netns list | awk '{print $1}' | sed -n 's/^\(sigma-hosts-[0-9]*\)-.*/\1/p' | sort -u); do
-  alive "${stale#sigma-hosts-}" || { net_down "$stale"; rm -rf "/tmp/sigma-hosts-test-${stale#sigma-hosts-}".*; }
-done
-
+netns_on_stale() { rm -rf "/tmp/sigma-hosts-test-$1".*; } # a dead run's work directory
 net_up() {
-  local h
-  ip netns add "$NS-hub" 2>"$work/netns.err" || skip "ip netns add: $(cat "$work/netns.err")"
-  ip -n "$NS-hub" link add br0 type bridge 2>"$work/netns.err" || skip "a bridge: $(cat "$work/netns.err")"
-  ip -n "$NS-hub" link set br0 up
-  for h in "${HOSTS[@]}"; do
-    ip netns add "$NS-$h"
-    ip -n "$NS-hub" link add "$h" type veth peer name eth0 netns "$NS-$h" 2>"$work/netns.err" ||
-      skip "a veth pair: $(cat "$work/netns.err")"
-    ip -n "$NS-hub" link set "$h" master br0 up
-    ip -n "$NS-$h" addr add "${IP[$h]}/24" dev eth0
-    ip -n "$NS-$h" link set eth0 up
-    ip -n "$NS-$h" link set lo up
-  done
+  local h n=1
+  netns_init hosts
+  for h in "${HOSTS[@]}"; do netns_host "$h" $((n++)); done
 }
-listening() { in_ns "$1" ss -Hltn "src $2" | grep -q .; } # HOST ADDR:PORT
+in_ns() { netns_exec "$@"; }
+declare -n IP=NETNS_IP
 
 # --- the services -------------------------------------------------------------------
 start_db() {
@@ -113,25 +71,20 @@ start_db() {
   db="host=${IP[db]} port=5432 user=postgres dbname=postgres connect_timeout=10"
   in_ns ctl psql "$db" -XAtqc "SELECT 1" >/dev/null || fail "PostgreSQL at ${IP[db]} from $NS-ctl"
 }
-fwd() { # HOST LISTEN_ADDR TARGET_ADDR: socat in HOST from LISTEN_ADDR:port to TARGET_ADDR:port
-  ip netns exec "$NS-$1" socat "TCP-LISTEN:$port,bind=$2,fork,reuseaddr" "TCP:$3:$port" 2>>"$work/socat-$1.log" &
-  pids+=($!)
-}
 metadata() { in_ns "$1" timeout 20 kcat -L -b "$addr" -t sigma.tasks -m 10 2>&1 | grep -q "broker 1 at $addr"; }
 start_kafka() {
   local h
   rm -f "$work/addr"
-  ip netns exec "$NS-broker" "$bin/sigmactl" broker --partitions 4 --address-file "$work/addr" >"$work/broker.out" 2>"$work/broker.log" &
-  pids+=($!)
+  netns_bg broker "$bin/sigmactl" broker --partitions 4 --address-file "$work/addr" >"$work/broker.out" 2>"$work/broker.log"
   await 30 test -s "$work/addr" || fail "no broker address within 30 s"
   addr=$(cat "$work/addr")
   [[ $addr =~ ^127\.0\.0\.1:([0-9]+)$ ]] || fail "broker address $addr: expected one 127.0.0.1:PORT"
   port=${BASH_REMATCH[1]}
-  fwd broker "${IP[broker]}" 127.0.0.1
-  for h in w1 w2 ctl; do fwd $h 127.0.0.1 "${IP[broker]}"; done
-  await 10 listening broker "${IP[broker]}:$port" || fail "no forwarder on ${IP[broker]}:$port"
+  netns_fwd broker "${IP[broker]}" "$port" 127.0.0.1
+  for h in w1 w2 ctl; do netns_fwd $h 127.0.0.1 "$port" "${IP[broker]}"; done
+  await 10 netns_listening broker "${IP[broker]}:$port" || fail "no forwarder on ${IP[broker]}:$port"
   for h in w1 w2 ctl; do
-    await 10 listening $h "127.0.0.1:$port" || fail "no forwarder on 127.0.0.1:$port in $NS-$h"
+    await 10 netns_listening $h "127.0.0.1:$port" || fail "no forwarder on 127.0.0.1:$port in $NS-$h"
     await 30 metadata $h || fail "no broker metadata through the forwarders from $NS-$h"
   done
   export SIGMA_BROKERS=$addr
@@ -142,9 +95,7 @@ procs=() # name:pid of every program, stopped with SIGTERM at the end
 spawn() { # NAME HOST PROGRAM ARGS...: in HOST's namespace, stderr to NAME.log; pid in $last
   local name=$1 host=$2
   shift 2
-  ip netns exec "$NS-$host" "$@" >"$work/$name.out" 2>>"$work/$name.log" &
-  last=$!
-  pids+=($last)
+  netns_bg "$host" "$@" >"$work/$name.out" 2>>"$work/$name.log"
   procs+=("$name:$last")
 }
 start_worker() { # NAME [-X ...]
@@ -279,7 +230,7 @@ cut)
   await 60 factors_midway || fail "no factors outcome recorded: $(q "SELECT phase, count(outcome), count(*) FROM sigma_run_outcomes GROUP BY 1")"
   before=$(assignments w2)
   t_cut=$(q "SELECT clock_timestamp()")
-  ip -n "$NS-hub" link set w1 down
+  netns_cut w1
   let_go h2
   echo "cut w1's link at $t_cut, both workers writing: factors $(q "SELECT count(outcome) FROM sigma_run_outcomes
     WHERE batch_run_id = '$run' AND phase = 'factors'") of $((NSTOCKS + 5)) recorded"
@@ -291,7 +242,7 @@ cut)
   taken_over || fail "w2 recorded none of w1's factors while w1 was cut"
   before=$(assignments w1)
   t_restore=$(q "SELECT clock_timestamp()")
-  ip -n "$NS-hub" link set w1 up
+  netns_restore w1
   echo "restored w1's link after $(q "SELECT round(extract(epoch FROM '$t_restore'::timestamptz - '$t_cut'::timestamptz), 1)") s;" \
     "the factors phase done; w2 had answered $(q "SELECT count(*) FROM sigma_run_outcomes WHERE batch_run_id = '$run'
       AND worker = 'w2' AND recorded_at >= '$t_cut' AND symbol IN ($(w1_sql))") of w1's tasks"

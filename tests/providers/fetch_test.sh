@@ -13,6 +13,11 @@
 #   guards  (issue 8, no database) settings checked at start-up, Polygon's next_url loops and
 #         page limit, answers that do not name the symbol, prices that round to 0, timestamps
 #         and offsets out of range, a key in a long URL under -v, no rate limit for file://
+#   share  (no database) the fault suite's provider faults, /_fault/share, on 40 symbols and
+#         two ETFs: with times=1, 500 and 429 are retried and the CSV equals a clean fetch's;
+#         with times=0, garbage fails exactly the symbols /_fault/share/symbols lists, each
+#         provider named with what was wrong, the others equal the clean fetch; hang ends at the
+#         fetch's timeout (long before the fixture's --hang-s); off is a clean fetch again
 # The fixture's special symbols are documented at the top of fakeprov.c.
 set -euo pipefail
 sigmactl=$1
@@ -28,7 +33,7 @@ secret='sk_live.Zq8+Wp3/Kf9=Lm2'
 secret_escaped='sk_live.Zq8%2BWp3%2FKf9%3DLm2'
 export FMP_API_KEY=$secret POLYGON_API_KEY=$secret
 
-if [[ $case != csv && $case != guards ]]; then
+if [[ $case != csv && $case != guards && $case != share ]]; then
   . "$src/tests/store/lib.sh" "$sigmactl" "$src"
   trap 'fakeprov_stop || true; "$src/scripts/pg.sh" stop "$work/pg"; rm -rf "$work"' EXIT
 else
@@ -209,6 +214,97 @@ if [[ $case == guards ]]; then
   fakeprov_stop || fail "fakeprov did not exit cleanly"
   ((${#failed[@]} == 0)) || fail "sections failed: ${failed[*]}"
   echo "providers guards: all checks passed"
+  exit 0
+fi
+
+if [[ $case == share ]]; then
+  syms=(GLD $(printf 'S%02d ' $(seq 1 40)) SPY)
+  fetch_share() { # NAME [ARGS...]: the 42 symbols to $work/NAME.csv
+    local name=$1
+    shift
+    fetch "${syms[@]}" --date $D --csv "$work/$name.csv" "$@"
+    cp "$work/out" "$work/$name.out"
+  }
+  share() { # QUERY: sets the fault; the symbols it hits are read after the fetch
+    fpreset
+    [[ $(fp_get "/_fault/share?$1") == '{"share":{'* ]] || fail "/_fault/share?$1 refused"
+  }
+  hit() { fp_get /_fault/share/symbols; }
+  # the symbols whose requests got something else than 200, by the fixture's own log
+  not_ok_in_log() { fplog | awk '$3 != 200 { print $2 }' | sort -u; }
+  # CSV rows of the clean fetch without the symbols of file $1
+  clean_without() { awk -F, 'NR == FNR { skip[$1] = 1; next } !($1 in skip)' "$1" "$work/clean.csv"; }
+
+  echo "== bad settings are refused, with what was expected"
+  [[ $(fp_get '/_fault/share?kind=404&pct=5') == *'kind: 500, 429, hang or garbage expected'* ]] || fail "kind=404"
+  [[ $(fp_get '/_fault/share?kind=500&pct=101') == *'pct: 0..100 expected'* ]] || fail "pct=101"
+  [[ $(fp_get '/_fault/share?kind=500') == *'pct: 0..100 expected'* ]] || fail "no pct"
+  [[ $(fp_get '/_fault/share?kind=500&pct=5&seed=x') == *'seed: an unsigned number expected'* ]] || fail "seed=x"
+  [[ $(fp_get '/_fault/share?kind=500&pct=5&times=-1') == *'times: 0..1000000 expected'* ]] || fail "times=-1"
+
+  echo "== a clean fetch"
+  fetch_share clean
+  expect_rc 0
+  [[ $(grep -c ' 251 rows ' "$work/clean.out") == 42 ]] || { show; fail "the clean fetch"; }
+
+  for kind in 500 429; do
+    echo "== $kind for 40% of the symbols, once per provider: retried, equal to the clean fetch"
+    share "kind=$kind&pct=40&seed=11&times=1"
+    fetch_share "f$kind"
+    expect_rc 0
+    hit >"$work/hit"
+    n=$(wc -l <"$work/hit")
+    ((n >= 5 && n <= 30)) || fail "$kind: $n symbols hit of 40 at pct=40"
+    ! grep -qxE 'SPY|GLD' "$work/hit" || fail "$kind: an ETF of the factors was hit"
+    [[ $(not_ok_in_log) == "$(cat "$work/hit")" ]] || { fplog; fail "$kind: the log's failed symbols differ from the list"; }
+    [[ $(fplog | awk -v k="$kind" '$1 == "yahoo" && $3 == k' | wc -l) == "$n" ]] ||
+      { fplog; fail "$kind: not exactly one yahoo $kind per symbol hit"; }
+    while read -r sym; do
+      grep -q "yahoo $sym: HTTP $kind, retry 1 in" "$work/err" || { show; fail "$kind: no retry logged for $sym"; }
+    done <"$work/hit"
+    cmp -s "$work/clean.csv" "$work/f$kind.csv" || fail "$kind: the CSV differs from the clean fetch"
+    cmp -s "$work/clean.out" "$work/f$kind.out" || { show; fail "$kind: the summary differs from the clean fetch"; }
+  done
+
+  echo "== garbage on every request of 30%: exactly the symbols listed fail, naming each provider"
+  share "kind=garbage&pct=30&seed=7"
+  fetch_share garbage
+  expect_rc 1
+  hit >"$work/hit"
+  [[ -s $work/hit ]] || fail "garbage: no symbol hit"
+  grep ' not fetched ' "$work/out" | awk '{ print $1 }' | sort >"$work/failed"
+  cmp -s "$work/hit" "$work/failed" || { show; cat "$work/hit"; fail "garbage: failed symbols differ from the list"; }
+  while read -r sym; do
+    expect_line "$sym" "not fetched .*: yahoo: not JSON \(.*\); fmp: not JSON \(.*\); polygon: not JSON \(.*\)$"
+  done <"$work/hit"
+  clean_without "$work/hit" >"$work/want.csv"
+  cmp -s "$work/want.csv" "$work/garbage.csv" || fail "garbage: the other symbols' rows differ from the clean fetch"
+
+  echo "== hang on 10%: the fetch's timeout ends each try, not the fixture's 30 s"
+  share "kind=hang&pct=10&seed=3"
+  fetch_share hang -X http.retries=0
+  expect_rc 1
+  hit >"$work/hit"
+  [[ -s $work/hit ]] || fail "hang: no symbol hit"
+  grep ' not fetched ' "$work/out" | awk '{ print $1 }' | sort >"$work/failed"
+  cmp -s "$work/hit" "$work/failed" || { show; fail "hang: failed symbols differ from the list"; }
+  while read -r sym; do
+    expect_line "$sym" "not fetched .*yahoo: Timeout was reached after 0 retries; fmp: Timeout was reached.*; polygon: Timeout was reached"
+  done <"$work/hit"
+  awk -v e="$elapsed" 'BEGIN { exit !(e < 30) }' || fail "hang: the fetch took $elapsed s, as long as the hang itself"
+  clean_without "$work/hit" >"$work/want.csv"
+  cmp -s "$work/want.csv" "$work/hang.csv" || fail "hang: the other symbols' rows differ from the clean fetch"
+
+  echo "== off: a clean fetch again, nothing listed"
+  [[ $(fp_get /_fault/share/off) == '{"share":"off"}' ]] || fail "/_fault/share/off"
+  fpreset
+  fetch_share off
+  expect_rc 0
+  [[ -z $(hit) ]] || fail "off: symbols still listed: $(hit)"
+  cmp -s "$work/clean.csv" "$work/off.csv" || fail "off: the CSV differs from the clean fetch"
+  fakeprov_stop || fail "fakeprov did not exit cleanly"
+  if grep -F -e "$secret" -e "$secret_escaped" -e "Zq8" "$work/all-output"; then fail "the API key was printed"; fi
+  echo "share: ok"
   exit 0
 fi
 

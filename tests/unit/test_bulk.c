@@ -515,6 +515,47 @@ static void test_plan(void **state)
     sg_bulk_plan_free(&p);
 }
 
+/* ---- regressions: bugs tests/fuzz found, now fixed -------------------------------------------- */
+
+/* fuzz_bulk_polygon, fuzz_bulk_fmp: text of the answer went into messages
+ * as it was (cut, but not redacted, unlike the per-symbol parsers'): a
+ * server echoing the request put the API key in a message. */
+static void fuzz_key_in_messages(void **state)
+{
+    (void)state;
+    static const char *const polygon[] = {
+        "{\"status\":\"ERROR\",\"error\":\"bad query: apiKey=SECRETKEY123456789\"}",
+        "{\"status\":\"SECRETKEY123456789\"}",
+        "{\"__SECRETKEY123456789\xff\":0}", /* not JSON: jansson quotes the input near the error */
+    };
+    static const char *const fmp[] = {
+        "{\"Error Message\":\"Invalid API KEY SECRETKEY123456789. Please retry\"}",
+        "SECRETKEY123456789,date,close\n",                                          /* the header quoted */
+        "symbol,date,close\nAAPL,SECRETKEY123456789,1\n",                          /* a date quoted */
+        "symbol,date,close,volume\nAAPL,2025-07-15,1,SECRETKEY123456789\n",        /* a number quoted */
+    };
+    setenv("POLYGON_API_KEY", "SECRETKEY123456789", 1);
+    for (size_t i = 0; i < sizeof polygon / sizeof polygon[0]; i++) {
+        parsed r = parse(SG_PROV_POLYGON, polygon[i], DAY(2025, 7, 15));
+        assert_int_equal(r.a, SG_ANSWER_BAD);
+        assert_null(strstr(r.err, "SECRETK"));
+        sg_bulk_free(&r.b);
+    }
+    unsetenv("POLYGON_API_KEY");
+    setenv("FMP_API_KEY", "SECRETKEY123456789", 1);
+    for (size_t i = 0; i < sizeof fmp / sizeof fmp[0]; i++) {
+        parsed r = parse(SG_PROV_FMP, fmp[i], DAY(2025, 7, 15));
+        assert_null(strstr(r.err, "SECRETK"));
+        for (size_t k = 0; k < r.b.n; k++) {
+            assert_non_null(strstr(r.b.v[k].why, "***")); /* refused, and says so without the key */
+            assert_null(strstr(r.b.v[k].why, "SECRETK"));
+        }
+        assert_true(r.a == SG_ANSWER_BAD || r.b.n == 1);
+        sg_bulk_free(&r.b);
+    }
+    unsetenv("FMP_API_KEY");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -525,5 +566,9 @@ int main(void)
         cmocka_unit_test(test_provider_choice),  cmocka_unit_test(test_urls),
         cmocka_unit_test(test_plan),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    const struct CMUnitTest bugs[] = {
+        cmocka_unit_test(fuzz_key_in_messages),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    return failed + cmocka_run_group_tests_name("bulk regressions", bugs, NULL, NULL);
 }

@@ -218,6 +218,16 @@ static void test_list(void **state)
     unsetenv("SIGMA_HTTP_RETRIES");
 }
 
+/* Found writing tests/fuzz/fuzz_config.c: sg_config_number on a setting that
+ * is no number (a URL template, a list) returned an uninitialized double. */
+static void fuzz_number_of_no_number(void **state)
+{
+    (void)state;
+    assert_true(isnan(sg_config_number("provider.yahoo.url")));
+    assert_true(isnan(sg_config_number("provider.order")));
+    assert_same(sg_config_number("no.such.setting"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -225,7 +235,11 @@ int main(void)
         cmocka_unit_test(test_lists),     cmocka_unit_test(test_environment),      cmocka_unit_test(test_list),
         cmocka_unit_test(test_serve),
     };
+    const struct CMUnitTest bugs[] = {
+        cmocka_unit_test(fuzz_number_of_no_number),
+    };
     int failed = cmocka_run_group_tests_name("config", tests, NULL, NULL);
+    failed += cmocka_run_group_tests_name("config regressions", bugs, NULL, NULL);
     sg_config_reset();
     return failed;
 }

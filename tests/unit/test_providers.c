@@ -1073,6 +1073,23 @@ static void issue8_server_text(void **state)
     unsetenv("POLYGON_API_KEY");
 }
 
+/* Found by tests/fuzz (fuzz_yahoo, fuzz_fmp, fuzz_polygon): a body that is
+ * not JSON was reported with jansson's error text, which quotes the input
+ * near the error: a key the server echoed there reached the message. */
+static void fuzz_key_in_json_error(void **state)
+{
+    (void)state;
+    setenv("FMP_API_KEY", "SECRETKEY123456789", 1);
+    for (int p = 0; p < SG_NPROVIDERS; p++) {
+        parsed r = parse((sg_provider)p, "{\"cSECRETKEY123456789\nll}", "AAPL", WIDE);
+        assert_int_equal(r.a, SG_ANSWER_BAD);
+        assert_non_null(strstr(r.err, "not JSON ("));
+        assert_null(strstr(r.err, "SECRETK"));
+        parsed_free(&r);
+    }
+    unsetenv("FMP_API_KEY");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1102,6 +1119,7 @@ int main(void)
         cmocka_unit_test(bug_redact_by_name_only),
         cmocka_unit_test(bug_follow_url_any_host),
         cmocka_unit_test(bug_price_rounds_past_numeric),
+        cmocka_unit_test(fuzz_key_in_json_error),
     };
     const struct CMUnitTest issue8[] = {
         cmocka_unit_test(issue8_prices_as_stored),    cmocka_unit_test(issue8_yahoo_times),
