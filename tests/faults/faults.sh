@@ -138,7 +138,56 @@ fault_broker_down() {
 }
 
 # --- a worker's network (tests/pipeline/netns.sh) ----------------------------------------
-fault_worker_netcut() { fail "worker_netcut: tests/pipeline/netns.sh has not landed on main yet"; }
+# w2 runs on a host of its own (a network namespace on the suite's switch): the broker,
+# PostgreSQL (over TCP, never the shared unix socket) and fakeprov reached through
+# forwarders; its switch port goes down for a drawn 3-8 s, then up.
+netns_setup() { # once per suite, as root (else the fault is left out, said so)
+  if [[ " ${selected[*]} " == *" worker_netcut "* ]]; then
+    if [[ $(id -u) -eq 0 ]]; then
+      . "$src/tests/pipeline/netns.sh"
+      netns_init faults
+      trap 'fakeprov_stop >/dev/null 2>&1 || true; lib_cleanup; netns_down' EXIT
+    else
+      echo "worker_netcut left out: network namespaces need root"
+      selected=($(printf '%s\n' "${selected[@]}" | grep -vx worker_netcut))
+    fi
+  fi
+}
+start_worker_netcut() {
+  local pgport=${base##*port=} pgdir=${base#host=}
+  pgport=${pgport%% *}
+  pgdir=${pgdir%% *}
+  host=nc$k
+  netns_host "$host" $((10 + k))
+  netns_publish_root "${addr##*:}" "TCP:$addr"
+  netns_publish_root "$pgport" "UNIX:$pgdir/.s.PGSQL.$pgport"
+  netns_publish_root "$fp_port" "TCP:127.0.0.1:$fp_port"
+  netns_client "$host" "$addr" "$pgport"
+  netns_fwd "$host" 127.0.0.1 "$fp_port" "$NET.$NETNS_BRIDGE_ADDR"
+  await 10 netns_listening "$host" "127.0.0.1:$fp_port" || fail "no forwarder to fakeprov in $NS-$host"
+  start_coordinator coordinator
+  coord=$last
+  start_worker w1
+  w1=$last
+  netns_bg "$host" "$bin/sigma-worker" -d "host=127.0.0.1 port=$pgport user=postgres dbname=$db" --id w2 "${KX[@]}" \
+    -X worker.batch_wait_ms=100 "${PX[@]}" -v >"$work/w2.out" 2>>"$work/w2.log"
+  w2=$last
+  procs+=("w2:$w2")
+  await 60 assigned w1 || fail "w1 never got partitions"
+  await 60 assigned w2 || fail "w2 (in $NS-$host) never got partitions"
+}
+fault_worker_netcut() {
+  local s
+  s=$(between 3 8 "$fault/$k/seconds")
+  moment
+  at_moment
+  netns_cut "$host"
+  struck
+  sleep "$s" # the cut's drawn length (a duration, not a wait for a condition)
+  netns_restore "$host"
+  t_end=$(now)
+  note="w2 cut $s s"
+}
 
 # --- the provider (fakeprov's seeded share of symbols) ---------------------------------
 # The share is switched on before the run's first fetch and off after it; the
@@ -187,7 +236,7 @@ cleanup_provider_garbage() { cleanup_share; }
 setup_dup_reorder() {
   local t
   for t in tasks events; do
-    spawn "shuffle_$t" "$pipetool" shuffle "sigma.$t" "$work/$t.count" --seed "$(draw "$fault/$k/$t")" \
+    spawn "shuffle_$t" "$pipetool" shuffle "$t" "$work/$t.count" --seed "$(draw "$fault/$k/$t")" \
       --hold-ms "$(between 200 2000 "$fault/$k/$t/hold")" --share "$(between 10 30 "$fault/$k/$t/share")"
   done
 }

@@ -55,6 +55,7 @@ suite_setup() {
   "$sigmactl" fetch $ETFS --date $D -d "$tmpl" --provider yahoo "${PX[@]}" >"$work/etfs.out" 2>"$work/etfs.log" ||
     fail "the ETFs' history"
   run_deadline=$((120 + nsym / 20))
+  netns_setup
 }
 
 # --- a trial's programs (spawn, start_worker, start_coordinator, start_producer,
@@ -87,7 +88,7 @@ trial() {
   hook "setup_$fault"
   t0=$(now)
   start_broker "$sigmactl" 4 "${broker_x[@]}"
-  night_start
+  if [[ $(type -t "start_$fault") == function ]]; then "start_$fault"; else night_start; fi
   start_producer producer "${PX[@]}" "${producer_x[@]}"
   prod=$last
   echo "timing: broker and programs ready in $(since "$t0") s"
