@@ -3,9 +3,11 @@
 # one function fault_NAME, called once the run is open (the trial's programs
 # running, the onboarding rows inserted unless the fault inserts them itself), which
 # awaits its moment (drawn: lib.sh moment), strikes, and sets t_end (the end of the
-# fault, an epoch) and landed_at. Optional hooks: setup_NAME (before the programs
-# start: settings, extra processes), after_NAME (the run closed, before the checks:
-# expect_failed, recover_sql), cleanup_NAME (the trial's end, passed or not).
+# fault, an epoch) and landed_at. Optional hooks: setup_NAME (the database made, before
+# the broker and the programs: settings), start_NAME (starts the coordinator and the
+# workers instead of night_start), ready_NAME (everything running, right before the run
+# is requested: extra processes, switches), after_NAME (the run closed, before the
+# checks: expect_failed, recover_sql), cleanup_NAME (the trial's end, passed or not).
 # Owns: how each fault is made. Must not: check anything the checks of lib.sh decide.
 FAULTS=(
   "kill_worker|SIGKILL of one of the two workers mid-phase (no replacement)"
@@ -28,7 +30,8 @@ struck() { landed_at=$(landed); } # where the run was, right after the blow
 
 # --- the programs killed ---------------------------------------------------------
 fault_kill_worker() {
-  local victim=w$(between 1 2 "$fault/$k/victim") p
+  local p
+  victim=w$(between 1 2 "$fault/$k/victim")
   moment
   at_moment
   [[ $victim == w1 ]] && p=$w1 || p=$w2
@@ -36,6 +39,24 @@ fault_kill_worker() {
   t_end=$(now)
   struck
   note="$victim killed"
+  survivor=w$((3 - ${victim#w}))
+}
+# taken_over SURVIVOR T: the time of SURVIVOR's first assignment after epoch T (its log), or nothing
+taken_over() {
+  grep 'kafka rebalance: assigned' "$work/$1.log" | cut -d' ' -f1 |
+    awk -v t="$(date -u -d "@$2" +%Y-%m-%dT%H:%M:%S.%3NZ)" '$1 > t { print; exit }'
+}
+after_at() { # TIMESTAMP: recover_sql, the first outcome recorded after it
+  recover_sql="(SELECT extract(epoch FROM min(recorded_at)) FROM sigma_run_outcomes WHERE batch_run_id = '$run'
+                AND recorded_at > '$1'::timestamptz)"
+}
+# recovered: the first outcome recorded after the survivor took the victim's partitions
+# (its next assignment; the survivor's own outcomes flow on meanwhile)
+after_kill_worker() {
+  local at
+  at=$(taken_over "$survivor" "$t_end")
+  [[ -n $at ]] || fail "$survivor never took the partitions of $victim"
+  after_at "$at"
 }
 fault_kill_coordinator() {
   moment
@@ -145,6 +166,7 @@ netns_setup() { # once per suite, as root (else the fault is left out, said so)
   if [[ " ${selected[*]} " == *" worker_netcut "* ]]; then
     if [[ $(id -u) -eq 0 ]]; then
       . "$src/tests/pipeline/netns.sh"
+      declare -gA NETNS_IP=() # netns.sh's `declare -A`, sourced in a function, made it local
       netns_init faults
       trap 'fakeprov_stop >/dev/null 2>&1 || true; lib_cleanup; netns_down' EXIT
     else
@@ -182,15 +204,27 @@ fault_worker_netcut() {
   moment
   at_moment
   netns_cut "$host"
+  t_cut=$(now)
   struck
   sleep "$s" # the cut's drawn length (a duration, not a wait for a condition)
   netns_restore "$host"
   t_end=$(now)
   note="w2 cut $s s"
 }
+# recovered: as kill_worker's, from the cut, when w1 took w2's partitions during the cut
+# (a cut longer than the session timeout); else the first outcome after the restore.
+after_worker_netcut() {
+  local at
+  at=$(taken_over w1 "$t_cut")
+  if [[ -n $at && $at < $(date -u -d "@$t_end" +%Y-%m-%dT%H:%M:%S.%3NZ) ]]; then
+    t_end=$t_cut
+    after_at "$at"
+    note+=", w1 took over"
+  fi
+}
 
 # --- the provider (fakeprov's seeded share of symbols) ---------------------------------
-# The share is switched on before the run's first fetch and off after it; the
+# The share is switched on right before the run is requested, off after it; the
 # symbols it hit are fakeprov's list. Recovered: the last hit symbol's prices outcome.
 share_on() { # KIND TIMES
   local pct
@@ -198,6 +232,7 @@ share_on() { # KIND TIMES
   fp_get "/_fault/share?kind=$1&pct=$pct&seed=$(draw "$fault/$k/share")&times=$2" | grep -q '"share"' ||
     fail "fakeprov's share fault: $(fp_get "/_fault/share?kind=$1&pct=$pct&times=$2")"
   t_end=$(now)
+  landed_at="before the run"
   note="$1 for $pct % of the symbols"
 }
 share_hit() { fp_get /_fault/share/symbols | sed '/^$/d' | LC_ALL=C sort -u; }
@@ -214,16 +249,16 @@ after_share() { # [must fail]: the hit symbols (some), the expected failures, th
                 AND phase = 'prices' AND symbol IN ($(printf "'%s'," $hit | sed 's/,$//')))"
 }
 cleanup_share() { fp_get /_fault/share/off >/dev/null 2>&1 || true; }
-setup_provider_500() { share_on 500 1; }
+ready_provider_500() { share_on 500 1; }
 after_provider_500() { after_share; }
 cleanup_provider_500() { cleanup_share; }
-setup_provider_429() { share_on 429 1; }
+ready_provider_429() { share_on 429 1; }
 after_provider_429() { after_share; }
 cleanup_provider_429() { cleanup_share; }
-setup_provider_hang() { share_on hang 1; }
+ready_provider_hang() { share_on hang 1; }
 after_provider_hang() { after_share; }
 cleanup_provider_hang() { cleanup_share; }
-setup_provider_garbage() { share_on garbage 0; }
+ready_provider_garbage() { share_on garbage 0; }
 after_provider_garbage() {
   after_share must_fail
   # onboarding rows of hit symbols fail too (their error says why); the run's hit symbols fail with a reason
@@ -233,7 +268,7 @@ after_provider_garbage() {
 cleanup_provider_garbage() { cleanup_share; }
 
 # --- duplicated and reordered messages (pipetool shuffle) --------------------------------
-setup_dup_reorder() {
+ready_dup_reorder() {
   local t
   for t in tasks events; do
     spawn "shuffle_$t" "$pipetool" shuffle "$t" "$work/$t.count" --seed "$(draw "$fault/$k/$t")" \

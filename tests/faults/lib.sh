@@ -92,6 +92,7 @@ trial() {
   start_producer producer "${PX[@]}" "${producer_x[@]}"
   prod=$last
   echo "timing: broker and programs ready in $(since "$t0") s"
+  hook "ready_$fault"
   t_request=$(now)
   "$sigmactl" run --date $D -d "$ci" >"$work/run.out" 2>>"$work/run.log" || fail "sigmactl run"
   await 30 run_exists || fail "no run opened"
@@ -143,10 +144,15 @@ ledger() {
 }
 failed_symbols() { q "SELECT string_agg(DISTINCT symbol, ' ' ORDER BY symbol) FROM sigma_run_outcomes WHERE batch_run_id = '$run' AND outcome = 'failed'"; }
 onboarding_rows() { q "SELECT symbol || ':' || status FROM symbol_onboarding_queue ORDER BY symbol"; }
-# without SYMBOLS...: the reference rows less those of SYMBOLS (the factor rows' CSV and the metrics' JSON)
+# without SYMBOLS...: the reference rows as a run where SYMBOLS had no prices stores them:
+# no factor row (CSV) of theirs, and their metrics row (JSON) all NULL (docs/pipeline.md:
+# "a symbol without prices gets compute's all-NULL row"), in the same place.
+NULL_METRICS='{"sector": null, "symbol": "SYM", "industry": null, "pb_ratio": null, "pe_ratio": null, "ps_ratio": null, "return_1d": null, "return_1m": null, "return_1y": null, "return_3m": null, "market_cap": null, "return_mtd": null, "return_ytd": null, "factor_size": null, "company_name": null, "factor_value": null, "metrics_date": "DATE", "current_price": null, "factor_growth": null, "factor_low_vol": null, "factor_quality": null, "factor_momentum": null, "enterprise_value": null, "data_quality_score": 0.00, "factor_size_spread": null, "factor_quality_spread": null, "factor_momentum_spread": null, "factor_growth_value_spread": null}'
 without() {
-  awk -v s=" $* " 'BEGIN { FS = "," } { sym = $1; if (sym ~ /^\{/) { sym = $0; sub(/.*"symbol": "/, "", sym); sub(/".*/, "", sym) }
-                                          if (index(s, " " sym " ") == 0) print }' "$suite_work/ref.rows"
+  awk -v s=" $* " -v null="${NULL_METRICS/DATE/$D}" 'BEGIN { FS = "," } {
+      if ($0 !~ /^\{/) { if (index(s, " " $1 " ") == 0) print; next }
+      sym = $0; sub(/.*"symbol": "/, "", sym); sub(/".*/, "", sym)
+      if (index(s, " " sym " ") == 0) print; else { row = null; sub(/SYM/, sym, row); print row } }' "$suite_work/ref.rows"
 }
 # check_trial: the run closed completed; every (phase, symbol) has one outcome, the
 # counts add up, each counted once; the failed symbols are the clean run's and exactly
@@ -228,7 +234,8 @@ write_table() {
   echo
   echo "Time to recover: from the end of the fault (the kill, or the restart that follows it;"
   echo "PostgreSQL back up; the broker or the link back up; the errors injected) to the first outcome"
-  echo "recorded after it; for kill_relay, to the onboarding rows marked processing again; for the"
+  echo "recorded after it (kill_worker: after the survivor took the victim's partitions); for"
+  echo "kill_relay, to the onboarding rows marked processing again; for the"
   echo "provider faults, from the fault switched on to the prices outcome of the last symbol it hit;"
   echo "\"-\": the fault has no end (tests/faults/README.md). Run: from \`sigmactl run\` to the run closed."
 }

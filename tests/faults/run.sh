@@ -53,6 +53,7 @@ for x in "$sigmactl" "$bin/sigma-worker" "$pipetool" "$fakeprov"; do
   [[ -x $x ]] || { echo "tests/faults/run.sh: $x is missing: build first (scripts/build.sh $build)" >&2; exit 1; }
 done
 out=$(realpath -m "$out")
+kept=${TMPDIR:-/tmp}/sigma-faults-failed.$$ # the logs of failed trials (kept after the suite)
 
 . "$src/tests/fixtures/fakeprov.sh"
 . "$src/tests/pipeline/lib.sh" "$src" faults
@@ -77,8 +78,10 @@ for f in "${selected[@]}"; do
       recover[$f]+="$(sed -n 's/.*recover \([0-9.-]*\) s.*/\1/p' <<<"$result") "
       runtime[$f]+="$(sed -n 's/.*run \([0-9.]*\) s.*/\1/p' <<<"$result") "
     else
-      echo "$f #$k: FAILED"
-      sed 's/^/  | /' "$suite_work/$f.$k/trial.out" | tail -60
+      echo "$f #$k: FAILED (its logs: $kept/$f.$k)"
+      grep -m1 '^FAIL' "$suite_work/$f.$k/trial.out" | sed 's/^/  | /' || true
+      mkdir -p "$kept"
+      cp -r "$suite_work/$f.$k" "$kept/"
     fi
   done
 done
