@@ -111,6 +111,7 @@ trial() {
   t0=$(now)
   stop_all
   echo "timing: programs stopped in $(since "$t0") s"
+  cut -d' ' -f1 /proc/loadavg >>"$suite_work/loads" # the machine's load, for the table
   echo "$(recovery), run $t_run s, duplicates $(q "SELECT coalesce(sum(duplicates), 0) FROM sigma_run_outcomes"),
     struck ${landed_at:-}${note:+, $note}" | tr -s ' \n' ' ' >&3
   echo >&3
@@ -223,7 +224,8 @@ write_table() {
   echo
   echo "Command: \`tests/faults/run.sh --symbols $nsym --trials $trials --seed $seed --faults $(IFS=,; echo "${selected[*]}")\`"
   echo "Seed: $seed. Date: $(date -u '+%Y-%m-%d %H:%M UTC'). Machine: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1),"
-  echo "$(nproc) cores; load average at the end $(cut -d' ' -f1-3 /proc/loadavg). Clean run: $clean_s s."
+  echo "$(nproc) cores; load average (1 min) at the trials' ends $(sort -g "$suite_work/loads" 2>/dev/null | sed -n '1p;$p' |
+    paste -sd- -) (other work on the machine included). Clean run: $clean_s s."
   echo
   echo "| fault | trials | passed | recover s (median / worst) | run s (median / worst; clean $clean_s) |"
   echo "|---|---|---|---|---|"
