@@ -203,6 +203,7 @@ case_online() {
   [[ $(fetched) == "S0001 " ]] || fail "fetched: $(fetched)"
   canary_intact
   stop_all
+  no_forged_lines "$work"/{coordinator,producer,w1}.log
 }
 
 case "$case_" in
