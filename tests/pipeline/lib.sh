@@ -132,6 +132,14 @@ stop_all() {
   no_sanitizer_report
 }
 
+# no_forged_lines LOG...: every line of the programs' text logs is one of theirs
+# (a line break in a symbol or a reason must not start a line of its own).
+no_forged_lines() {
+  grep -Ev '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12}Z (error|warning|info|debug) sigma-(coordinator|producer|worker)[: ]' \
+    "$@" | head -5 >"$work/forged" || true
+  [[ ! -s $work/forged ]] || fail "log lines that are no program's: $(cat "$work/forged")"
+}
+
 # no_sanitizer_report: no ASan/UBSan report (nor a nested transaction) in any log.
 no_sanitizer_report() {
   ! grep -l 'Sanitizer\|runtime error:\|transaction in progress' "$work"/*.log || fail "a sanitizer report in a log"
