@@ -15,7 +15,8 @@
 # A warm-up run first (see below). Reported per night: requests made (fakeprov /_stats), the prices phase as the ledger
 # records it (phase_durations.prices: from the run's opening to the last prices outcome),
 # the wall time from `sigmactl run` to the factors phase, and the rows of the day; the
-# two nights' rows must be equal (text).
+# two nights' rows must be equal (text). Ends with the BENCH summary lines
+# (bench/summary.sh; the baseline is the per-symbol night).
 set -euo pipefail
 nsym=${1:-10000}
 latency=${2:-20}
@@ -84,6 +85,8 @@ night() {
   await 600 closed
   phase=$(q "SELECT phase_durations->>'prices' FROM batch_run_history WHERE batch_run_id = '$run'")
   rows=$(q "SELECT count(*) FROM market_data_cache WHERE date = '$D'")
+  phase_of[$name]=$phase
+  tf_of[$name]=$t_prices
   psql "$ci" -XAtq -c "SELECT symbol, date, open, high, low, close, volume, data_source FROM market_data_cache
     WHERE date = '$D' ORDER BY symbol COLLATE \"C\"" >"$work/$name.rows"
   printf '%-11s %9s %9s %9s %14s %16s %8s  %s\n' "$name" "$reqs" "$bulk" $((reqs - bulk)) "$phase" "$t_prices" "$rows" \
@@ -93,6 +96,7 @@ night() {
         FROM batch_run_history h JOIN sigma_run_outcomes o ON o.batch_run_id = h.batch_run_id AND o.phase = 'prices'
         WHERE h.batch_run_id = '$run' GROUP BY status")" >>"$work/table"
 }
+declare -A phase_of tf_of
 reset_day() {
   q "DELETE FROM market_data_cache WHERE date = '$D'"
   q "UPDATE symbol_universe SET last_price_date = '$prev' WHERE last_price_date = '$D'"
@@ -129,3 +133,6 @@ echo "the two nights' rows of $D: $same"
 grep -h 'timing: open' "$work"/producer.log | sed 's/.*timing: /producer: /' || true
 grep -h 'timing: bulk' "$work"/w1.log "$work"/w2.log | sed 's/.*timing: /worker: /' || true
 fakeprov_stop
+bench_summary bulk prices_phase "${phase_of[bulk]}" s "${phase_of[per-symbol]}" lower \
+  "the same night per symbol (provider.bulk=0), same run"
+bench_summary bulk run_to_factors "${tf_of[bulk]}" s "${tf_of[per-symbol]}" lower "the same night per symbol"

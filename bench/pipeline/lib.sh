@@ -3,8 +3,9 @@
 # Sets root, bin, D, work (removed on exit; the logs are copied to
 # /tmp/sigma-bench-NAME-logs), pids (SIGKILLed on exit), ci (a throwaway
 # PostgreSQL, migrated by bench_prices); defines q, await, now, bench_prices
-# and bench_pipeline.
+# and bench_pipeline; sources bench/summary.sh (bench_summary).
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$root/bench/summary.sh"
 bench_name=$1
 D=2025-07-15
 "$root/scripts/deps.sh" --test >/dev/null
