@@ -139,7 +139,9 @@ for sym in $(printf 'S%04d ' $(seq $c $((c + byhand - 1)))); do
 done >"$work/byhand"
 p50() { sort -n | awk '{ a[NR] = $1 } END { printf "%.3f", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 by_p50=$(p50 <"$work/byhand")
-echo "by hand: p50 $by_p50 s, max $(sort -n "$work/byhand" | tail -1) s (fetch and compute, each a process)"
+computed=$(q "SELECT count(DISTINCT symbol) FROM symbol_factor_exposures WHERE symbol = ANY('{$(syms $c | cut -d, -f1-$byhand)}')")
+((computed == byhand)) || { echo "bench: by hand, $computed of $byhand symbols got factor rows" >&2; exit 1; }
+echo "by hand: p50 $by_p50 s, max $(sort -n "$work/byhand" | tail -1 | xargs printf %.3f) s (fetch and compute, each a process; $computed symbols with factor rows)"
 lat() { # WHERE: the latencies (s) of the completed rows, one a line
   q "SELECT extract(epoch FROM completed_at - created_at) FROM symbol_onboarding_queue WHERE status = 'completed' AND $1"
 }
