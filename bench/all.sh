@@ -100,6 +100,8 @@ machine() {
   local cpu pg rdk blas
   cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
   [[ -n $cpu ]] || cpu=$(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -1)
+  cpu="$cpu ($(awk -F': ' '/^cpu family/ { f = $2 } /^model\t/ { m = $2 } /^flags/ { a = $2 ~ /avx512f/ ? ", AVX-512" : $2 ~ /avx2/ ? ", AVX2" : "" }
+    END { printf "family %s, model %s%s", f, m, a }' /proc/cpuinfo))"
   pg=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
   pg=$("$pg/postgres" --version 2>/dev/null || echo unknown)
   rdk=$(pkg-config --modversion rdkafka 2>/dev/null || echo unknown)
@@ -139,8 +141,9 @@ section() {
   if grep -q '^BENCH ' "$out/$n.out"; then
     echo "| metric | sigmabatch | baseline | speed-up | baseline, run side by side in the same invocation |"
     echo "|---|---|---|---|---|"
-    awk '$1 == "BENCH" { b = ""; for (i = 8; i <= NF; i++) b = b (i > 8 ? " " : "") $i
-      printf "| %s | %s %s | %s %s | **%sx** | %s |\n", $3, $4, $5, $6, $5, $7, b }' "$out/$n.out"
+    awk 'function f(v) { return sprintf(v >= 100 ? "%.0f" : v >= 1 ? "%.2f" : "%.3f", v) }
+      $1 == "BENCH" { b = ""; for (i = 8; i <= NF; i++) b = b (i > 8 ? " " : "") $i
+      printf "| %s | %s %s | %s %s | **%sx** | %s |\n", $3, f($4), $5, f($6), $5, $7, b }' "$out/$n.out"
     echo
     echo "Speed-up: the baseline's figure over sigmabatch's (over the baseline's for a rate); above 1, sigmabatch does better."
   else

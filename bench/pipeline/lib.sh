@@ -21,7 +21,8 @@ ci=$("$root/scripts/pg.sh" start "$work/pg")
 cleanup() {
   local p
   mkdir -p "/tmp/sigma-bench-$bench_name-logs" && cp "$work"/*.log "/tmp/sigma-bench-$bench_name-logs/" 2>/dev/null || true
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  # Reaped here, quietly: bash would report each killed job ("Killed") in the output.
+  for p in "${pids[@]}"; do { kill -9 "$p" && wait "$p"; } 2>/dev/null || true; done
   "$root/scripts/pg.sh" stop "$work/pg" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
