@@ -177,7 +177,7 @@ function category(   c) {
   if (comm ~ /^rdk:/) return "broker (librdkafka's threads)"
   if (match(chain, /sg_compute_write|write_rows|write_bars|store_unit|sg_store_write|sg_bulk_store|sg_runs_/)) return "database writes"
   if (match(chain, /sg_compute_load|read_windows|read_waiting|sg_store_read|sg_store_load|sg_store_windows|sg_series_load/)) return "database reads"
-  if (match(chain, /sg_factors|sg_factor_|sg_ridge|sg_regress|sg_metric|sg_compute_factors|sg_compute_metrics|cblas_|dgemm|dsyrk|dpotr|LAPACKE|libopenblas|liblapack/)) return "engine"
+  if (match(chain, /sg_factors_|sg_factor_|sg_ridge|sg_ols|sg_regression|sg_metrics_compute|sg_compute_factors|sg_compute_metrics|sg_path_|sg_returns|sg_retset|sg_datapath|cblas_|dgemm|dsyrk|dpotr|LAPACKE|libopenblas|liblapack/)) return "engine"
   if (match(chain, /curl|Curl_|sg_fetch|json_|libjansson|libssl|libcrypto|libnghttp2/)) return "provider fetch"
   if (match(chain, /rd_kafka|sg_bus_|msgpack|produce_event|librdkafka/)) return "broker (produce, consume, commit)"
   if (match(chain, /MHD_|sg_serve|libmicrohttpd/)) return "HTTP server (/metrics)"
