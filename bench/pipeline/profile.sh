@@ -38,7 +38,7 @@ bench_warmup
 
 metrics_of() { # WORKER: its /metrics
   local port
-  port=$(sed -n 's/.*http: listening on [^ ]*:\([0-9]*\)$/\1/p' "$work/$1.log" | head -1)
+  port=$(sed -n '/http: listening on /{s/.*:\([0-9]*\)$/\1/p;q}' "$work/$1.log")
   curl -sS --fail "http://127.0.0.1:$port/metrics"
 }
 for n in w1 w2; do metrics_of $n >"$work/$n.metrics0"; done
@@ -197,7 +197,7 @@ awk -v wpid="${wk[0]}" -f "$work/classify.awk" "$work/perf.txt" | sort -t$'\t' -
 # The top frames (self), worker and sessions apart.
 top_frames() { # PIDS
   perf report -i "$work/perf.data" --pid "$1" --no-children -g none --sort dso,sym --stdio 2>/dev/null |
-    grep -E '^ +[0-9.]+%' | head -12 | sed -E 's/ +/ /g; s/^ //'
+    awk '/^ +[0-9.]+%/ && n++ < 12 { $1 = $1; print }' # reads it all: no SIGPIPE under pipefail
 }
 top_frames "${wk[0]}" >"$work/top_worker"
 top_frames "$backends" >"$work/top_backend"
