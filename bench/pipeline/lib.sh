@@ -114,11 +114,11 @@ bench_warmup() {
 # bench_pipeline [-X worker-setting...]: `sigmactl broker` (12 partitions), a
 # coordinator, workers w1 and w2 (Yahoo through file:// URLs into $work/synth,
 # -v -v), their first assignment awaited, then a producer with
-# PRODUCER_X (an array of -X settings, may be unset). Sets SIGMA_BROKERS, coord,
-# wk (the workers' pids), prod.
+# PRODUCER_X (an array of -X settings, may be unset). Sets SIGMA_BROKERS, broker,
+# coord, wk (the workers' pids), prod.
 bench_pipeline() {
   "$bin/sigmactl" broker --partitions 12 --address-file "$work/addr" >/dev/null 2>"$work/broker.log" &
-  pids+=($!)
+  broker=$!; pids+=($broker)
   await 30 test -s "$work/addr"
   export SIGMA_BROKERS; SIGMA_BROKERS=$(cat "$work/addr")
   local KX=(-X session.timeout.ms=6000) n

@@ -14,7 +14,11 @@
 #   * PostgreSQL's view: pg_stat_statements, reset before the night (every session's
 #     statements; reads are SELECTs, writes the rest);
 #   * `perf record --call-graph dwarf` on worker w1 and its PostgreSQL sessions (found by
-#     PGAPPNAME, set by lib.sh): on-CPU samples classified by their call chains.
+#     PGAPPNAME, set by lib.sh): on-CPU samples classified by their call chains;
+#   * the scheduler's view (/proc/PID/task/*/schedstat, before and after): each process's
+#     time on a CPU and time runnable but waiting for one (the machine is shared: its other
+#     load shows here), the rest of the main thread's wall time asleep (waiting for
+#     PostgreSQL, the broker, a message).
 # Then `sigmactl compute --date D` in one process on the same database (the factor and
 # metric tables emptied; the prices the night stored stay): the floor of the compute phases,
 # for the BENCH line. Prints the raw figures, then, after a `<!-- report -->` line, the
@@ -47,6 +51,31 @@ for n in w1 w2 coordinator; do marks+=("$(wc -l <"$work/$n.log")"); done
 backends=$(q "SELECT string_agg(pid::text, ',') FROM pg_stat_activity WHERE application_name = 'sigma-worker-w1'")
 [[ -n $backends ]] || { echo "bench: no PostgreSQL session of w1 (application_name sigma-worker-w1)" >&2; exit 1; }
 q "SELECT pg_stat_statements_reset()" >/dev/null
+# The processes the scheduler's view follows, "label pid" a line: the programs, then every
+# PostgreSQL process of the cluster by who it serves.
+{
+  echo "w1 ${wk[0]}"; echo "w2 ${wk[1]}"; echo "coordinator $coord"; echo "producer $prod"; echo "broker $broker"
+  echo "fakeprov $fp_pid"
+  q "SELECT CASE WHEN application_name LIKE 'sigma-worker-%' THEN 'postgres-for-' || substr(application_name, 14)
+                 WHEN application_name = 'sigmabatch' THEN 'postgres-for-coordinator-and-producer'
+                 WHEN backend_type = 'client backend' THEN 'postgres-for-psql'
+                 ELSE 'postgres-background' END || ' ' || pid FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+} >"$work/tracked"
+# sched_snapshot: "label pid run_ns wait_ns main_run_ns main_wait_ns" per tracked process
+# (run and wait summed over its threads; main: the thread the pid names).
+sched_snapshot() {
+  local label pid t a b c r w
+  while read -r label pid; do
+    r=0 w=0
+    for t in /proc/"$pid"/task/*/schedstat; do
+      read -r a b c <"$t" 2>/dev/null || continue
+      r=$((r + a)) w=$((w + b))
+    done
+    read -r a b c <"/proc/$pid/schedstat" 2>/dev/null || a=0 b=0
+    echo "$label $pid $r $w $a $b"
+  done <"$work/tracked"
+}
+sched_snapshot >"$work/sched0"
 
 echo "== the night: $nsym stocks, D = $D; perf on w1 (pid ${wk[0]}) and its sessions ($backends)"
 perf record -q -F $freq --call-graph dwarf,8192 -p "${wk[0]},$backends" -o "$work/perf.data" 2>"$work/perf.log" &
@@ -59,6 +88,7 @@ t0=$(now)
 closed() { [[ -n $(q "SELECT 1 FROM batch_run_history WHERE batch_run_id LIKE 'nightly-$D-%' AND status <> 'running'") ]]; }
 await 600 closed
 t_run=$(echo "$(now) - $t0" | bc)
+sched_snapshot >"$work/sched1"
 kill -INT $perf_pid
 wait $perf_pid || true
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -76,6 +106,14 @@ q "SELECT 'start', extract(epoch FROM started_at) FROM batch_run_history WHERE b
    UNION ALL SELECT 'end', extract(epoch FROM completed_at) FROM batch_run_history WHERE batch_run_id = '$run'" |
   tr '|' ' ' >"$work/bounds"
 phase_durations=$(q "SELECT phase_durations::text FROM batch_run_history WHERE batch_run_id = '$run'")
+
+# ---- the scheduler's view: per label, seconds on a CPU and waiting for one over the night ----
+awk -v wall="$t_run" 'FNR == NR { r0[$2] = $3; w0[$2] = $4; m0[$2] = $5; q0[$2] = $6; next }
+  ($2 in r0) { l = $1; if (!(l in n)) o[++k] = l; n[l]++
+    R[l] += ($3 - r0[$2]) / 1e9; W[l] += ($4 - w0[$2]) / 1e9; M[l] += ($5 - m0[$2]) / 1e9; Q[l] += ($6 - q0[$2]) / 1e9 }
+  END { for (i = 1; i <= k; i++) { l = o[i]; s = n[l] == 1 ? wall - M[l] - Q[l] : -1
+          printf "%s %d %.3f %.3f %.3f %.3f %.3f\n", l, n[l], R[l], W[l], M[l], Q[l], s } }' \
+  "$work/sched0" "$work/sched1" >"$work/sched"
 
 # ---- PostgreSQL's view --------------------------------------------------------------------
 q "SELECT CASE WHEN query ~* '^\s*(select|with[^;]*\)\s*select)' AND query !~* '(insert|update|delete)\s' THEN 'read'
@@ -183,17 +221,25 @@ function category(   c) {
   if (match(chain, /MHD_|sg_serve|libmicrohttpd/)) return "HTTP server (/metrics)"
   return "other"
 }
-function flush() { if (comm != "") { n[category()]++; if (pid == wpid) wt++; else bt++ }; comm = ""; chain = "" }
-/^\t/ { chain = chain ";" $2 " " $3; next }
+function flush(   c) {
+  if (comm != "") { c = category(); n[c]++; lf[c "\t" leaf]++; if (pid == wpid) wt++; else bt++ }
+  comm = ""; chain = ""; leaf = ""
+}
+/^\t/ { chain = chain ";" $2 " " $3; if (leaf == "") leaf = $2 " " $3; next }
 /^[ \t]*$/ { flush(); next }
 { flush(); comm = $1; split($2, a, "/"); pid = a[1] }
 END {
   flush()
   for (k in n) printf "%s\t%d\n", k, n[k]
   printf "TOTAL worker\t%d\nTOTAL postgres\t%d\n", wt, bt
+  for (k in lf) printf "LEAF\t%s\t%d\n", k, lf[k] > "/dev/stderr"
 }
 EOF
-awk -v wpid="${wk[0]}" -f "$work/classify.awk" "$work/perf.txt" | sort -t$'\t' -k2,2nr >"$work/perf_classes"
+awk -v wpid="${wk[0]}" -f "$work/classify.awk" "$work/perf.txt" 2>"$work/perf_leaves.raw" |
+  sort -t$'\t' -k2,2nr >"$work/perf_classes"
+# The three most frequent leaf frames of each category ("category<TAB>frame<TAB>samples").
+sort -t$'\t' -k2,2 -k4,4nr "$work/perf_leaves.raw" | awk -F'\t' '$1 == "LEAF" && c[$2]++ < 3 { print $2 "\t" $3 "\t" $4 }' \
+  >"$work/perf_leaves"
 # The top frames (self), worker and sessions apart.
 top_frames() { # PIDS
   perf report -i "$work/perf.data" --pid "$1" --no-children -g none --sort dso,sym --stdio 2>/dev/null |
@@ -212,6 +258,8 @@ sed 's/^/  /' "$work/split"
 sed 's/^/  /' "$work/coord"
 echo "/metrics over the night (worker family label: sum, count):"
 sed 's/^/  /' "$work/metrics"
+echo "scheduler (label, processes, on CPU s, waiting for a CPU s, main thread: on CPU, waiting, asleep s):"
+sed 's/^/  /' "$work/sched"
 echo "pg_stat_statements (kind: seconds, calls, rows):"
 sed 's/^/  /' "$work/pgss_kinds"
 echo "perf samples (w1 and its sessions, $freq Hz):"
@@ -272,6 +320,22 @@ awk '{ printf "| %s | `%s` | %s | %s | %s |\n", $1, $2, $3, $4, $5 }' "$work/met
   sed 's/| `sigma_batch_messages` | - | \([0-9.]*\) |/| `sigma_batch_messages` | - | \1 messages |/'
 cat <<EOF
 
+### The scheduler's view: on a CPU, waiting for one, asleep
+
+\`/proc/PID/task/*/schedstat\` of every process of the night, before and after it ($(printf %.2f "$t_run") s of wall
+time): **on CPU** (all threads), **waiting for a CPU** (runnable, all threads: the 2 cores were
+busy, with this night's other processes or with the machine's other load), and for a
+single-process row the main thread's **asleep** (the wall time it was neither: blocked on a
+socket, waiting for PostgreSQL, the broker or a message).
+
+| process | count | on CPU s | waiting for a CPU s | main thread: on CPU s | main: waiting for a CPU s | main: asleep s |
+|---|---|---|---|---|---|---|
+EOF
+awk '{ one = $2 == 1; m = one ? sprintf("%.2f", $5) : ""; q = one ? sprintf("%.2f", $6) : ""; a = one ? sprintf("%.2f", $7) : ""
+       printf "| %s | %d | %.2f | %.2f | %s | %s | %s |\n", $1, $2, $3, $4, m, q, a }' "$work/sched"
+awk -v wall="$t_run" '{ r += $3; w += $4 } END { printf "| **all** | | **%.2f** | **%.2f** | | | |\n\nThe night'"'"'s processes used %.2f of the %.2f core-seconds the 2 cores had (%.0f%%); their threads waited %.2f s in all for a core.\n", r, w, r, 2 * wall, 50 * r / wall, w }' "$work/sched"
+cat <<EOF
+
 ### PostgreSQL's view (pg_stat_statements, every session, the night only)
 
 | kind | execution s | calls | rows |
@@ -301,6 +365,12 @@ awk -F'\t' -v f=$freq '$1 == "TOTAL worker" { tw = $2 } $1 == "TOTAL postgres" {
           printf "| %s: %s | %d | %.2f | %.0f%% |\n", pg ? "sessions" : "w1", k[i], v[i], v[i] / f, t ? 100 * v[i] / t : 0 }
         printf "| **w1, all** | %d | **%.2f** | |\n| **sessions, all** | %d | **%.2f** | |\n", tw, tw / f, tb, tb / f }' \
   "$work/perf_classes"
+echo
+echo "Each category's most frequent leaf frames (where the CPU was when sampled):"
+echo
+echo "| category | leaf frame | samples |"
+echo "|---|---|---|"
+awk -F'\t' '{ gsub(/\|/, "\\|", $2); printf "| %s | `%s` | %d |\n", $1, $2, $3 }' "$work/perf_leaves"
 echo
 echo "Top frames of w1 (self time, \`perf report --no-children --sort dso,sym\`):"
 echo
