@@ -141,7 +141,7 @@ section() {
   if grep -q '^BENCH ' "$out/$n.out"; then
     echo "| metric | sigmabatch | baseline | speed-up | baseline, run side by side in the same invocation |"
     echo "|---|---|---|---|---|"
-    awk 'function f(v) { return sprintf(v >= 100 ? "%.0f" : v >= 1 ? "%.2f" : "%.3f", v) }
+    awk 'function f(v) { return sprintf(v == int(v) || v >= 100 ? "%.0f" : v >= 1 ? "%.2f" : "%.3f", v) }
       $1 == "BENCH" { b = ""; for (i = 8; i <= NF; i++) b = b (i > 8 ? " " : "") $i
       printf "| %s | %s %s | %s %s | **%sx** | %s |\n", $3, f($4), $5, f($6), $5, $7, b }' "$out/$n.out"
     echo

@@ -365,6 +365,9 @@ awk -F'\t' -v f=$freq '$1 == "TOTAL worker" { tw = $2 } $1 == "TOTAL postgres" {
           printf "| %s: %s | %d | %.2f | %.0f%% |\n", pg ? "sessions" : "w1", k[i], v[i], v[i] / f, t ? 100 * v[i] / t : 0 }
         printf "| **w1, all** | %d | **%.2f** | |\n| **sessions, all** | %d | **%.2f** | |\n", tw, tw / f, tb, tb / f }' \
   "$work/perf_classes"
+awk -F'\t' -v f=$freq '$1 == "LEAF" && $2 !~ /^postgres/ { all += $4; if ($3 ~ /printf_fp|strtod|hack_digit|__mpn_|round_and_return|str_to_mpn|strfromd/) { fp += $4; by[$2] += $4 } }
+  END { printf "\nOf w1'"'"'s %d samples, **%d (%.0f%%) are in glibc'"'"'s decimal conversions** (strfromd, strtod: their leaf frame is `__printf_fp_l`, `____strtod_l_internal`, `hack_digit`, `__mpn_*`, `round_and_return`):", all, fp, all ? 100 * fp / all : 0
+        for (c in by) printf " %s %d;", c, by[c]; printf "\n" }' "$work/perf_leaves.raw"
 echo
 echo "Each category's most frequent leaf frames (where the CPU was when sampled):"
 echo
