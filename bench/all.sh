@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # bench/all.sh: every benchmark under bench/ in sequence, then BENCHMARKS.md at the repo root.
-#   bench/all.sh [--quick] [--only NAME[,NAME...]] [--out DIR]
+#   bench/all.sh [--quick] [--only NAME[,NAME...]] [--out DIR] [--render]
 # Installs what the benchmarks need (scripts/deps.sh --test), builds build/ if needed, runs
 # each benchmark with its command (below), keeps its output, its command, the date, the load
 # average before and after it in DIR (default /tmp/sigma-bench-results, or $SIGMA_BENCH_OUT),
 # and writes BENCHMARKS.md from every benchmark recorded in DIR: the machine, then per
 # benchmark a table of its BENCH summary lines (bench/summary.sh: sigmabatch, the baseline
 # run side by side in the same invocation, the speed-up), the command that reproduces it and
-# its whole output. --only reruns some and rewrites the file with the others' kept records.
+# its whole output. --only reruns some and rewrites the file with the others' kept records;
+# --render runs nothing and rewrites the file from the records (after editing its notes).
 # --quick: small sizes, a smoke check that every script runs and prints its summary lines
 # (its figures mean nothing); it writes DIR/BENCHMARKS.md, never the repo's.
 # Hand-written notes survive a rewrite: a block between `<!-- notes: NAME -->` and
@@ -18,7 +19,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 usage() {
-  echo "usage: bench/all.sh [--quick] [--only NAME[,NAME...]] [--out DIR]   (names: ${names[*]})" >&2
+  echo "usage: bench/all.sh [--quick] [--only NAME[,NAME...]] [--out DIR] [--render]   (names: ${names[*]})" >&2
   exit 2
 }
 
@@ -49,10 +50,12 @@ declare -A title=(
 
 mode=full
 only=()
+render=0
 out=${SIGMA_BENCH_OUT:-/tmp/sigma-bench-results}
 while (($#)); do
   case $1 in
   --quick) mode=quick ;;
+  --render) render=1 ;;
   --only) (($# > 1)) || usage; IFS=, read -ra only <<<"$2"; shift ;;
   --out) (($# > 1)) || usage; out=$2; shift ;;
   -h | --help) usage ;;
@@ -62,11 +65,14 @@ while (($#)); do
 done
 for n in "${only[@]}"; do [[ -n ${script[$n]:-} ]] || { echo "bench/all.sh: no benchmark '$n'" >&2; usage; }; done
 ((${#only[@]})) || only=("${names[@]}")
+((render == 0)) || only=()
 [[ $mode == quick && -z ${SIGMA_BENCH_OUT:-} && $out == /tmp/sigma-bench-results ]] && out=/tmp/sigma-bench-quick
 mkdir -p "$out"
 
-"$root/scripts/deps.sh" --test
-[[ -x $root/build/bin/sigmactl ]] || "$root/scripts/build.sh" "$root/build" >/dev/null
+if ((render == 0)); then
+  "$root/scripts/deps.sh" --test
+  [[ -x $root/build/bin/sigmactl ]] || "$root/scripts/build.sh" "$root/build" >/dev/null
+fi
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
@@ -78,6 +84,7 @@ run_one() {
   {
     echo "command=${script[$n]} $args"
     echo "mode=$mode"
+    echo "commit=$(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- . ':!BENCHMARKS.md' || echo ' (with uncommitted changes)')"
     echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "load_before=$(loadavg)"
   } >"$out/$n.meta"
@@ -116,7 +123,6 @@ machine() {
   echo "| PostgreSQL | $pg (throwaway clusters, scripts/pg.sh: fsync off) |"
   echo "| librdkafka | $rdk (\`sigmactl broker\`: librdkafka's mock cluster) |"
   echo "| OpenBLAS | $blas, \`OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(unset: detected at run time)}\` from the environment, not changed |"
-  echo "| commit | $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- . ':!BENCHMARKS.md' || echo ' (with uncommitted changes)') |"
 }
 
 # notes NAME: the hand-written block of the old BENCHMARKS.md for NAME, markers included.
@@ -135,7 +141,7 @@ section() {
     echo
     return
   fi
-  echo "Reproduce: \`$(meta "$n" command)\` (run $(meta "$n" date), $(meta "$n" seconds) s$([[ $(meta "$n" mode) == quick ]] && echo ", quick sizes"); exit $(meta "$n" rc))."
+  echo "Reproduce: \`$(meta "$n" command)\` (run $(meta "$n" date) at commit $(meta "$n" commit), $(meta "$n" seconds) s$([[ $(meta "$n" mode) == quick ]] && echo ", quick sizes"); exit $(meta "$n" rc))."
   echo "Load average (1, 5, 15 min) before: $(meta "$n" load_before); after: $(meta "$n" load_after)."
   echo
   if grep -q '^BENCH ' "$out/$n.out"; then
@@ -164,7 +170,7 @@ section() {
 }
 
 failed=0
-for n in "${only[@]}"; do
+for n in ${only[@]+"${only[@]}"}; do
   run_one "$n"
   [[ $(meta "$n" rc) == 0 ]] && grep -q '^BENCH ' "$out/$n.out" || failed=1
 done
