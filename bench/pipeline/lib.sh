@@ -131,9 +131,9 @@ bench_pipeline() {
       -X "provider.yahoo.url=file://$work/synth/yahoo/{symbol}.json" -v -v "$@" 2>"$work/$n.log" &
     wk+=($!); pids+=($!)
   done
-  for n in w1 w2; do await 60 grep -q 'kafka rebalance: assigned [1-9]' "$work/$n.log"; done
-  await 30 grep -q 'kafka rebalance: assigned [1-9]' "$work/coordinator.log" 2>/dev/null || true
+  for n in w1 w2; do await 60 grep -qs 'kafka rebalance: assigned [1-9]' "$work/$n.log"; done
+  await 30 grep -qs 'kafka rebalance: assigned [1-9]' "$work/coordinator.log" 2>/dev/null || true
   "$bin/sigma-producer" -d "$ci" -X producer.poll_ms=100 "${PRODUCER_X[@]}" -v 2>"$work/producer.log" &
   prod=$!; pids+=($prod)
-  await 30 grep -q 'topic sigma.deadletter' "$work/producer.log"
+  await 30 grep -qs 'topic sigma.deadletter' "$work/producer.log"
 }

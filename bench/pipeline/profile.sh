@@ -28,6 +28,10 @@
 set -euo pipefail
 nsym=${1:-10000}
 latency=${2:-20}
+if ! [[ $nsym =~ ^[1-9][0-9]*$ && $latency =~ ^[0-9]+$ && $# -le 2 ]]; then
+  echo "usage: bench/pipeline/profile.sh [SYMBOLS] [LATENCY_MS]   (defaults 10000, 20)" >&2
+  exit 2
+fi
 PRODUCER_X=()
 export SIGMA_PG_OPTIONS="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
 . "$(dirname "$0")/lib.sh" profile
