@@ -131,6 +131,18 @@ notes() {
   awk -v n="$1" '$0 == "<!-- notes: " n " -->" { on = 1 } on { print } $0 == "<!-- /notes: " n " -->" { on = 0 }' "$old"
 }
 
+# glance: every benchmark's summary lines in one table (details and baselines in the sections).
+glance() {
+  local n
+  echo "| benchmark | metric | sigmabatch | baseline | speed-up |"
+  echo "|---|---|---|---|---|"
+  for n in "${names[@]}"; do
+    [[ -f $out/$n.out ]] || continue
+    awk -v n="$n" 'function f(v) { return sprintf(v == int(v) || v >= 100 ? "%.0f" : v >= 1 ? "%.2f" : "%.3f", v) }
+      $1 == "BENCH" { printf "| %s | %s | %s %s | %s %s | %sx |\n", n, $3, f($4), $5, f($6), $5, $7 }' "$out/$n.out"
+  done
+}
+
 # section NAME: one benchmark's markdown.
 section() {
   local n=$1
@@ -191,6 +203,10 @@ trap 'rm -f "$old"' EXIT
   echo "busy it was (2 cores: a load of 2 is a full machine)."
   echo
   machine
+  echo
+  echo "At a glance (speed-up: above 1, sigmabatch does better than the baseline run beside it):"
+  echo
+  glance
   echo
   for n in "${names[@]}"; do section "$n"; done
 } >"$md.new"
