@@ -53,12 +53,7 @@ dead_letters() {
 }
 
 night_setup
-night_start
-start_producer producer
-hold_factors
-night_request
-await_run
-await 90 phase_is factors || fail "factors never started: $(q "SELECT phase, count(outcome), count(*) FROM sigma_run_outcomes GROUP BY 1")"
+night_held
 
 echo "== $count bad messages on each of $TOPICS, the run in phase factors"
 t0=$(date +%s.%N)

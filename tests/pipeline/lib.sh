@@ -278,6 +278,16 @@ night_start() {
   await 60 assigned w1 || fail "w1 never got partitions"
   await 60 assigned w2 || fail "w2 never got partitions"
 }
+# night_held: night_start, the producer, the factor writes held (hold_factors), the
+# run requested and awaited in phase factors: the run is in progress by construction.
+night_held() {
+  night_start
+  start_producer producer
+  hold_factors
+  night_request
+  await_run
+  await 90 phase_is factors || fail "factors never started: $(q "SELECT phase, count(outcome), count(*) FROM sigma_run_outcomes GROUP BY 1")"
+}
 # night_request: `sigmactl run --date D`; sets t_request.
 night_request() {
   "$bin/sigmactl" run --date $D -d "$ci" >"$work/run.out" 2>>"$work/run.log" || fail "sigmactl run"
