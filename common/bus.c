@@ -642,6 +642,10 @@ int sg_bus_create_topics(int timeout_ms, char *err, size_t errlen)
     return rc;
 }
 
+/* What a dead letter keeps of a message too large to be sent with its headers. */
+#define DEAD_LETTER_CUT 65536
+#define DEAD_LETTER_CUT_KEY 1024
+
 /* A dead letter's headers: the original message's own (so whoever sent it can
  * find it again), without any sigma.* header it carried (a dead letter
  * replayed and refused again gets this refusal's), then this refusal's. */
@@ -667,20 +671,31 @@ int sg_bus_dead_letter(sg_bus *b, const rd_kafka_message_t *m, const char *why, 
                        size_t errlen)
 {
     const char *topic = rd_kafka_topic_name(m->rkt), *dl = sg_bus_topic_name(SG_TOPIC_DEADLETTER);
-    char part[16], off[24];
+    char part[16], off[24], cut[96] = "";
     snprintf(part, sizeof part, "%d", (int)m->partition);
     snprintf(off, sizeof off, "%lld", (long long)m->offset);
-    const char *const kv[][2] = {{"sigma.reason", why},  {"sigma.topic", topic}, {"sigma.partition", part},
-                                 {"sigma.offset", off}, {"sigma.worker", who}};
+    const char *const kv[][2] = {{"sigma.reason", why}, {"sigma.topic", topic},  {"sigma.partition", part},
+                                 {"sigma.offset", off}, {"sigma.worker", who}, {"sigma.cut", cut}};
+    size_t key_len = m->key_len, len = m->len;
     double deadline = sg_clock_ms() + sg_config_number("bus.timeout_ms");
     for (;;) {
-        rd_kafka_headers_t *h = dead_letter_headers(m, kv, sizeof kv / sizeof kv[0]);
+        rd_kafka_headers_t *h = dead_letter_headers(m, kv, sizeof kv / sizeof kv[0] - !cut[0]);
         rd_kafka_resp_err_t r = rd_kafka_producev(
-            b->rk, RD_KAFKA_V_TOPIC(dl), RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_VALUE(m->payload, m->len),
+            b->rk, RD_KAFKA_V_TOPIC(dl), RD_KAFKA_V_KEY(m->key, key_len), RD_KAFKA_V_VALUE(m->payload, len),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
         if (r == RD_KAFKA_RESP_ERR_NO_ERROR)
             break; /* the message owns the headers now */
         rd_kafka_headers_destroy(h);
+        if (r == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE && !cut[0]) {
+            /* With the headers it no longer fits message.max.bytes: the first
+             * DEAD_LETTER_CUT bytes of value and key show what it was (a value
+             * that size is no message of any schema), the header what is missing. */
+            len = len > DEAD_LETTER_CUT ? DEAD_LETTER_CUT : len;
+            key_len = key_len > DEAD_LETTER_CUT_KEY ? DEAD_LETTER_CUT_KEY : key_len;
+            snprintf(cut, sizeof cut, "value %zu of %zu bytes, key %zu of %zu bytes", len, m->len, key_len,
+                     m->key_len);
+            continue;
+        }
         if (r != RD_KAFKA_RESP_ERR__QUEUE_FULL || sg_clock_ms() > deadline) {
             snprintf(err, errlen, "produce to %s (from %s [%s] @%s): %s", dl, topic, part, off, rd_kafka_err2str(r));
             return -1;

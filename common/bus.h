@@ -100,8 +100,11 @@ int sg_bus_await(sg_bus *b, int timeout_ms, char *err, size_t errlen);
  * original key, bytes and headers (but any sigma.* header it carried), and in
  * headers the reason (sigma.reason), where it
  * came from (sigma.topic, sigma.partition, sigma.offset) and who sent it
- * (sigma.worker), so an operator can read and replay it. Queued like any
- * message: sg_bus_await acknowledges it. */
+ * (sigma.worker), so an operator can read and replay it. A message that no
+ * longer fits message.max.bytes with these headers keeps the first 64 KiB of
+ * its value and 1 KiB of its key, and says so in sigma.cut ("value 65536 of
+ * 999934 bytes, key 5 of 5 bytes"). Queued like any message: sg_bus_await
+ * acknowledges it. */
 int sg_bus_dead_letter(sg_bus *b, const rd_kafka_message_t *m, const char *why, const char *who, char *err,
                        size_t errlen);
 

@@ -5,6 +5,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "bus.h"
 #include "config.h"
@@ -33,6 +36,13 @@ void sg_daemon_sleep_ms(double ms)
         struct timespec ts = {0, 20 * 1000000L};
         nanosleep(&ts, NULL);
     }
+}
+
+void sg_daemon_release_memory(void)
+{
+#ifdef __GLIBC__
+    malloc_trim(0); /* every arena: the top given back, free pages inside madvised away */
+#endif
 }
 
 void sg_daemon_close(void)

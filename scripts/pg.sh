@@ -7,6 +7,8 @@
 # SIGMA_PG_LISTEN=ADDR: also TCP on ADDR (listen_addresses), for clients that cannot
 # reach DIR (a chroot: the image test; another network namespace: the multi-host test);
 # SIGMA_PG_TRUST=CIDR: a pg_hba.conf line trusting CIDR. The conninfo printed stays the socket's.
+# SIGMA_PG_OPTIONS: more server options, as postgres takes them (bench/pipeline/profile.sh:
+# "-c shared_preload_libraries=pg_stat_statements").
 set -euo pipefail
 cmd=${1:?usage: pg.sh start|stop DIR [PORT]}
 dir=${2:?usage: pg.sh start|stop DIR [PORT]}
@@ -38,7 +40,7 @@ start)
     if "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
       -o "-p $port -k $dir -c listen_addresses='${SIGMA_PG_LISTEN:-}' -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
           -c shared_buffers=${SIGMA_PG_SHARED_BUFFERS:-512MB} -c max_wal_size=8GB -c checkpoint_timeout=30min \
-          -c wal_level=minimal -c max_wal_senders=0" \
+          -c wal_level=minimal -c max_wal_senders=0 ${SIGMA_PG_OPTIONS:-}" \
       start >/dev/null; then
       break
     fi

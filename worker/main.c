@@ -210,6 +210,7 @@ static int poll_loop(worker *w, const sg_daemon *o)
     char err[1024];
     size_t max = (size_t)sg_config_number("worker.batch_max");
     int wait_ms = (int)sg_config_number("worker.batch_wait_ms");
+    bool worked = false; /* a batch was served since the topics last ran dry */
     while (sg_running) {
         heartbeat(w, o);
         long n = wk_batch_collect(w->batch, w->consumer, max, wait_ms, &sg_running, err, sizeof err);
@@ -217,8 +218,13 @@ static int poll_loop(worker *w, const sg_daemon *o)
             sg_log(SG_LOG_ERROR, "%s", err);
             return -1;
         }
+        if (n == 0 && worked) { /* idle: what the batches needed goes back to the system */
+            sg_daemon_release_memory();
+            worked = false;
+        }
         if (n > 0 && serve_batch(w))
             return sg_running ? -1 : 0;
+        worked |= n > 0;
     }
     return 0;
 }

@@ -3,9 +3,11 @@
 # whole process, side by side in one run.
 #   bench/engine/run.sh [SYMBOLS] [RUNS]     (defaults: 2000 symbols, 5 runs of sigmactl)
 # Prints wall time, peak RSS, the ratio, and sigmactl's own split of the time
-# (load / factors / report) with the compute time per symbol.
+# (load / factors / report) with the compute time per symbol, then the BENCH
+# summary lines (bench/summary.sh; baseline: oracle.py).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/bench/summary.sh"
 ref=${SIGMA_REFERENCE:-$root/../shared/reference}
 nsym=${1:-2000}
 runs=${2:-5}
@@ -43,3 +45,5 @@ printf '%-10s %10s %12.1f\n' oracle.py "$o_wall" "$(echo "$o_rss / 1024" | bc -l
 printf '%-10s %10s %12.1f   (median of %d runs: %s)\n' sigmactl "$s_wall" "$(echo "$rss / 1024" | bc -l)" "$runs" "${walls[*]}"
 echo "ratio: $(echo "$o_wall / $s_wall" | bc -l | xargs printf '%.0f')x faster, whole process"
 echo "sigmactl split: $split"
+bench_summary engine wall "$s_wall" s "$o_wall" lower "oracle.py (pandas, sklearn, statsmodels), same CSV"
+bench_summary engine peak_rss "$(echo "$rss / 1024" | bc -l)" MB "$(echo "$o_rss / 1024" | bc -l)" lower "oracle.py"

@@ -15,42 +15,14 @@
 # A warm-up run first (see below). Reported per night: requests made (fakeprov /_stats), the prices phase as the ledger
 # records it (phase_durations.prices: from the run's opening to the last prices outcome),
 # the wall time from `sigmactl run` to the factors phase, and the rows of the day; the
-# two nights' rows must be equal (text).
+# two nights' rows must be equal (text). Ends with the BENCH summary lines
+# (bench/summary.sh; the baseline is the per-symbol night).
 set -euo pipefail
 nsym=${1:-10000}
 latency=${2:-20}
 PRODUCER_X=()
 . "$(dirname "$0")/lib.sh" bulk
-. "$root/tests/fixtures/fakeprov.sh"
-prev=2025-07-14
-secret=bench-key
-export POLYGON_API_KEY=$secret
-unset FMP_API_KEY
-
-echo "== setup: $nsym stocks x 260 days up to $prev (sigmactl synth), import-prices, symbol_universe"
-"$bin/sigmactl" migrate up -d "$ci" >/dev/null
-"$bin/sigmactl" synth --symbols "$nsym" --days 260 --end $prev --out "$work/synth" >/dev/null
-"$bin/sigmactl" import-prices "$work/synth/prices.csv" -d "$ci" >/dev/null
-q "INSERT INTO market_data_cache (id, symbol, date, open, high, low, close, volume, data_source)
-   SELECT gen_random_uuid(), x.to_sym, m.date, m.open, m.high, m.low, m.close, m.volume, m.data_source
-   FROM market_data_cache m JOIN (VALUES ('SPY', 'GLD'), ('TLT', 'USO'), ('IWM', 'UUP')) x(from_sym, to_sym)
-   ON m.symbol = x.from_sym"
-q "INSERT INTO symbol_universe (symbol, asset_type, is_active, added_source, last_price_date)
-   SELECT symbol, 'stock', true, 'bench', max(date) FROM market_data_cache
-   WHERE symbol NOT IN ('SPY', 'VTV', 'VUG', 'MTUM', 'QUAL', 'IWM', 'USMV', 'TLT', 'GLD', 'USO', 'UUP')
-   GROUP BY symbol ON CONFLICT (symbol) DO UPDATE SET is_active = true"
-q "VACUUM ANALYZE" >/dev/null
-q "SELECT symbol FROM market_data_cache GROUP BY symbol" >"$work/universe.txt"
-seq -f 'ZZ%05g' 1 2000 >>"$work/universe.txt"
-echo "prices: $(q "SELECT count(*) FROM market_data_cache") rows; bulk universe: $(wc -l <"$work/universe.txt") tickers"
-
-fakeprov_start "$root/build/tests/fakeprov" "$work" --latency-ms "$latency" --apikey "$secret" --page-size 1000 \
-  --universe "$work/universe.txt"
-pids+=($fp_pid) # SIGKILLed by lib.sh's cleanup if the script stops early
-mapfile -t PX < <(fakeprov_urls)
-PX+=(-X "provider.polygon.bulk_url=$fp_url/v2/aggs/grouped/locale/us/market/stocks/{date}?adjusted=false&apiKey={apikey}"
-     -X provider.order=polygon,yahoo -X provider.polygon.rate=100000 -X provider.polygon.burst=100000
-     -X provider.yahoo.rate=100000 -X provider.yahoo.burst=100000)
+bench_night_setup "$nsym" "$latency"
 
 echo "== the pipeline: broker, coordinator, 2 workers, producer"
 PRODUCER_X=("${PX[@]}" -v) # with bench_pipeline's own -v: the timing lines of the run's opening
@@ -84,6 +56,8 @@ night() {
   await 600 closed
   phase=$(q "SELECT phase_durations->>'prices' FROM batch_run_history WHERE batch_run_id = '$run'")
   rows=$(q "SELECT count(*) FROM market_data_cache WHERE date = '$D'")
+  phase_of[$name]=$phase
+  tf_of[$name]=$t_prices
   psql "$ci" -XAtq -c "SELECT symbol, date, open, high, low, close, volume, data_source FROM market_data_cache
     WHERE date = '$D' ORDER BY symbol COLLATE \"C\"" >"$work/$name.rows"
   printf '%-11s %9s %9s %9s %14s %16s %8s  %s\n' "$name" "$reqs" "$bulk" $((reqs - bulk)) "$phase" "$t_prices" "$rows" \
@@ -93,23 +67,14 @@ night() {
         FROM batch_run_history h JOIN sigma_run_outcomes o ON o.batch_run_id = h.batch_run_id AND o.phase = 'prices'
         WHERE h.batch_run_id = '$run' GROUP BY status")" >>"$work/table"
 }
+declare -A phase_of tf_of
 reset_day() {
   q "DELETE FROM market_data_cache WHERE date = '$D'"
   q "UPDATE symbol_universe SET last_price_date = '$prev' WHERE last_price_date = '$D'"
   q "VACUUM ANALYZE market_data_cache, symbol_universe" >/dev/null
 }
 
-# A warm-up run (2025-07-14 for WARM, unknown to the database: a prices task of the
-# producer's, and 24 held stocks: factors and metrics tasks for both workers), so every
-# process has published and consumed before, as long-running programs have: the first
-# message a fresh client sends to a topic waits for its metadata (0.5-1 s here). WARM
-# is then made inactive: it is in no night's list.
-echo "== warm-up: a run of $prev for WARM and 24 stocks"
-"$bin/sigmactl" run --date $prev --symbols "WARM,$(q "SELECT string_agg(symbol, ',') FROM (SELECT symbol FROM symbol_universe
-  WHERE symbol LIKE 'S%' ORDER BY symbol LIMIT 24) x")" -d "$ci" >/dev/null
-warm() { [[ $(q "SELECT count(*) FROM batch_run_history WHERE status = 'completed'") == 1 ]]; }
-await 120 warm
-q "UPDATE symbol_universe SET is_active = false WHERE symbol = 'WARM'"
+bench_warmup
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== night 1: bulk"
 night bulk
@@ -129,3 +94,6 @@ echo "the two nights' rows of $D: $same"
 grep -h 'timing: open' "$work"/producer.log | sed 's/.*timing: /producer: /' || true
 grep -h 'timing: bulk' "$work"/w1.log "$work"/w2.log | sed 's/.*timing: /worker: /' || true
 fakeprov_stop
+bench_summary bulk prices_phase "${phase_of[bulk]}" s "${phase_of[per-symbol]}" lower \
+  "the same night per symbol (provider.bulk=0), same run"
+bench_summary bulk run_to_factors "${tf_of[bulk]}" s "${tf_of[per-symbol]}" lower "the same night per symbol"

@@ -20,16 +20,22 @@
 # started_at: wake-up, claim, publish, acknowledgement, mark) and worker
 # (started_at -> completed_at: consume, batch wait, row read, fetch, store,
 # compute, the completing transaction). Targets: p95 <= 1 s idle, <= 3 s.
+# Baseline, in the same run: the same work by hand, one process after the
+# other, for BYHAND (10) more stocks, idle: `sigmactl fetch SYM -d` (a year of
+# the same file:// JSON, stored) then `sigmactl compute --date D --symbols SYM
+# --pipeline onboarding`; its p50 sits next to (a)'s in the BENCH summary
+# lines (bench/summary.sh).
 set -euo pipefail
 n=${1:-100}
 runsyms=${2:-2000}
 seed=${3:-42}
 gap=${MAX_GAP_MS:-500}
+byhand=10
 PRODUCER_X=(-X onboarding.date=2025-07-15)
 . "$(dirname "$0")/lib.sh" onboard-latency
 
-echo "== setup: $((runsyms + 2 * n)) stocks x 260 days (sigmactl synth), S0001..S$runsyms and the ETFs stored"
-bench_prices $((runsyms + 2 * n)) "$runsyms"
+echo "== setup: $((runsyms + 2 * n + byhand)) stocks x 260 days (sigmactl synth), S0001..S$runsyms and the ETFs stored"
+bench_prices $((runsyms + 2 * n + byhand)) "$runsyms"
 echo "prices: $(q "SELECT count(*) FROM market_data_cache") rows, $(q "SELECT count(*) FROM symbol_universe") symbols registered"
 echo "== the pipeline: broker, coordinator, 2 workers, producer (relay)"
 bench_pipeline "${@:4}"
@@ -120,3 +126,26 @@ q "SELECT '         during runs p95 ' || round(percentile_cont(0.95) WITHIN GROU
      || ' s (<= 3 s)' FROM symbol_onboarding_queue WHERE symbol = ANY('{$(syms $b)}')"
 for p in "${wk[@]}" $coord $prod; do kill -TERM "$p"; done
 for p in "${wk[@]}" $coord $prod; do wait "$p" || echo "bench: pid $p exited $?" >&2; done
+
+# The baseline: the same onboarding by hand, the pipeline stopped (idle machine as in (a)).
+c=$((runsyms + 2 * n + 1))
+echo "== baseline: $byhand stocks S$(printf %04d $c).. by hand: sigmactl fetch -d, then compute --symbols"
+for sym in $(printf 'S%04d ' $(seq $c $((c + byhand - 1)))); do
+  t0=$(now)
+  "$bin/sigmactl" fetch "$sym" --date $D -d "$ci" -X provider.order=yahoo \
+    -X "provider.yahoo.url=file://$work/synth/yahoo/{symbol}.json" >/dev/null 2>>"$work/byhand.log"
+  "$bin/sigmactl" compute --date $D --symbols "$sym" --pipeline onboarding -d "$ci" >/dev/null 2>>"$work/byhand.log"
+  echo "$(now) - $t0" | bc
+done >"$work/byhand"
+p50() { sort -n | awk '{ a[NR] = $1 } END { printf "%.3f", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+by_p50=$(p50 <"$work/byhand")
+computed=$(q "SELECT count(DISTINCT symbol) FROM symbol_factor_exposures WHERE symbol = ANY('{$(syms $c | cut -d, -f1-$byhand)}')")
+((computed == byhand)) || { echo "bench: by hand, $computed of $byhand symbols got factor rows" >&2; exit 1; }
+echo "by hand: p50 $by_p50 s, max $(sort -n "$work/byhand" | tail -1 | xargs printf %.3f) s (fetch and compute, each a process; $computed symbols with factor rows)"
+lat() { # WHERE: the latencies (s) of the completed rows, one a line
+  q "SELECT extract(epoch FROM completed_at - created_at) FROM symbol_onboarding_queue WHERE status = 'completed' AND $1"
+}
+bench_summary onboard idle_p50 "$(lat "symbol = ANY('{$(syms $a)}')" | p50)" s "$by_p50" lower \
+  "the same onboarding by hand: sigmactl fetch then compute --symbols, p50 of $byhand"
+bench_summary onboard during_runs_p50 "$(lat "symbol = ANY('{$(syms $b)}')" | p50)" s "$by_p50" lower \
+  "the same onboarding by hand, idle, p50 of $byhand"

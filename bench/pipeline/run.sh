@@ -10,6 +10,7 @@
 # and fail at once). The clock runs from `sigmactl run` to `completed`.
 # compute runs first, its rows are kept as text and removed, then the run
 # writes them again into the same empty tables; the two sets must be equal.
+# Ends with the BENCH summary line (bench/summary.sh; baseline: compute).
 set -euo pipefail
 nsym=${1:-10000}
 PRODUCER_X=()
@@ -79,3 +80,4 @@ grep 'timing:' "$work/coordinator.log" | awk '{ for (i = 1; i <= NF; i++) { if (
     if ($i == "offsets") f += $(i + 1); if ($i == "events:") e += $(i - 1) } b++ }
   END { printf "coordinator: %d batches, %d events: record %.0f ms, fan-out and offsets %.0f ms\n", b, e, r, f }'
 echo "peak RSS (VmHWM): w1 ${rss[0]}, w2 ${rss[1]}, coordinator $rss_c MB"
+bench_summary pipeline night_wall "$t_run" s "$t_compute" lower "sigmactl compute --date $D, one process, same database"

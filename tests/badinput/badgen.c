@@ -6,8 +6,8 @@
  *                                            events), acknowledged; EXPECT gets "ID<TAB>reason"
  *                                            per message a consumer must dead-letter
  *   badgen dead OUT                          the dead-letter topic from its start to its end as
- *                                            it was when asked: "ID<TAB>source topic<TAB>reason"
- *                                            per message (ID "-" without a bad.id header; a
+ *                                            it was when asked: "ID<TAB>source topic<TAB>reason
+ *                                            <TAB>sigma.cut" per message ("-": no such header; a
  *                                            header holding a control byte: "!a control byte...")
  *
  * Every message carries the header bad.id=TOPIC-N (the dead-letter path keeps a
@@ -23,7 +23,9 @@
  * passes is a bug of this generator (exit 1), and the reason it gives is the
  * reason expected in the dead-letter topic. Besides COUNT, three messages of
  * 2 MB (over librdkafka's message.max.bytes, 1,000,000) must be refused by
- * the producer itself (MSG_SIZE_TOO_LARGE): they never reach a broker.
+ * the producer itself (MSG_SIZE_TOO_LARGE): they never reach a broker; and
+ * one more is the largest the producer takes (its dead letter, with the
+ * reason's headers, is over the limit: the consumer must still dead-letter it).
  * The broker from SIGMA_BROKERS. Exit 0, 1 with the reason on stderr, 2: usage.
  * Must not: send a message a consumer would accept (it would be work done).
  */
@@ -337,6 +339,39 @@ static int send_msg(sg_bus *p, const char *topic, const msg *m, const void *v, s
     }
 }
 
+/* m with an unknown field of n bytes, packed into sb and sent; r: the producer's answer. */
+static int send_big(sg_bus *p, const char *topic, msg *m, const char *name, size_t n, msgpack_sbuffer *sb,
+                    rd_kafka_resp_err_t *r, char *err, size_t errlen)
+{
+    char *big = n > sizeof m->pad ? malloc(n) : m->pad;
+    if (!big)
+        return failf(err, errlen, "out of memory");
+    memset(big, 'x', n);
+    put(m, "future", T_STR, big, 0);
+    m->f[m->n - 1].len = n;
+    pack(m, sb);
+    int rc = send_msg(p, topic, m, sb->data, sb->size, name, r, err, errlen);
+    if (big != m->pad)
+        free(big);
+    m->n--;
+    return rc;
+}
+
+/* The largest message the producer takes (message.max.bytes counts the key and
+ * headers too): a dead letter of it, with the reason's headers, would not fit. */
+static int send_near(sg_bus *p, const char *topic, msg *m, const char *name, msgpack_sbuffer *sb, size_t *size,
+                     char *err, size_t errlen)
+{
+    rd_kafka_resp_err_t r = RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE;
+    for (size_t n = 1000000; r == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE && n > 900000; n -= 8)
+        if (send_big(p, topic, m, name, n, sb, &r, err, errlen))
+            return -1;
+    if (r)
+        return failf(err, errlen, "%s: no size near message.max.bytes accepted: %s", name, rd_kafka_err2str(r));
+    *size = sb->size;
+    return 0;
+}
+
 /* The bytes of variant v of message m: packed, or raw for the variants that are no map. */
 static void build(msg *m, int variant, bool event, long id, uint64_t r, msgpack_sbuffer *sb)
 {
@@ -376,45 +411,39 @@ static int garbage(const char *topic_arg, long count, uint64_t seed, const char 
     msgpack_sbuffer_init(&sb);
     rng = seed ? seed : 1;
     long sent = 0, oversized = 0, refused_huge = 0, per[V_COUNT] = {0};
+    size_t near = 0;
     int rc = 0;
-    for (long id = 0; rc == 0 && id < count + 3; id++) {
+    for (long id = 0; rc == 0 && id < count + 4; id++) {
         char name[64], why[EXPECT_REASON_MAX + 1];
         rd_kafka_resp_err_t r;
-        bool huge = id >= count;
         snprintf(name, sizeof name, "%s-%ld", topic_arg, id);
         base(m, event, onboarding, id);
         int variant = (int)(next_rand() % V_COUNT);
-        if (huge || id % 1000 == 999) { /* a value over the decoder's limit; 2 MB over the producer's */
-            size_t n = huge ? HUGE_BYTES : sizeof m->pad;
-            char *big = huge ? malloc(n) : m->pad;
-            if (!big) {
-                rc = failf(err, errlen, "out of memory");
-                break;
-            }
-            memset(big, 'x', n);
-            put(m, "future", T_STR, big, 0);
-            m->f[m->n - 1].len = n;
-            pack(m, &sb);
-            rc = send_msg(p, topic, m, sb.data, sb.size, name, &r, err, errlen);
-            if (huge)
-                free(big);
-            if (rc == 0 && huge != (r == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE))
-                rc = failf(err, errlen, "%s (%zu bytes): the producer answered '%s'", name, sb.size,
-                              rd_kafka_err2str(r));
-            refused_huge += huge;
-            if (!huge) {
-                refused(event, sb.data, sb.size, m, why, sizeof why);
-                fprintf(out, "%s\t%s\n", name, why);
-                oversized++, sent++;
-            }
+        if (id >= count + 3) { /* the largest value the producer accepts */
+            rc = send_near(p, topic, m, name, &sb, &near, err, errlen);
+        } else if (id >= count) { /* over message.max.bytes: refused by the producer */
+            rc = send_big(p, topic, m, name, HUGE_BYTES, &sb, &r, err, errlen);
+            if (rc == 0 && r != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
+                rc = failf(err, errlen, "%s (%zu bytes): the producer answered '%s'", name, sb.size, rd_kafka_err2str(r));
+            refused_huge++;
             continue;
+        } else if (id % 1000 == 999) { /* over the decoder's 64 KiB */
+            rc = send_big(p, topic, m, name, sizeof m->pad, &sb, &r, err, errlen);
+            if (rc == 0 && r)
+                rc = failf(err, errlen, "%s (%zu bytes): the producer answered '%s'", name, sb.size, rd_kafka_err2str(r));
+            oversized++;
+        } else {
+            build(m, variant, event, id, next_rand(), &sb);
+            if (refused(event, sb.data, sb.size, m, why, sizeof why))
+                rc = failf(err, errlen, "%s: variant %d would be accepted (a bug of this generator)", name, variant);
+            else
+                rc = send_msg(p, topic, m, sb.data, sb.size, name, &r, err, errlen);
+            per[variant]++;
         }
-        build(m, variant, event, id, next_rand(), &sb);
-        if (refused(event, sb.data, sb.size, m, why, sizeof why))
-            rc = failf(err, errlen, "%s: variant %d would be accepted (a bug of this generator)", name, variant);
-        else if ((rc = send_msg(p, topic, m, sb.data, sb.size, name, &r, err, errlen)) == 0) {
+        if (rc == 0) {
+            refused(event, sb.data, sb.size, m, why, sizeof why);
             fprintf(out, "%s\t%s\n", name, why);
-            sent++, per[variant]++;
+            sent++;
         }
     }
     if (rc == 0)
@@ -423,7 +452,8 @@ static int garbage(const char *topic_arg, long count, uint64_t seed, const char 
         printf("%s: %ld bad messages sent and acknowledged (%ld over 64 KiB; by variant:", topic, sent, oversized);
         for (int v = 0; v < V_COUNT; v++)
             printf(" %ld", per[v]);
-        printf("); %ld of 2 MB refused by the producer (message.max.bytes)\n", refused_huge);
+        printf("; one of %zu bytes, the largest the producer takes); %ld of 2 MB refused by the producer "
+               "(message.max.bytes)\n", near, refused_huge);
     }
     msgpack_sbuffer_destroy(&sb);
     sg_bus_free(p);
@@ -504,12 +534,13 @@ static int dead(const char *path, char *err, size_t errlen)
             rc = failf(err, errlen, "%s not read to its end within 120 s", topic);
         if (got != 1)
             continue;
-        char id[128], src[128], why[1024];
+        char id[128], src[128], why[1024], cut[128];
         if (m->offset < ends[m->partition]) {
             header(m, "bad.id", id, sizeof id);
             header(m, "sigma.topic", src, sizeof src);
             header(m, "sigma.reason", why, sizeof why);
-            fprintf(out, "%s\t%s\t%s\n", id, src, why);
+            header(m, "sigma.cut", cut, sizeof cut);
+            fprintf(out, "%s\t%s\t%s\t%s\n", id, src, why, cut);
         }
         at[m->partition] = m->offset + 1;
         rd_kafka_message_destroy(m);

@@ -24,6 +24,8 @@
 #     that does not start as the programs' lines do (nothing forged by a newline).
 # The 2 MB messages badgen also tries are refused by its producer
 # (message.max.bytes), so they never reach a consumer: badgen fails otherwise.
+# The largest message its producer takes (~1 MB) no longer fits with the dead
+# letter's headers: its dead letter keeps the first 64 KiB (header sigma.cut).
 #   volume_test.sh BINDIR BADGEN SOURCE_DIR COUNT
 set -euo pipefail
 bin=$1
@@ -51,12 +53,7 @@ dead_letters() {
 }
 
 night_setup
-night_start
-start_producer producer
-hold_factors
-night_request
-await_run
-await 90 phase_is factors || fail "factors never started: $(q "SELECT phase, count(outcome), count(*) FROM sigma_run_outcomes GROUP BY 1")"
+night_held
 
 echo "== $count bad messages on each of $TOPICS, the run in phase factors"
 t0=$(date +%s.%N)
@@ -78,12 +75,14 @@ check_run
 echo "== the dead-letter topic"
 await 180 dead_letters || fail "$(cut -f1 "$work/dl" | grep -Fxf <(cut -f1 "$work/expect") | sort -u | wc -l) of $(wc -l <"$work/expect") bad messages dead-lettered"
 echo "dead letters in $(echo "$(date +%s.%N) - $t0" | bc) s after the injection began: $(wc -l <"$work/dl") entries"
-LC_ALL=C awk -F'\t' '
+LC_ALL=C awk -F'\t' -v near="-$((count + 3))\$" '
   FNR == NR { want[$1] = $2; next }
   $1 == "-" || !($1 in want) { print "not a bad message of this test: " $0; bad++; next }
   { split($1, p, "-"); src = "sigma." p[1] }
   $2 != src { print "from " $2 ", expected " src ": " $0; bad++ }
   index($3, want[$1]) != 1 { print "reason: " $3 "\n  expected: " want[$1]; bad++ }
+  $1 ~ near && $4 !~ /^value 65536 of 9[0-9][0-9][0-9][0-9][0-9] bytes, key [0-9]+ of [0-9]+ bytes$/ { print "not cut: " $0; bad++ }
+  $1 !~ near && $4 != "-" { print "cut: " $0; bad++ }
   { n[$1]++ }
   END { for (k in n) if (n[k] > 1) copies += n[k] - 1
         printf "%d distinct, %d copies of a message dead-lettered twice\n", length(n), copies
@@ -117,7 +116,5 @@ grep -q "^$n dead letter(s) still undecodable" "$work/replay.out" || fail "repla
 grep -q "republished" "$work/replay.log" && fail "replay republished: $(head -3 "$work/replay.log")"
 
 stop_all
-grep -Ev '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12}Z (error|warning|info|debug) sigma-(coordinator|producer|worker)[: ]' \
-  "$work"/{coordinator,producer,w1,w2}.log | head -5 >"$work/forged" || true
-[[ ! -s $work/forged ]] || fail "log lines that are no program's: $(cat "$work/forged")"
+no_forged_lines "$work"/{coordinator,producer,w1,w2}.log
 echo "badinput volume $count: ok"

@@ -27,8 +27,7 @@ src=$3
 case_=$4
 . "$src/tests/fixtures/fakeprov.sh"
 . "$src/tests/pipeline/lib.sh" "$src" bulk-test
-procs=() # name:pid of the pipeline's programs
-trap 'for e in "${procs[@]}"; do kill -9 "${e#*:}" 2>/dev/null || true; done; fakeprov_stop >/dev/null 2>&1 || true; lib_cleanup' EXIT
+trap 'fakeprov_stop >/dev/null 2>&1 || true; lib_cleanup' EXIT
 LOG_TAIL=15
 KX=(-X session.timeout.ms=6000)
 secret='pk_bulk.Zq8+Wp3/Kf9=Lm2'
@@ -37,14 +36,6 @@ unset FMP_API_KEY
 STOCKS=$(seq -f 'T%03g' 1 40 | tr '\n' ' ')
 ETFS="SPY VTV VUG MTUM QUAL IWM USMV TLT GLD USO UUP"
 
-spawn() { # NAME PROGRAM ARGS...
-  local name=$1
-  shift
-  "$@" >"$work/$name.out" 2>>"$work/$name.log" &
-  last=$!
-  pids+=($last)
-  procs+=("$name:$last")
-}
 settings() { # PX: the providers at fakeprov, Polygon first (the bulk provider: it has a key), Yahoo after
   mapfile -t PX < <(fakeprov_urls)
   PX+=(-X "provider.polygon.bulk_url=$fp_url/v2/aggs/grouped/locale/us/market/stocks/{date}?adjusted=false&apiKey={apikey}"
@@ -78,19 +69,6 @@ start() { # the coordinator, two workers (both assigned), the producer
   await 60 grep -q 'kafka rebalance: assigned [1-9]' "$work/w2.log" || fail "w2 never got partitions"
   spawn producer "$bin/sigma-producer" -d "$ci" -X producer.poll_ms=200 "${PX[@]}" -v
 }
-stop_all() {
-  local e p
-  for e in "${procs[@]}"; do p=${e#*:}; alive "$p" && kill -TERM "$p"; done
-  for e in "${procs[@]}"; do
-    p=${e#*:}
-    [[ " ${killed:-} " == *" $p "* ]] && continue
-    await 30 exited "$p" || fail "${e%%:*} still runs 30 s after SIGTERM"
-    wait "$p" || fail "${e%%:*} exited $? after SIGTERM"
-  done
-  procs=()
-  no_sanitizer_report
-}
-
 # night DATE: requests the run of DATE and awaits its close; sets run.
 night() {
   fp_get /_reset >/dev/null
@@ -261,9 +239,7 @@ case_kill() {
   local victim=
   for n in w1 w2; do grep -q 'fetch: 1 symbols, 1 requests' "$work/$n.log" && victim=$n; done
   [[ -n $victim ]] || fail "which worker holds the bulk day?"
-  for e in "${procs[@]}"; do [[ ${e%%:*} == "$victim" ]] && killed="${e#*:}"; done
-  kill -KILL "$killed"
-  wait "$killed" 2>/dev/null || true
+  for e in "${procs[@]}"; do [[ ${e%%:*} == "$victim" ]] && sigkill "${e#*:}"; done
   echo "$victim SIGKILLed in the bulk write"
   kill "$locker" 2>/dev/null || true
   q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(600)%' AND pid <> pg_backend_pid()" >/dev/null

@@ -55,12 +55,7 @@ kill_worker)
   # Both workers hold their factors batch at the write (a lock the test holds);
   # w1 dies there, computed and uncommitted; w2 takes its partitions after the
   # session timeout and answers them.
-  night_start
-  start_producer producer
-  hold_factors
-  night_request
-  await_run
-  await 90 phase_is factors || fail "factors never started: $(q "SELECT phase, count(outcome), count(*) FROM sigma_run_outcomes GROUP BY 1")"
+  night_held
   await 60 waiting 2 || fail "the workers did not both reach the factor writes: $(locks)"
   sigkill "$w1"
   release_factors
@@ -102,12 +97,7 @@ kill_producer)
 join_worker)
   # w3 joins while the factors batches are held at their writes; the group
   # rebalances when they are done, and w3 takes its share of what follows.
-  night_start
-  start_producer producer
-  hold_factors
-  night_request
-  await_run
-  await 90 phase_is factors || fail "factors never started: $(q "SELECT phase, count(outcome), count(*) FROM sigma_run_outcomes GROUP BY 1")"
+  night_held
   await 60 waiting 2 || fail "the workers did not reach the factor writes: $(locks)"
   start_worker w3
   await 30 grep -q 'consuming' "$work/w3.log" || fail "w3 did not start"

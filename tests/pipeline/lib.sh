@@ -133,6 +133,14 @@ stop_all() {
   no_sanitizer_report
 }
 
+# no_forged_lines LOG...: every line of the programs' text logs is one of theirs
+# (a line break in a symbol or a reason must not start a line of its own).
+no_forged_lines() {
+  grep -Ev '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12}Z (error|warning|info|debug) sigma-(coordinator|producer|worker)[: ]' \
+    "$@" | head -5 >"$work/forged" || true
+  [[ ! -s $work/forged ]] || fail "log lines that are no program's: $(cat "$work/forged")"
+}
+
 # no_sanitizer_report: no ASan/UBSan report (nor a nested transaction) in any log.
 no_sanitizer_report() {
   ! grep -l 'Sanitizer\|runtime error:\|transaction in progress' "$work"/*.log || fail "a sanitizer report in a log"
@@ -274,6 +282,16 @@ night_start() {
   w2=$last
   await 60 assigned w1 || fail "w1 never got partitions"
   await 60 assigned w2 || fail "w2 never got partitions"
+}
+# night_held: night_start, the producer, the factor writes held (hold_factors), the
+# run requested and awaited in phase factors: the run is in progress by construction.
+night_held() {
+  night_start
+  start_producer producer
+  hold_factors
+  night_request
+  await_run
+  await 90 phase_is factors || fail "factors never started: $(q "SELECT phase, count(outcome), count(*) FROM sigma_run_outcomes GROUP BY 1")"
 }
 # night_request: `sigmactl run --date D`; sets t_request.
 night_request() {

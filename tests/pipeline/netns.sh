@@ -29,18 +29,22 @@
 #                              TARGET UNIX:PATH (a unix socket, e.g. PostgreSQL's, is
 #                              reachable from any namespace) or TCP:127.0.0.1:P (relayed
 #                              through a unix socket in $work by a socat in the root)
-#   netns_client HOST BROKER_ADDR PGPORT
-#                              makes HOST a client of the root's broker and PostgreSQL,
-#                              once both are published (netns_publish_root): the broker's
-#                              advertised BROKER_ADDR (127.0.0.1:PORT) and 127.0.0.1:PGPORT
-#                              in HOST lead to them, through the switch
+#   netns_root_services        lib.sh's broker ($addr, start_broker) and PostgreSQL ($ci,
+#                              start_pg), both in the root namespace, published on the
+#                              switch; sets NETNS_DB, the conninfo for a client host
+#                              (TCP 127.0.0.1:PGPORT, trusted: it arrives on the socket)
+#   netns_client HOST          makes HOST a client of them: in HOST, the broker's
+#                              advertised address ($addr) and 127.0.0.1:PGPORT lead to
+#                              them through the switch (what netns_cut HOST cuts). A
+#                              cut session ends on both sides within about 5 s
+#                              (keepalives), so the server releases its locks.
 #   netns_listening HOST ADDR:PORT   something listens there (for await)
 #   netns_cut HOST / netns_restore HOST   HOST's switch port down / up: its packets
 #                              are lost, its connections stall (as when a cable is pulled)
 #   netns_down                 every namespace of this run, processes killed, deleted
 # Must not: touch the root namespace's network, or namespaces of other runs that live.
 NETNS_BRIDGE_ADDR=254
-NETNS_KEEPALIVE=keepalive,keepidle=2,keepintvl=1,keepcnt=3
+NETNS_KEEPALIVE=keepalive,keepidle=2,keepintvl=1,keepcnt=3,setsockopt-int=6:18:5000 # 18: TCP_USER_TIMEOUT (ms)
 declare -A NETNS_IP=()
 
 netns_skip() { echo "SKIPPED: $*"; exit 77; }
@@ -116,9 +120,20 @@ netns_publish_root() {
   await 10 netns_listening hub "$NET.$NETNS_BRIDGE_ADDR:$port" || fail "nothing listens on $NET.$NETNS_BRIDGE_ADDR:$port"
 }
 
+netns_root_services() {
+  local bport=${addr##*:} dir port
+  dir=$(sed -n 's/.*host=\([^ ]*\).*/\1/p' <<<"$ci")
+  port=$(sed -n 's/.*port=\([0-9]*\).*/\1/p' <<<"$ci")
+  [[ -n $dir && -n $port && -n $bport ]] || fail "netns_root_services: no broker (\$addr) or PostgreSQL (\$ci) to publish"
+  netns_publish_root "$bport" "TCP:127.0.0.1:$bport"
+  netns_publish_root "$port" "UNIX:$dir/.s.PGSQL.$port"
+  NETNS_PGPORT=$port
+  NETNS_DB="host=127.0.0.1 port=$port user=postgres dbname=postgres connect_timeout=10"
+}
+
 netns_client() {
-  local h=$1 bport=${2##*:} pgport=$3 p
-  for p in "$bport" "$pgport"; do
+  local h=$1 p
+  for p in "${addr##*:}" "$NETNS_PGPORT"; do
     netns_fwd "$h" 127.0.0.1 "$p" "$NET.$NETNS_BRIDGE_ADDR"
     await 10 netns_listening "$h" "127.0.0.1:$p" || fail "no forwarder on 127.0.0.1:$p in $NS-$h"
   done

@@ -434,8 +434,11 @@ static int shuffle_args(int argc, char **argv, shuffler *sh)
     sh->since_ms = -1;
     for (int i = 3; i < argc; i++) {
         long long v;
-        if (strcmp(argv[i], "--from-now") == 0)
-            sh->since_ms = (int64_t)time(NULL) * 1000;
+        if (strcmp(argv[i], "--from-now") == 0) {
+            struct timespec now; /* the messages' CreateTime is wall-clock milliseconds */
+            clock_gettime(CLOCK_REALTIME, &now);
+            sh->since_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+        }
         else if (i + 1 >= argc)
             goto usage;
         else if (strcmp(argv[i], "--seed") == 0 && (v = bounded(argv[i + 1], 0, LLONG_MAX)) >= 0)
