@@ -184,9 +184,7 @@ start_worker_netcut() {
   netns_publish_root "${addr##*:}" "TCP:$addr"
   netns_publish_root "$pgport" "UNIX:$pgdir/.s.PGSQL.$pgport"
   netns_publish_root "$fp_port" "TCP:127.0.0.1:$fp_port"
-  netns_client "$host" "$addr" "$pgport"
-  netns_fwd "$host" 127.0.0.1 "$fp_port" "$NET.$NETNS_BRIDGE_ADDR"
-  await 10 netns_listening "$host" "127.0.0.1:$fp_port" || fail "no forwarder to fakeprov in $NS-$host"
+  netns_client "$host" "${addr##*:}" "$pgport" "$fp_port" # the broker, PostgreSQL, fakeprov
   start_coordinator coordinator
   coord=$last
   start_worker w1

@@ -33,9 +33,11 @@
 #                              start_pg), both in the root namespace, published on the
 #                              switch; sets NETNS_DB, the conninfo for a client host
 #                              (TCP 127.0.0.1:PGPORT, trusted: it arrives on the socket)
-#   netns_client HOST          makes HOST a client of them: in HOST, the broker's
-#                              advertised address ($addr) and 127.0.0.1:PGPORT lead to
-#                              them through the switch (what netns_cut HOST cuts). A
+#   netns_client HOST [PORT...]  makes HOST a client of them: in HOST, the broker's
+#                              advertised address ($addr) and 127.0.0.1:PGPORT (or
+#                              127.0.0.1:PORT for each PORT given, published with
+#                              netns_publish_root) lead to them through the switch
+#                              (what netns_cut HOST cuts). A
 #                              cut session ends on both sides within about 5 s
 #                              (keepalives), so the server releases its locks.
 #   netns_listening HOST ADDR:PORT   something listens there (for await)
@@ -132,8 +134,9 @@ netns_root_services() {
 }
 
 netns_client() {
-  local h=$1 p
-  for p in "${addr##*:}" "$NETNS_PGPORT"; do
+  local h=$1 p ports=("${@:2}")
+  ((${#ports[@]})) || ports=("${addr##*:}" "${NETNS_PGPORT:?netns_client: netns_root_services first, or name the ports}")
+  for p in "${ports[@]}"; do
     netns_fwd "$h" 127.0.0.1 "$p" "$NET.$NETNS_BRIDGE_ADDR"
     await 10 netns_listening "$h" "127.0.0.1:$p" || fail "no forwarder on 127.0.0.1:$p in $NS-$h"
   done
