@@ -117,16 +117,8 @@ static double num_or_nan(json_t *v)
 
 static sg_answer parse_polygon(json_t *root, sg_day day, sg_bulk *out, char *err, size_t errlen)
 {
-    const char *status = json_string_value(json_object_get(root, "status"));
-    if (!json_is_object(root) || !status || (strcmp(status, "OK") != 0 && strcmp(status, "DELAYED") != 0)) {
-        const char *e = json_string_value(json_object_get(root, "error"));
-        if (!e)
-            e = json_string_value(json_object_get(root, "message"));
-        char st[40], text[256];
-        snprintf(err, errlen, "status %s%s%s", status ? sg_server_text(status, 30, st, sizeof st) : "missing",
-                 e ? ": " : "", e ? sg_server_text(e, 250, text, sizeof text) : "");
+    if (!sg_polygon_status_ok(root, err, errlen)) /* json_object_get: NULL for a non-object */
         return SG_ANSWER_BAD;
-    }
     if (json_is_true(json_object_get(root, "adjusted"))) { /* split-adjusted closes are not the app's */
         snprintf(err, errlen, "an adjusted answer (asked adjusted=false)");
         return SG_ANSWER_BAD;

@@ -357,19 +357,25 @@ static sg_answer parse_yahoo(json_t *root, const char *symbol, sg_day from, sg_d
 
 /* ---- Polygon aggregates v2 ------------------------------------------------------------- */
 
+bool sg_polygon_status_ok(const json_t *root, char *err, size_t errlen)
+{
+    const char *status = json_string_value(json_object_get(root, "status"));
+    if (status && (strcmp(status, "OK") == 0 || strcmp(status, "DELAYED") == 0))
+        return true;
+    const char *e = json_string_value(json_object_get(root, "error"));
+    if (!e)
+        e = json_string_value(json_object_get(root, "message"));
+    char st[40], text[256];
+    snprintf(err, errlen, "status %s%s%s", status ? sg_server_text(status, 30, st, sizeof st) : "missing",
+             e ? ": " : "", e ? sg_server_text(e, 250, text, sizeof text) : "");
+    return false;
+}
+
 static sg_answer parse_polygon(json_t *root, const char *symbol, sg_day from, sg_day to, sg_bars *out,
                                char **next_url, char *err, size_t errlen)
 {
-    const char *status = json_string_value(json_object_get(root, "status"));
-    if (!status || (strcmp(status, "OK") != 0 && strcmp(status, "DELAYED") != 0)) {
-        const char *e = json_string_value(json_object_get(root, "error"));
-        if (!e)
-            e = json_string_value(json_object_get(root, "message"));
-        char st[40], text[256];
-        snprintf(err, errlen, "status %s%s%s", status ? sg_server_text(status, 30, st, sizeof st) : "missing",
-                 e ? ": " : "", e ? sg_server_text(e, 250, text, sizeof text) : "");
+    if (!sg_polygon_status_ok(root, err, errlen))
         return SG_ANSWER_BAD;
-    }
     /* Every page names its ticker: an answer that does not cannot be trusted to be ours. */
     const char *ticker = json_string_value(json_object_get(root, "ticker"));
     char quoted[32];

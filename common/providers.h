@@ -75,6 +75,11 @@ void sg_redact_secrets(char *text, size_t cap);
  * bytes (a key cut in two would not be found). Writes into buf. */
 const char *sg_server_text(const char *s, size_t max, char *buf, size_t buflen);
 
+/* Polygon's answers (aggregates and grouped daily) carry "status": true when it is OK or
+ * DELAYED; otherwise err says the status and Polygon's error text (through sg_server_text). */
+struct json_t;
+bool sg_polygon_status_ok(const struct json_t *root, char *err, size_t errlen);
+
 /* The UTC offset of New York on a day, in seconds (-14400 or -18000). */
 int sg_new_york_offset(sg_day day);
 /* The New York date of a Unix time in milliseconds (Polygon's t), checked
