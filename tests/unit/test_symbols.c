@@ -180,12 +180,38 @@ static void test_invisible(void **state)
     assert_int_equal(sg_utf8_visible((const unsigned char *)"\xe8\x8b\xb9", 3), 3);
 }
 
+/* Malformed UTF-8 is shown as bytes, never as a character: an overlong '/'
+ * or NUL, a surrogate, a code point past U+10FFFF, a cut sequence. */
+static void test_malformed_utf8(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *bytes;
+        size_t len, visible;
+    } cases[] = {
+        {"\xc0\xaf", 2, 0},         {"\xc1\xbf", 2, 0},         {"\xe0\x80\xaf", 3, 0},
+        {"\xe0\x9f\xbf", 3, 0},    {"\xed\xa0\x80", 3, 0},    {"\xed\xbf\xbf", 3, 0},
+        {"\xf0\x80\x80\xaf", 4, 0}, {"\xf0\x8f\xbf\xbf", 4, 0}, {"\xf4\x90\x80\x80", 4, 0},
+        {"\xf5\x80\x80\x80", 4, 0}, {"\xe8\x8b", 2, 0},         {"\xe8\x8b\x41", 3, 0},
+        {"\xc2\xa9", 2, 2},         {"\xe0\xa0\x80", 3, 3},    {"\xed\x9f\xbf", 3, 3},
+        {"\xf0\x90\x80\x80", 4, 4}, {"\xf4\x8f\xbf\xbf", 4, 4},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t got = sg_utf8_visible((const unsigned char *)cases[i].bytes, cases[i].len);
+        if (got != cases[i].visible)
+            fail_msg("case %zu: visible %zu, expected %zu", i, got, cases[i].visible);
+    }
+    char why[SG_SYMBOL_WHY_LEN];
+    assert_int_equal(sg_symbol_check("A\xed\xa0\x80", why, sizeof why), -1);
+    assert_non_null(strstr(why, "\"A\\xED\\xA0\\x80\""));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good), cmocka_unit_test(test_bad),      cmocka_unit_test(test_overlong),
         cmocka_unit_test(test_nul),  cmocka_unit_test(test_lower_ok), cmocka_unit_test(test_list),
-        cmocka_unit_test(test_invisible),
+        cmocka_unit_test(test_invisible), cmocka_unit_test(test_malformed_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
