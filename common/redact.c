@@ -41,7 +41,9 @@ static void add_secret(secrets *z, const char *p, size_t n)
     }
     dec[o] = '\0';
     z->v[z->n++] = raw;
-    if (o && strcmp(dec, raw) != 0)
+    /* dec[0] is NUL when p starts with "%00" (which libpq refuses): an empty
+     * secret would be found everywhere, and masking it would never end */
+    if (dec[0] && strcmp(dec, raw) != 0)
         z->v[z->n++] = dec;
     else
         free(dec);
