@@ -124,11 +124,7 @@ fault_pg_restart() {
 }
 
 # --- the broker (sigmactl broker --control) -------------------------------------------
-ctl() { # COMMAND...: one line to the broker's control socket; its answer must be ok
-  local a
-  a=$(printf '%s\n' "$*" | socat -t5 - "UNIX-CONNECT:$work/broker.ctl") || fail "control socket: $*"
-  [[ $a == ok* ]] || fail "broker control '$*': $a"
-}
+# ctl COMMAND...: tests/pipeline/lib.sh
 setup_broker_errors() { broker_x=(--control "$work/broker.ctl"); }
 fault_broker_errors() {
   moment

@@ -42,7 +42,10 @@ stale_tasks() {
 }
 every_row_twice() { is "SELECT count(*) FROM sigma_run_outcomes WHERE batch_run_id = '$run' AND duplicates < 1" 0; }
 
-night_setup
+case $case_ in
+kill_producer) night_setup --control "$work/broker.ctl" ;;
+*) night_setup ;;
+esac
 case $case_ in
 clean)
   night_start
@@ -78,17 +81,22 @@ kill_coordinator)
   grep -q 'leading (' "$work/coordinator2.log" || fail "the new coordinator did not lead"
   ;;
 kill_producer)
-  # linger.ms holds the tasks in the client: the claim is committed, the
-  # tasks not yet acknowledged when the SIGKILL comes.
+  # The broker answers every Produce request with a retriable error (the
+  # client retries, nothing is acknowledged): the claim is committed, the
+  # tasks not acknowledged when the SIGKILL comes. (linger.ms cannot hold
+  # them: the producer's flush sends at once.)
   night_start
-  start_producer producer -X linger.ms=60000
+  start_producer producer
   prod=$last
+  ctl errors Produce 100000 NOT_ENOUGH_REPLICAS
   night_request
   await_run
   await 30 is "SELECT count(*) FROM sigma_run_outcomes WHERE batch_run_id = '$run' AND attempt = 1" $((NSTOCKS + 11)) ||
     fail "the tasks were never claimed"
+  await 30 grep -q 'with the injected error' "$work/broker.log" || fail "no Produce request reached the broker"
   sigkill "$prod"
   is "SELECT fanned_out FROM sigma_runs" f || fail "marked fanned out before the acknowledgements"
+  ctl clear Produce
   start_producer producer2
   await_finished
   is "SELECT count(*) FROM sigma_run_outcomes WHERE batch_run_id = '$run' AND phase = 'prices' AND attempt = 2" $((NSTOCKS + 11)) ||

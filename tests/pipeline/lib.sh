@@ -69,6 +69,14 @@ start_broker() {
   export SIGMA_BROKERS=$addr
 }
 
+# ctl COMMAND...: one line to the broker's control socket (start_broker ...
+# --control "$work/broker.ctl"); its answer must be "ok ...".
+ctl() {
+  local a
+  a=$(printf '%s\n' "$*" | socat -t5 - "UNIX-CONNECT:$work/broker.ctl") || fail "control socket: $*"
+  [[ $a == ok* ]] || fail "broker control '$*': $a"
+}
+
 # assigned_all TOTAL LOG...: each worker's last rebalance line (in its log) is an
 # assignment, and together they hold TOTAL partitions: the group is settled, so
 # work published now is shared (a worker that joins later takes the mock broker
@@ -264,11 +272,12 @@ release_factors() {
 }
 
 # --- a night's processes (e2e_test.sh, badinput/volume_test.sh) -------------
-# night_setup: PostgreSQL, the universe (night_universe) and a 4-partition broker.
+# night_setup [ARGS...]: PostgreSQL, the universe (night_universe) and a
+# 4-partition broker (ARGS go to `sigmactl broker`: --control for ctl).
 night_setup() {
   start_pg
   night_universe
-  start_broker "$bin/sigmactl" 4
+  start_broker "$bin/sigmactl" 4 "$@"
 }
 # night_start: the coordinator (coord) and two workers (w1, w2), both workers'
 # first assignment awaited (a run that starts during the first rebalances is a
