@@ -9,6 +9,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "utf8.h"
+
 static const char *prog = "sigmabatch";
 static int cur_level = SG_LOG_WARN;
 static enum sg_log_style cur_style = SG_LOG_CLI;
@@ -114,16 +116,6 @@ static void puts_(out *o, const char *s)
     put(o, s, strlen(s));
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0. */
-static size_t utf8_len(const unsigned char *s)
-{
-    size_t n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : 0;
-    for (size_t i = 1; i < n; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    return n;
-}
-
 /* A JSON string's body: quotes, backslashes and control characters escaped,
  * bytes that are not UTF-8 replaced (a log line must always parse). */
 static void put_json(out *o, const char *s)
@@ -139,7 +131,7 @@ static void put_json(out *o, const char *s)
         } else if (*p < 0x80) {
             put(o, (const char *)p++, 1);
         } else {
-            size_t n = utf8_len(p);
+            size_t n = sg_utf8_len(p, 4); /* stops at the NUL: it is no continuation byte */
             if (n) {
                 put(o, (const char *)p, n);
                 p += n;

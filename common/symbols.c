@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 #define QUOTE_MAX 24
 #define ALPHABET "A-Z 0-9 . - _ ^ = only"
 
@@ -36,35 +38,9 @@ static bool is_punct(unsigned char c)
     return c && strchr(".-_^=", c) != NULL;
 }
 
-/* Length of the well-formed UTF-8 sequence at s[0..n), or 0 if it is not one.
- * Well-formed as Unicode's table 3-7 says: no overlong form (C0, C1, E0 80-9F,
- * F0 80-8F), no surrogate (ED A0-BF), nothing past U+10FFFF (F4 90-BF, F5-FF);
- * each of those is shown as bytes, like any other malformed input. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    size_t len = s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3 : s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : 0;
-    if (len == 0 || len > n)
-        return 0;
-    unsigned char lo = 0x80, hi = 0xBF; /* the second byte's range */
-    if (s[0] == 0xE0)
-        lo = 0xA0;
-    else if (s[0] == 0xED)
-        hi = 0x9F;
-    else if (s[0] == 0xF0)
-        lo = 0x90;
-    else if (s[0] == 0xF4)
-        hi = 0x8F;
-    if (s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    return len;
-}
-
 size_t sg_utf8_visible(const unsigned char *s, size_t n)
 {
-    size_t len = utf8_len(s, n);
+    size_t len = sg_utf8_len(s, n);
     unsigned cp = len == 2   ? (s[0] & 0x1Fu) << 6 | (s[1] & 0x3Fu)
                   : len == 3 ? (s[0] & 0x0Fu) << 12 | (s[1] & 0x3Fu) << 6 | (s[2] & 0x3Fu)
                              : 0;

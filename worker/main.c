@@ -6,7 +6,7 @@
  * The story, as librdkafka's examples/consumer.c tells it: configure (options
  * and settings), create (the store, a consumer in bus.group subscribed to
  * bus.topic.tasks and bus.topic.onboarding, a producer for events and dead
- * letters), poll in batches
+ * letters, the HTTP server, the heartbeat's thread), poll in batches
  * (batch.h: database commit, then events acknowledged, then offsets), close
  * (leave the group). SIGTERM or SIGINT finishes the batch in hand; a second
  * signal exits at once. docs/pipeline.md, "The worker", has the rules.
@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "beat.h"
 #include "bus.h"
 #include "config.h"
 #include "daemon.h"
@@ -26,7 +27,6 @@
 #include "phases.h"
 #include "probe.h"
 #include "serve.h"
-#include "status.h"
 #include "telemetry.h"
 #include "store.h"
 #include "budget.h"
@@ -65,13 +65,8 @@ typedef struct worker {
     sg_probe probe;    /* /readyz: PostgreSQL, the broker, partitions assigned */
     sg_serve *http;    /* /healthz, /readyz, /metrics */
     char where[300];   /* HOST:PORT of /metrics, for the self-report */
-    double next_beat;
+    wk_beat *beat;     /* its row in sigma_workers, on a thread of its own */
 } worker;
-
-/* How often a worker reports itself in sigma_workers (status.h: alive when
- * seen within SG_STATUS_ALIVE_S; a batch longer than that shows it as gone
- * until it ends). */
-#define HEARTBEAT_MS 5000
 
 /* Revocation: commit what is finished (stored offsets), drop the rest. */
 static void on_rebalance(sg_bus *b, bool assigned, const rd_kafka_topic_partition_list_t *parts, void *opaque)
@@ -97,38 +92,11 @@ static int start_http(worker *w, const sg_daemon *o)
         return -1;
     }
     sg_serve_where(w->http, w->where, sizeof w->where);
-    return 0;
-}
-
-/* The worker's row in sigma_workers: its partitions and their lag. A failed
- * beat is only logged: the next one comes HEARTBEAT_MS later. */
-static void heartbeat(worker *w, const sg_daemon *o)
-{
-    char err[512], host[256] = "";
-    sg_lag *lag = NULL;
-    if (sg_clock_ms() < w->next_beat)
-        return;
-    w->next_beat = sg_clock_ms() + HEARTBEAT_MS;
-    int n = sg_probe_lag(w->consumer, &lag);
-    n = n < 0 ? 0 : n;
-    char (*names)[300] = n ? calloc((size_t)n, sizeof *names) : NULL;
-    const char **parts = n ? calloc((size_t)n, sizeof *parts) : NULL;
-    int64_t *lags = n ? calloc((size_t)n, sizeof *lags) : NULL;
-    if (n && (!names || !parts || !lags))
-        n = 0;
-    for (int i = 0; i < n; i++) {
-        snprintf(names[i], sizeof names[i], "%s/%d", lag[i].topic, (int)lag[i].partition);
-        parts[i] = names[i];
-        lags[i] = lag[i].lag;
+    if (!(w->beat = wk_beat_start(o->conninfo, o->id, w->where[0] ? w->where : NULL, w->consumer, err, sizeof err))) {
+        sg_log(SG_LOG_ERROR, "%s", err);
+        return -1;
     }
-    gethostname(host, sizeof host - 1);
-    sg_member m = {o->id, host, w->where[0] ? w->where : NULL, (int)getpid(), parts, lags, (size_t)n};
-    if (sg_status_heartbeat(w->env.store, &m, err, sizeof err))
-        sg_log(SG_LOG_WARN, "heartbeat: %s", err);
-    free(names);
-    free(parts);
-    free(lags);
-    free(lag);
+    return 0;
 }
 
 static int create(worker *w, const sg_daemon *o)
@@ -205,14 +173,13 @@ static int serve_batch(worker *w)
     return 0;
 }
 
-static int poll_loop(worker *w, const sg_daemon *o)
+static int poll_loop(worker *w)
 {
     char err[1024];
     size_t max = (size_t)sg_config_number("worker.batch_max");
     int wait_ms = (int)sg_config_number("worker.batch_wait_ms");
     bool worked = false; /* a batch was served since the topics last ran dry */
     while (sg_running) {
-        heartbeat(w, o);
         long n = wk_batch_collect(w->batch, w->consumer, max, wait_ms, &sg_running, err, sizeof err);
         if (n < 0) {
             sg_log(SG_LOG_ERROR, "%s", err);
@@ -240,12 +207,10 @@ int main(int argc, char **argv)
     srand((unsigned)getpid() ^ (unsigned)time(NULL));
     sg_daemon_signals();
 
-    rc = create(&w, &o) == 0 && poll_loop(&w, &o) == 0 ? 0 : 1;
+    rc = create(&w, &o) == 0 && poll_loop(&w) == 0 ? 0 : 1;
 
     sg_log(SG_LOG_INFO, "worker %s: closing (leaving the group)", o.id);
-    char err[512];
-    if (w.env.store && sg_status_leave(w.env.store, o.id, err, sizeof err))
-        sg_log(SG_LOG_WARN, "leaving sigma_workers: %s", err);
+    wk_beat_stop(w.beat); /* its row removed: a clean stop */
     sg_serve_free(w.http); /* before the handles its probe and collector read */
     sg_bus_free(w.consumer); /* leaves the group: the revocation hook sees an empty batch */
     sg_bus_free(w.producer);

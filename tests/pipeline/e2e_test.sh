@@ -12,7 +12,8 @@
 # prices and symbol_universe. Every condition is awaited with a deadline.
 #   e2e_test.sh BINDIR PIPETOOL SOURCE_DIR CASE
 # CASE: clean | kill_worker | kill_coordinator | kill_producer | join_worker |
-#       dup_tasks | garbage | shuffle   (each the same run with one fault, same checks)
+#       busy_alive | dup_tasks | garbage | shuffle   (each the same run with one fault,
+#       same checks; busy_alive: workers held in a write past 15 s shown alive)
 # shuffle: stale duplicates of tasks AND events at once (pipetool shuffle on each
 # topic: every distinct message once more, held back 0..8 s (tasks) or 0..3 s
 # (events), released out of order); besides check_run, every (phase, symbol)
@@ -39,6 +40,11 @@ counted() { [[ -s $work/$1.count && $(cat "$work/$1.count") -ge $2 ]]; } # NAME 
 stale_tasks() {
   timeout 30 kcat -C -b "$addr" -t sigma.tasks -o beginning -e -q -f '%k %S %s' 2>/dev/null | "$pipetool" decode-tasks |
     awk '$2 == "factors" { f[$3] = 1 } $2 == "prices" && f[$3] { s[$3] = 1 } END { print length(s) }'
+}
+# held_longer_than S: two sessions wait on a lock for more than S seconds
+held_longer_than() {
+  (($(q "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()
+         AND now() - query_start > make_interval(secs => $1)") >= 2))
 }
 every_row_twice() { is "SELECT count(*) FROM sigma_run_outcomes WHERE batch_run_id = '$run' AND duplicates < 1" 0; }
 
@@ -113,6 +119,24 @@ join_worker)
   await_finished
   await 60 assigned w3 || fail "w3 never got partitions"
   echo "w3 answered $(q "SELECT count(*) FROM sigma_run_outcomes WHERE worker = 'w3'") tasks"
+  ;;
+busy_alive)
+  # Both workers' factor writes held for longer than the status's 15 s
+  # (SG_STATUS_ALIVE_S): each is still shown alive, its heartbeat (a thread of
+  # its own) recent, while its poll loop waits on the write.
+  night_held
+  await 60 waiting 2 || fail "the workers did not reach the factor writes: $(locks)"
+  await 60 held_longer_than 20 || fail "the writes were not held 20 s: $(locks)"
+  "$bin/sigmactl" status --json -d "$ci" >"$work/status.json" || fail "sigmactl status --json"
+  python3 - "$work/status.json" <<'PY' || fail "a busy worker is not shown alive: $(cat "$work/status.json")"
+import json, sys
+w = json.load(open(sys.argv[1]))["workers"]
+ids = sorted(m["id"] for m in w["members"] if m["alive"])
+assert ids == ["w1", "w2"], ids
+assert all(m["seen_seconds_ago"] < 15 for m in w["members"]), w["members"]
+PY
+  release_factors
+  await_finished
   ;;
 dup_tasks)
   # every task on the topic published once more (pipetool mirror: same key, same bytes)

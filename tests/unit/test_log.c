@@ -70,6 +70,10 @@ static void test_json(void **state)
                                    "\"symbol\":\"A\",\"message\":\"quote \\\" back \\\\ tab \\u0009 bell \\u0007 "
                                    "utf8 \xc3\xa9 bad \\ufffd end\"}");
     sg_log_context(NULL, NULL, NULL);
+    /* Malformed UTF-8 a strict parser refuses: a surrogate, an overlong '/', a
+     * cut sequence at the end: each byte replaced. */
+    fmt(SG_LOG_ERROR, "s \xed\xa0\x80 o \xc0\xaf c \xe8\x8b");
+    assert_non_null(strstr(line, "\"message\":\"s \\ufffd\\ufffd\\ufffd o \\ufffd\\ufffd c \\ufffd\\ufffd\"}"));
     /* The longest message is escaped whole: the line still closes. */
     char big[2048];
     memset(big, '"', sizeof big - 1);
