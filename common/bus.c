@@ -3,12 +3,14 @@
  *
  * A handle's configuration is built in one order, the same for every
  * program: the settings (bus.brokers -> bootstrap.servers), then the role's
- * defaults, then the -X properties in the order given, then a check that no
+ * defaults, then the -X properties of its role in the order given (a
+ * consumer's property is not set on a producer, nor the reverse), then a check that no
  * -X property undid what the role requires (idempotence, acks=all, manual
  * commits): those are the guarantees the pipeline's correctness rests on.
  */
 #include "bus.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,6 +68,39 @@ static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, 
         redact(why, sizeof why, value);
     snprintf(err, errlen, "librdkafka property %s: %s", name, why);
     return -1;
+}
+
+/* The role of a librdkafka property, from librdkafka's own table
+ * (rd_kafka_conf_properties_show: "name | C/P | range | ..."): 'C' a
+ * consumer's, 'P' a producer's, '*' both's, 0 when not listed. A program has
+ * one -X list for all its handles (a worker has both roles), so each handle
+ * takes the properties of its role only: librdkafka would ignore the others
+ * anyway, with a CONFWARN line in every program's log. */
+static char prop_role(const char *name)
+{
+    char *table = NULL, line[1024], role = 0;
+    size_t size = 0;
+    FILE *f = open_memstream(&table, &size);
+    if (!f)
+        return 0; /* unknown: set it, as before */
+    rd_kafka_conf_properties_show(f);
+    if (fclose(f) != 0) {
+        free(table);
+        return 0;
+    }
+    FILE *in = fmemopen(table, size, "r");
+    size_t n = strlen(name);
+    while (in && !role && fgets(line, sizeof line, in)) {
+        char *bar = strchr(line, '|');
+        if (bar && strncmp(line, name, n) == 0 && (line[n] == ' ' || line + n == bar)) {
+            char *c = bar + 1 + strspn(bar + 1, " ");
+            role = *c == 'C' || *c == 'P' || *c == '*' ? *c : 0;
+        }
+    }
+    if (in)
+        fclose(in);
+    free(table);
+    return role;
 }
 
 static int add_prop(const char *name, size_t namelen, const char *value, char *err, size_t errlen)
@@ -269,9 +304,11 @@ static const required consumer_required[] = {
     {"enable.auto.offset.store", "false", NULL},
 };
 
-/* Settings, then role defaults, then -X properties, then the requirements. */
+/* Settings, then role defaults, then -X properties (those of this role:
+ * prop_role), then the requirements. group: a consumer's, NULL for a producer. */
 static rd_kafka_conf_t *build_conf(const required *req, size_t nreq, const char *group, char *err, size_t errlen)
 {
+    char other = group ? 'P' : 'C';
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (conf_set(conf, "bootstrap.servers", sg_config_get("bus.brokers"), err, errlen) ||
         conf_set(conf, "client.id", "sigmabatch", err, errlen))
@@ -282,9 +319,15 @@ static rd_kafka_conf_t *build_conf(const required *req, size_t nreq, const char 
     if (group && (conf_set(conf, "group.id", group, err, errlen) ||
                   conf_set(conf, "auto.offset.reset", "earliest", err, errlen)))
         goto fail;
-    for (size_t i = 0; i < nprops; i++)
+    for (size_t i = 0; i < nprops; i++) {
+        if (prop_role(props[i].name) == other) {
+            sg_log(SG_LOG_DEBUG, "-X %s: a %s property, not set on the %s", props[i].name,
+                   other == 'C' ? "consumer's" : "producer's", group ? "consumer" : "producer");
+            continue;
+        }
         if (conf_set(conf, props[i].name, props[i].value, err, errlen))
             goto fail;
+    }
     for (size_t i = 0; i < nreq; i++) {
         char v[64];
         size_t vlen = sizeof v;

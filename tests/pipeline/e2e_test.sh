@@ -182,4 +182,6 @@ shuffle)
 esac
 check_run
 stop_all
+# one -X list for every handle (KX: a consumer's session.timeout.ms): each takes its role's
+if grep -H 'CONFWARN' "$work"/*.log; then fail "librdkafka warned of a property set on a handle of the other role"; fi
 echo "e2e $case_: ok"

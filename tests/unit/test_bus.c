@@ -149,6 +149,39 @@ static void test_required_properties(void **state)
     assert_string_equal(err, "-X bus.group=: empty (allowed: a non-empty name of printable ASCII characters without spaces)");
 }
 
+/* A property's value on a handle, read back from librdkafka. */
+static const char *handle_prop(sg_bus *b, const char *name)
+{
+    static char v[128];
+    size_t n = sizeof v;
+    const rd_kafka_conf_t *c = rd_kafka_conf(sg_bus_handle(b));
+    assert_int_equal(rd_kafka_conf_get(c, name, v, &n), RD_KAFKA_CONF_OK);
+    return v;
+}
+
+/* One -X list for every handle: each takes its role's properties (as
+ * librdkafka's table marks them), both take the common ones. */
+static void test_properties_by_role(void **state)
+{
+    (void)state;
+    char err[1024];
+    assert_int_equal(sg_bus_option("session.timeout.ms=7000", err, sizeof err), 0); /* C */
+    assert_int_equal(sg_bus_option("linger.ms=7", err, sizeof err), 0);             /* P */
+    assert_int_equal(sg_bus_option("socket.timeout.ms=7001", err, sizeof err), 0);  /* both */
+    sg_bus *p = sg_bus_producer_new(err, sizeof err), *c = sg_bus_consumer_new("g1", NULL, NULL, err, sizeof err);
+    assert_non_null(p);
+    assert_non_null(c);
+    assert_string_equal(handle_prop(p, "linger.ms"), "7");
+    assert_string_equal(handle_prop(p, "session.timeout.ms"), "45000"); /* librdkafka's default: not set */
+    assert_string_equal(handle_prop(p, "socket.timeout.ms"), "7001");
+    assert_string_equal(handle_prop(c, "session.timeout.ms"), "7000");
+    assert_string_equal(handle_prop(c, "linger.ms"), "5");
+    assert_string_equal(handle_prop(c, "socket.timeout.ms"), "7001");
+    sg_bus_free(p);
+    sg_bus_free(c);
+    sg_bus_options_reset();
+}
+
 /* An answer never comes from a broker that is not there: the wait ends at
  * its deadline with a reason, and no message is reported delivered. */
 static void test_await_without_broker(void **state)
@@ -178,6 +211,7 @@ int main(void)
         cmocka_unit_test_setup(test_secrets_are_redacted, reset),
         cmocka_unit_test_setup(test_bad_partitions_setting, reset),
         cmocka_unit_test_setup(test_required_properties, reset),
+        cmocka_unit_test_setup(test_properties_by_role, reset),
         cmocka_unit_test_setup(test_await_without_broker, reset),
     };
     int rc = cmocka_run_group_tests_name("bus", tests, NULL, NULL);
