@@ -11,6 +11,7 @@
 # Owns: how each fault is made. Must not: check anything the checks of lib.sh decide.
 FAULTS=(
   "kill_worker|SIGKILL of one of the two workers mid-phase (no replacement)"
+  "pause_worker|SIGSTOP of one of the two workers mid-phase until the other took its partitions, then SIGCONT"
   "kill_coordinator|SIGKILL of the coordinator mid-phase, then a new one"
   "kill_producer|SIGKILL of the producer mid fan-out (tasks claimed, not yet acknowledged), then a new one"
   "kill_relay|SIGKILL of the producer between the relay's publication and its mark, then a new one"
@@ -58,6 +59,30 @@ after_kill_worker() {
   [[ -n $at ]] || fail "$survivor never took the partitions of $victim"
   after_at "$at"
 }
+# A frozen worker (a paused VM, a swap storm): SIGSTOP until the survivor took its
+# partitions (the session timed out), then SIGCONT. The victim wakes holding a batch
+# it no longer owns: its writes are idempotent, its outcomes duplicates, its offsets
+# refused; it must rejoin the group and stop cleanly like the others.
+taken_over_since() { [[ -n $(taken_over "$1" "$2") ]]; } # SURVIVOR T
+fault_pause_worker() {
+  victim=w$(between 1 2 "$fault/$k/victim")
+  survivor=w$((3 - ${victim#w}))
+  moment
+  at_moment
+  [[ $victim == w1 ]] && paused=$w1 || paused=$w2
+  kill -STOP "$paused"
+  t_end=$(now) # recovery counts from the freeze, as kill_worker's from the kill
+  struck
+  await 60 taken_over_since "$survivor" "$t_end" || fail "$survivor never took the partitions of $victim"
+  kill -CONT "$paused"
+  t_cont=$(now)
+  note="$victim paused $(printf %.1f "$(echo "$t_cont - $t_end" | bc)") s"
+}
+after_pause_worker() {
+  after_kill_worker
+  await 60 taken_over_since "$victim" "$t_cont" || fail "$victim never rejoined the group after SIGCONT"
+}
+cleanup_pause_worker() { [[ -z ${paused:-} ]] || kill -CONT "$paused" 2>/dev/null || true; }
 fault_kill_coordinator() {
   moment
   at_moment
@@ -66,16 +91,21 @@ fault_kill_coordinator() {
   start_coordinator coordinator2
   t_end=$(now)
 }
-# The producer's client holds the tasks (linger.ms) until the kill: the claim is
-# committed, the tasks unacknowledged. The moment: a drawn delay in that window.
-setup_kill_producer() { producer_x=(-X linger.ms=60000); }
+# The broker answers every Produce request with a retriable error from before the run
+# (the client retries; nothing is acknowledged) until the kill: the claim is committed,
+# the tasks unacknowledged (linger.ms cannot hold them: the producer's flush sends at
+# once). The moment: a drawn delay in that window.
+setup_kill_producer() { broker_x=(--control "$work/broker.ctl"); }
+ready_kill_producer() { ctl errors Produce 100000 NOT_ENOUGH_REPLICAS; }
 claimed() { is "SELECT count(*) FROM sigma_run_outcomes WHERE batch_run_id = '$run' AND phase = 'prices' AND outcome IS NULL AND attempt = 0" 0; }
 fault_kill_producer() {
   await 60 claimed || fail "the prices tasks were never claimed"
-  sleep "0.$(between 0 9 "$fault/$k/delay")" # the moment within the linger window (a drawn delay, not a wait)
+  await 30 grep -q 'with the injected error' "$work/broker.log" || fail "no Produce request reached the broker"
+  sleep "0.$(between 0 9 "$fault/$k/delay")" # the moment within the window (a drawn delay, not a wait)
   sigkill "$prod"
   struck
   is "SELECT fanned_out FROM sigma_runs WHERE batch_run_id = '$run'" f || fail "marked fanned out before the acknowledgements"
+  ctl clear Produce
   start_producer producer2 "${PX[@]}"
   t_end=$(now)
 }

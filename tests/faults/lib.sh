@@ -84,7 +84,7 @@ trial() {
   q "ALTER DATABASE $db SET synchronous_commit = on" "$base"
   ci=${base/dbname=postgres/dbname=$db}
   fp_get /_reset >/dev/null
-  t_end= recover_sql= expect_failed= expect_gone= onboard_by_fault= producer_x=() broker_x=()
+  t_end= recover_sql= expect_failed= expect_gone= onboard_by_fault= producer_x=() broker_x=() paused=
   hook "setup_$fault"
   t0=$(now)
   start_broker "$sigmactl" 4 "${broker_x[@]}"
@@ -234,9 +234,9 @@ write_table() {
     echo "| $f | $trials | ${passed[$f]} | $(stats ${recover[$f]:-}) | $(stats ${runtime[$f]:-}) |"
   done
   echo
-  echo "Time to recover: from the end of the fault (the kill, or the restart that follows it;"
+  echo "Time to recover: from the end of the fault (the kill or the freeze, or the restart that follows it;"
   echo "PostgreSQL back up; the broker or the link back up; the errors injected) to the first outcome"
-  echo "recorded after it (kill_worker: after the survivor took the victim's partitions); for"
+  echo "recorded after it (kill_worker, pause_worker: after the survivor took the victim's partitions); for"
   echo "kill_relay, to the onboarding rows marked processing again; for the"
   echo "provider faults, from the fault switched on to the prices outcome of the last symbol it hit;"
   echo "\"-\": the fault has no end (tests/faults/README.md). Run: from \`sigmactl run\` to the run closed."
