@@ -10,6 +10,7 @@
  */
 #include "bus.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +153,60 @@ int sg_bus_option(const char *assignment, char *err, size_t errlen)
         return -1;
     }
     return add_prop(name, n, eq + 1, err, errlen);
+}
+
+/* s without the spaces and tabs around it (in place). */
+static char *trim(char *s)
+{
+    s += strspn(s, " \t");
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        s[--n] = '\0';
+    return s;
+}
+
+int sg_bus_option_file(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "-F %s: cannot read it: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[4096], why[1024];
+    int rc = 0;
+    for (long no = 1; rc == 0 && fgets(line, sizeof line, f); no++) {
+        size_t n = strlen(line);
+        if (n == sizeof line - 1 && line[n - 1] != '\n') {
+            snprintf(err, errlen, "%s:%ld: a line longer than %zu bytes", path, no, sizeof line - 2);
+            rc = -1;
+            break;
+        }
+        char *t = trim(line), *eq = strchr(t, '=');
+        if (*t == '\0' || *t == '#')
+            continue;
+        if (!eq || eq == t) { /* not echoed: the line may be a secret */
+            snprintf(err, errlen, "%s:%ld: expected name=value", path, no);
+            rc = -1;
+            break;
+        }
+        /* "name = value": the spaces around '=' are the file's, not the value's */
+        char *name_end = eq;
+        while (name_end > t && (name_end[-1] == ' ' || name_end[-1] == '\t'))
+            name_end--;
+        char *value = trim(eq + 1);
+        memmove(name_end + 1, value, strlen(value) + 1);
+        *name_end = '=';
+        if (sg_bus_option(t, why, sizeof why)) {
+            snprintf(err, errlen, "%s:%ld: %s", path, no, why);
+            rc = -1;
+        }
+    }
+    if (rc == 0 && ferror(f)) {
+        snprintf(err, errlen, "-F %s: cannot read it: %s", path, strerror(errno));
+        rc = -1;
+    }
+    fclose(f);
+    return rc;
 }
 
 int sg_bus_brokers(const char *list, char *err, size_t errlen)

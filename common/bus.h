@@ -28,6 +28,12 @@
 /* "name=value" from -X: to sigmabatch's settings when the name is there,
  * else to librdkafka (validated now). Returns 0, or -1 with a reason. */
 int sg_bus_option(const char *assignment, char *err, size_t errlen);
+/* -F FILE: one "name=value" a line, each as -X would take it, in order ('#'
+ * starts a comment line; blank lines and spaces around name and value are
+ * skipped), so secrets (sasl.password) stay out of the command line, as kcat's
+ * -F keeps them. Returns 0, or -1 with "FILE:LINE: reason" (the value of a
+ * secret property never in it). */
+int sg_bus_option_file(const char *path, char *err, size_t errlen);
 /* --brokers LIST: sets bus.brokers (bootstrap.servers). */
 int sg_bus_brokers(const char *list, char *err, size_t errlen);
 /* Forgets the librdkafka properties given with -X (frees them). */

@@ -88,7 +88,7 @@ int sg_daemon_configure(sg_daemon *d, int argc, char **argv, const struct option
     sg_log_init(d->name, SG_LOG_WARN);
     const struct option *longopts = options(extra);
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":d:b:X:v", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":d:b:X:F:v", longopts, NULL)) != -1) {
         switch (opt) {
         case 'd': d->conninfo = optarg; break;
         case 'v': verbosity++; break;
@@ -104,6 +104,10 @@ int sg_daemon_configure(sg_daemon *d, int argc, char **argv, const struct option
                 return bad ? usage_error(d, "%s", "-X list: a setting above is INVALID") : 0;
             }
             if (sg_bus_option(optarg, err, sizeof err))
+                return usage_error(d, "%s", err);
+            break;
+        case 'F':
+            if (sg_bus_option_file(optarg, err, sizeof err))
                 return usage_error(d, "%s", err);
             break;
         case ':': return usage_error(d, "option '%s' needs a value", argv[optind - 1]);

@@ -35,11 +35,12 @@
 #include "telemetry.h"
 
 static const char usage_text[] =
-    "usage: sigma-coordinator [-d CONNINFO] [--brokers LIST] [-X name=value]... [-v]\n"
+    "usage: sigma-coordinator [-d CONNINFO] [--brokers LIST] [-X name=value]... [-F FILE] [-v]\n"
     "  records the workers' events and starts each run's next phase; one leads at a time.\n"
     "  -d         libpq connection string or URI (default: the PG* environment)\n"
     "  --brokers  Kafka bootstrap servers (setting bus.brokers)\n"
     "  -X         a sigmabatch setting (-X list) or a librdkafka property\n"
+    "  -F         a file of -X assignments, one name=value a line (# comments): secrets off argv\n"
     "  -v         more messages (twice: debug)\n";
 
 /* A consumer of the events topic in the coordinator's group, or NULL. */

@@ -36,12 +36,13 @@
 #define CHANNEL "sigma_run_requests"
 
 static const char usage_text[] =
-    "usage: sigma-producer [-d CONNINFO] [--brokers LIST] [-X name=value]... [--once] [-v]\n"
+    "usage: sigma-producer [-d CONNINFO] [--brokers LIST] [-X name=value]... [-F FILE] [--once] [-v]\n"
     "  turns run requests (sigmactl run) into runs and publishes their prices tasks;\n"
     "  relays symbol_onboarding_queue rows onto the onboarding topic (onboarding.* settings).\n"
     "  -d         libpq connection string or URI (default: the PG* environment)\n"
     "  --brokers  Kafka bootstrap servers (setting bus.brokers)\n"
     "  -X         a sigmabatch setting (-X list) or a librdkafka property\n"
+    "  -F         a file of -X assignments, one name=value a line (# comments): secrets off argv\n"
     "  --once     handle pending requests, unfinished fan-outs and queue rows, then exit\n"
     "  -v         more messages (twice: debug)\n";
 

@@ -70,7 +70,7 @@ static void usage(FILE *f)
 {
     fputs("usage: sigmactl replay --topic T (--from-offset N | --since TIME) [--until TIME] [--partition P]\n"
           "                       [--symbol S] [--run R] [--failed-only] [--dry-run] [--dead-letters]\n"
-          "                       [-d CONNINFO] [--brokers LIST] [-X name=value]... [-v]\n"
+          "                       [-d CONNINFO] [--brokers LIST] [-X name=value]... [-F FILE] [-v]\n"
           "  republishes the tasks read from T (up to its end at the start) as tasks of their run,\n"
           "  attempt + 1, each distinct (run, phase, symbol, date) once, and awaits the broker's acks.\n"
           "  --from-offset N   start at offset N of every partition read (0: the beginning)\n"
@@ -79,6 +79,7 @@ static void usage(FILE *f)
           "  --partition P     only partition P; --symbol S, --run R: only that symbol, that run\n"
           "  --failed-only     only tasks whose (run, phase, symbol) has a failed outcome, and the later\n"
           "                    phases of that symbol (reads the ledger: -d or the PG* environment)\n"
+          "  -F FILE           -X assignments from a file, one name=value a line (# comments)\n"
           "  --dry-run         list what would be republished; publish nothing\n"
           "  --dead-letters    read the dead-letter topic (bus.topic.deadletter unless --topic): what\n"
           "                    decodes now is republished, the rest stays and is listed with its reason\n"
@@ -208,6 +209,10 @@ static int take_option(opts *o, int key, const char *arg)
         if (sg_bus_option(arg, err, sizeof err))
             return usage_error("%s", err);
         return 0;
+    case 'F':
+        if (sg_bus_option_file(arg, err, sizeof err))
+            return usage_error("%s", err);
+        return 0;
     case 'd': o->conninfo = arg; return 0;
     case 'v': o->verbose++; return 0;
     }
@@ -227,7 +232,7 @@ static int parse_args(opts *o, int argc, char **argv)
         {"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0}};
     int opt, rc;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":d:X:v", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":d:X:F:v", longopts, NULL)) != -1) {
         if (opt == 'h') {
             usage(stdout);
             return 0;

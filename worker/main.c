@@ -1,7 +1,7 @@
 /*
  * main.c - sigma-worker: a stateless member of the workers' consumer group.
  *
- *   sigma-worker [-d CONNINFO] [--brokers LIST] [-X name=value]... [--id NAME] [-v]
+ *   sigma-worker [-d CONNINFO] [--brokers LIST] [-X name=value]... [-F FILE] [--id NAME] [-v]
  *
  * The story, as librdkafka's examples/consumer.c tells it: configure (options
  * and settings), create (the store, a consumer in bus.group subscribed to
@@ -33,12 +33,13 @@
 #include "fetcher.h"
 
 static const char usage_text[] =
-    "usage: sigma-worker [-d CONNINFO] [--brokers HOST:PORT,...] [-X name=value]... [--id NAME] [-v]\n"
+    "usage: sigma-worker [-d CONNINFO] [--brokers HOST:PORT,...] [-X name=value]... [-F FILE] [--id NAME] [-v]\n"
     "  Consumes tasks (bus.topic.tasks) in the group bus.group, stores their rows, answers each\n"
     "  with an event (bus.topic.events); onboarding tasks (bus.topic.onboarding) are answered\n"
     "  in their symbol_onboarding_queue row; undecodable messages go to bus.topic.deadletter.\n"
     "  -X name=value sets a sigmabatch setting (worker.*, bus.*, db.*, provider.*, http.*) or\n"
-    "  a librdkafka property; -X list prints the settings. --id defaults to HOST:PID.\n";
+    "  a librdkafka property; -X list prints the settings. -F FILE: -X assignments from a file,\n"
+    "  one name=value a line (# comments; secrets off the command line). --id defaults to HOST:PID.\n";
 
 enum { OPT_ID = 256 };
 

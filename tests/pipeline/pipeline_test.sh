@@ -84,6 +84,22 @@ case_usage() {
         set -e
         [[ $rc == 2 && $rc2 == 2 ]] || fail "$p usage exit codes $rc $rc2"
         grep -q "coordinator.poll_ms=0: out of range" "$work/err" || fail "$p: bad setting not named"
+        # -F FILE: unreadable, or a bad line named by FILE:LINE without echoing it (it may be a secret)
+        printf '# kafka\nsasl.username = u\nsasl.password Hunter2Secret\n' >"$work/kafka.conf"
+        set +e
+        "$bin/$p" -F "$work/no-such.conf" 2>"$work/err"; rc=$?
+        "$bin/$p" -F "$work/kafka.conf" 2>>"$work/err"; rc2=$?
+        set -e
+        [[ $rc == 2 && $rc2 == 2 ]] || fail "$p -F usage exit codes $rc $rc2"
+        grep -q -- "-F $work/no-such.conf: cannot read it: No such file or directory" "$work/err" || fail "$p: -F unreadable"
+        grep -q "kafka.conf:3: expected name=value" "$work/err" || fail "$p: -F bad line not named: $(cat "$work/err")"
+        ! grep -q Hunter2Secret "$work/err" || fail "$p: -F echoed a secret line"
+        # a good file is taken as its -X would be (-X list shows it, the secret redacted)
+        printf 'sasl.username = u\nsasl.password = Hunter2Secret\nlinger.ms=9\ncoordinator.poll_ms = 300\n' >"$work/kafka.conf"
+        "$bin/$p" -F "$work/kafka.conf" -X list >"$work/out" 2>"$work/err" || fail "$p -F FILE -X list"
+        grep -qx "linger.ms=9" "$work/out" && grep -qx "sasl.password=\[redacted\]" "$work/out" &&
+            grep -q "^coordinator.poll_ms=300" "$work/out" || fail "$p: -F not taken: $(cat "$work/out")"
+        ! grep -q Hunter2Secret "$work/out" "$work/err" || fail "$p: -X list showed the secret"
     done
 }
 

@@ -79,6 +79,7 @@ case_usage() {
 --topic T --from-offset 0 --symbol aapl
 --topic T --from-offset 0 --run a/b
 --topic T --from-offset 0 -X no.such.property=1
+--topic T --from-offset 0 -F /no/such/kafka.conf
 --topic T --from-offset 0 extra
 --topic T --from-offset 0 --bogus
 EOF

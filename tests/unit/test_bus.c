@@ -4,6 +4,8 @@
  * printed, and the guarantees no -X may undo (docs/pipeline.md, "The bus").
  * tests/bus/ runs producers and consumers against `sigmactl broker`.
  */
+#include <unistd.h>
+
 #include "bus.h"
 #include "config.h"
 #include "log.h"
@@ -182,6 +184,56 @@ static void test_properties_by_role(void **state)
     sg_bus_options_reset();
 }
 
+/* Writes text to a scratch file; returns its path (static). */
+static const char *scratch_file(const char *text)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/sg-test-bus-%d.conf", (int)getpid());
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+    return path;
+}
+
+/* -F FILE: -X assignments a line, comments and blanks skipped, spaces around
+ * name and value the file's; a bad line named by FILE:LINE, never echoed. */
+static void test_option_file(void **state)
+{
+    (void)state;
+    char err[1024], want[1200];
+    const char *path = scratch_file("# the cluster\n\n  linger.ms = 9  \r\nbus.partitions=6\n"
+                                    "sasl.password= p w=d \n");
+    assert_int_equal(sg_bus_option_file(path, err, sizeof err), 0);
+    FILE *f = tmpfile();
+    sg_bus_options_print(f);
+    rewind(f);
+    char listed[1024] = "";
+    size_t n = fread(listed, 1, sizeof listed - 1, f);
+    listed[n] = '\0';
+    fclose(f);
+    assert_non_null(strstr(listed, "linger.ms=9\n"));
+    assert_non_null(strstr(listed, "sasl.password=[redacted]"));
+    assert_null(strstr(listed, "p w=d"));
+    assert_string_equal(sg_config_get("bus.partitions"), "6");
+    sg_bus_options_reset();
+    sg_config_reset();
+
+    path = scratch_file("linger.ms=1\nsasl.password Hunter2Secret\n");
+    assert_int_equal(sg_bus_option_file(path, err, sizeof err), -1);
+    snprintf(want, sizeof want, "%s:2: expected name=value", path);
+    assert_string_equal(err, want);
+    path = scratch_file("\n\nno.such.property=1\n");
+    assert_int_equal(sg_bus_option_file(path, err, sizeof err), -1);
+    snprintf(want, sizeof want, "%s:3: -X no.such.property: neither", path);
+    assert_memory_equal(err, want, strlen(want));
+    unlink(path);
+    assert_int_equal(sg_bus_option_file(path, err, sizeof err), -1);
+    snprintf(want, sizeof want, "-F %s: cannot read it: No such file or directory", path);
+    assert_string_equal(err, want);
+    sg_bus_options_reset();
+}
+
 /* An answer never comes from a broker that is not there: the wait ends at
  * its deadline with a reason, and no message is reported delivered. */
 static void test_await_without_broker(void **state)
@@ -212,6 +264,7 @@ int main(void)
         cmocka_unit_test_setup(test_bad_partitions_setting, reset),
         cmocka_unit_test_setup(test_required_properties, reset),
         cmocka_unit_test_setup(test_properties_by_role, reset),
+        cmocka_unit_test_setup(test_option_file, reset),
         cmocka_unit_test_setup(test_await_without_broker, reset),
     };
     int rc = cmocka_run_group_tests_name("bus", tests, NULL, NULL);
