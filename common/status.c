@@ -195,6 +195,16 @@ static int load_run(sg_store *s, owned *o, sg_status *st, const char *run, char 
     if (!c)
         return -1;
     fill_phases(st, c, num(r, 0, RUN_NCOLUMNS), count(r, 0, RUN_NCOLUMNS + 1), dur);
+    PGresult *b = keep(s, o, "status: bulk days",
+                       "SELECT count(*), count(*) FILTER (WHERE outcome = 'ok'), count(*) FILTER (WHERE outcome = 'failed'),"
+                       " (SELECT count(*) FROM sigma_run_outcomes x WHERE x.batch_run_id = $1 AND x.phase = 'prices'"
+                       "  AND x.stage = 'bulk' AND x.outcome IS NULL)"
+                       " FROM sigma_run_bulk WHERE batch_run_id = $1",
+                       1, &id, err, errlen);
+    if (!b)
+        return -1;
+    st->bulk = (sg_status_bulk){count(b, 0, 0), count(b, 0, 1), count(b, 0, 2), 0, count(b, 0, 3)};
+    st->bulk.pending = st->bulk.days - st->bulk.ok - st->bulk.failed;
     return 0;
 }
 
@@ -530,6 +540,9 @@ static void text_run_plain(FILE *out, const sg_status *st)
         }
         fputc('\n', out);
     }
+    if (st->bulk.days)
+        fprintf(out, "bulk days %ld ok %ld failed %ld pending %ld symbols waiting %ld\n", st->bulk.days, st->bulk.ok,
+                st->bulk.failed, st->bulk.pending, st->bulk.waiting);
     for (size_t i = 0; i < st->nfailures; i++) {
         fprintf(out, "failed %s ", st->failures[i].phase);
         put_clean(out, st->failures[i].symbol, 0);
@@ -566,6 +579,10 @@ static void text_run_tty(FILE *out, const sg_status *st)
         }
         fputc('\n', out);
     }
+    if (st->bulk.days)
+        fprintf(out, "  %-8s %ld day(s): ok %ld  %sfailed %ld%s  pending %ld; %ld symbol(s) waiting for one\n", "bulk",
+                st->bulk.days, st->bulk.ok, st->bulk.failed ? colour(true, "failed") : "", st->bulk.failed,
+                st->bulk.failed ? reset(true) : "", st->bulk.pending, st->bulk.waiting);
     if (st->failures_total)
         fprintf(out, "%sfailures: %ld%s (showing %zu)\n", bold(true), st->failures_total, reset(true), st->nfailures);
     for (size_t i = 0; i < st->nfailures; i++) {
@@ -691,6 +708,15 @@ static json_t *json_phases(const sg_status *st)
     return o;
 }
 
+static json_t *json_bulk(const sg_status *st)
+{
+    const sg_status_bulk *b = &st->bulk;
+    return st->has_run ? json_pack("{s:I, s:I, s:I, s:I, s:I}", "days", (json_int_t)b->days, "ok", (json_int_t)b->ok,
+                                   "failed", (json_int_t)b->failed, "pending", (json_int_t)b->pending,
+                                   "symbols_waiting", (json_int_t)b->waiting)
+                       : json_null();
+}
+
 static json_t *json_failures(const sg_status *st)
 {
     json_t *items = json_array();
@@ -766,9 +792,9 @@ char *sg_status_json(const sg_status *st)
     json_t *run = json_null();
     if (st->has_run && (run = json_run(&st->run)))
         json_object_set_new(run, "error_summary", json_summary(st->error_summary));
-    return dump(json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "generated_at", jtime(st->now), "run", run, "phases",
-                          json_phases(st), "failures", json_failures(st), "queue", json_queue(st), "workers",
-                          json_workers(st), "runs", json_runs(st->runs, st->nruns)));
+    return dump(json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "generated_at", jtime(st->now), "run", run,
+                          "phases", json_phases(st), "bulk_days", json_bulk(st), "failures", json_failures(st), "queue",
+                          json_queue(st), "workers", json_workers(st), "runs", json_runs(st->runs, st->nruns)));
 }
 
 /* ---- HTML -------------------------------------------------------------------------- */
@@ -856,6 +882,16 @@ static void html_run(sg_copybuf *b, const sg_status *st)
     sg_buf_printf(b, "</p>\n");
     for (int i = 0; i < SG_STATUS_NPHASES; i++)
         html_phase(b, &st->phases[i]);
+    if (st->bulk.days) {
+        sg_buf_printf(b, "<p class=\"bulk\" id=\"bulk-days\"");
+        attr_long(b, "data-days", st->bulk.days);
+        attr_long(b, "data-done", st->bulk.ok);
+        attr_long(b, "data-failed", st->bulk.failed);
+        attr_long(b, "data-pending", st->bulk.pending);
+        attr_long(b, "data-waiting", st->bulk.waiting);
+        sg_buf_printf(b, ">bulk days: %ld ok, %ld failed, %ld pending of %ld; %ld symbols waiting for one</p>\n",
+                      st->bulk.ok, st->bulk.failed, st->bulk.pending, st->bulk.days, st->bulk.waiting);
+    }
     sg_buf_printf(b, "</section>\n");
 }
 

@@ -4,8 +4,8 @@
  * serve it over HTTP (docs/status.md has every format and rule).
  *
  * Owns: reading that state from PostgreSQL in one read-only snapshot
- * (sigma_runs, sigma_run_outcomes, batch_run_history, symbol_onboarding_queue,
- * sigma_workers); rendering it as text (bars on a terminal, plain greppable
+ * (sigma_runs, sigma_run_outcomes, sigma_run_bulk, batch_run_history,
+ * symbol_onboarding_queue, sigma_workers); rendering it as text (bars on a terminal, plain greppable
  * lines otherwise), JSON (jansson) and one self-contained HTML page with every
  * value from the database escaped; the status of one symbol as the web app
  * polls it; and the workers' self-reports in sigma_workers (migration 0007:
@@ -48,6 +48,14 @@ typedef struct sg_status_phase {
     double seconds; /* running: elapsed so far; done: the recorded duration; NAN: none */
 } sg_status_phase;
 
+/* The run's bulk days (migration 0008: a market day of every ticker in one
+ * request, for the symbols that miss few days): counts of sigma_run_bulk, and
+ * the prices ledger's symbols still waiting for one (stage 'bulk', no outcome). */
+typedef struct sg_status_bulk {
+    long days, ok, failed, pending;
+    long waiting; /* symbols */
+} sg_status_bulk;
+
 typedef struct sg_status_failure {
     const char *phase, *symbol, *reason;
 } sg_status_failure;
@@ -74,6 +82,7 @@ typedef struct sg_status {
     sg_status_run run;
     const char *error_summary; /* batch_run_history.error_summary as JSON text, or NULL */
     sg_status_phase phases[SG_STATUS_NPHASES];
+    sg_status_bulk bulk; /* all 0 for a run without bulk days */
     long failures_total; /* failed outcomes of the run; the first nfailures are held */
     size_t nfailures;
     const sg_status_failure *failures;

@@ -153,6 +153,9 @@ case_outage() {
   expect_outcomes "covered:51 alone:0 failed:0 pending:0"
   is "SELECT string_agg(day || ':' || rows_written, ' ' ORDER BY day) FROM sigma_run_bulk WHERE batch_run_id = '$run'" \
     "2025-07-11:51 2025-07-14:51 2025-07-15:51" || fail "three bulk days"
+  "$bin/sigmactl" status "$run" -d "$ci" >"$work/status" || fail "sigmactl status"
+  grep -qx "bulk days 3 ok 3 failed 0 pending 0 symbols waiting 0" "$work/status" ||
+    fail "the operator's view of the bulk days: $(cat "$work/status")"
   is "SELECT count(*) FROM sigma_run_outcomes WHERE batch_run_id = '$run' AND phase = 'prices' AND rows_written = 3" 51 ||
     fail "each symbol: 3 rows"
   stored_days 2025-07-11 2025-07-14 2025-07-15

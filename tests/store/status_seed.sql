@@ -34,6 +34,13 @@ INSERT INTO sigma_run_outcomes (batch_run_id, phase, symbol, attempt, outcome, r
  ('nightly-2025-07-15-r2', 'factors', 'CCC', 1, NULL, NULL, NULL),
  ('nightly-2025-07-15-r2', 'factors', 'DDD', 1, NULL, NULL, NULL);
 
+-- Its bulk days: one stored, one failed, one not answered yet (the prices phase
+-- is done: whatever waits is counted all the same), no symbol waiting.
+INSERT INTO sigma_run_bulk (batch_run_id, day, attempt, outcome, reason, rows_written, recorded_at) VALUES
+ ('nightly-2025-07-15-r2', '2025-07-14', 1, 'ok', NULL, 4, now()),
+ ('nightly-2025-07-15-r2', '2025-07-11', 1, 'failed', 'polygon: HTTP 503', NULL, now()),
+ ('nightly-2025-07-15-r2', '2025-07-10', 1, NULL, NULL, NULL, NULL);
+
 -- The queue: two completed rows (2 s and 1 s of processing: D = 1.5 s, and
 -- their completions 29 s apart, an idle gap counted as D), one processing
 -- since 1 s, two pending (NEWB high, so ahead of NEWA), one failed.

@@ -72,6 +72,7 @@ created 2025-07-15T22:00:00Z
 phase prices: ok 3 failed 2 pending 0 total 5 done 3.2s
 phase factors: ok 1 failed 1 pending 2 total 4 running Ts
 phase metrics: ok 0 failed 0 pending 4 total 4 waiting
+bulk days 3 ok 1 failed 1 pending 1 symbols waiting 0
 failed prices BBB: <script>alert(1)</script>
 failed prices CCC: he said "no" & it's 'bad' second line
 failed factors BBB: ridge: Insufficient aligned data: 19 days
@@ -129,6 +130,8 @@ case_tty() {
   grep -qF '  prices   [##################!!!!!!!!!!!!] 100%' "$work/tty" || { cat -v "$work/tty"; fail "prices bar"; }
   grep -qF '  factors  [#######!!!!!!!!...............]  50%' "$work/tty" || { cat -v "$work/tty"; fail "factors bar"; }
   grep -qF '  metrics  [..............................]   0%' "$work/tty" || { cat -v "$work/tty"; fail "metrics bar"; }
+  sed 's/\x1b\[[0-9;]*m//g' "$work/tty" | grep -qF '  bulk     3 day(s): ok 1  failed 1  pending 1; 0 symbol(s) waiting for one' ||
+    { cat -v "$work/tty"; fail "bulk days line"; }
   grep -qF $'\033[1mrun nightly-2025-07-15-r2' "$work/tty" || { cat -v "$work/tty"; fail "bold run line"; }
   ! grep -q '^phase ' "$work/tty" || fail "plain lines on a terminal"
   echo "== --watch on a terminal, a closed run: one redraw, exit 0"
@@ -158,6 +161,7 @@ assert (f["state"], f["total"], f["ok"], f["failed"], f["pending"]) == ("running
 assert 2 <= f["seconds"] < 60 and f["finished_at"] is None, f
 m = p["metrics"]
 assert (m["state"], m["total"], m["pending"], m["started_at"], m["seconds"]) == ("waiting", 4, 4, None, None), m
+assert j["bulk_days"] == {"days": 3, "ok": 1, "failed": 1, "pending": 1, "symbols_waiting": 0}, j["bulk_days"]
 fl = j["failures"]
 assert fl["total"] == 3 and len(fl["items"]) == 3, fl
 assert fl["items"][0] == {"phase": "prices", "symbol": "BBB", "reason": "<script>alert(1)</script>"}, fl
@@ -190,6 +194,7 @@ assert all(p[k]["state"] == "done" and p[k]["pending"] == 0 for k in p), p
 assert p["prices"]["started_at"] == "2025-07-14T22:00:00Z" and p["prices"]["finished_at"] == "2025-07-14T22:00:04Z", p
 assert p["factors"]["finished_at"] == "2025-07-14T22:00:07Z" and p["metrics"]["finished_at"] == "2025-07-14T22:00:09Z", p
 assert j["failures"] == {"total": 0, "items": []}, j["failures"]
+assert j["bulk_days"] == {"days": 0, "ok": 0, "failed": 0, "pending": 0, "symbols_waiting": 0}, j["bulk_days"]
 ' "$work/out" "json of the closed run"
 }
 
@@ -307,6 +312,8 @@ assert {k: i["phase-prices"][k] for k in ("data-state", "data-total", "data-done
     {"data-state": "done", "data-total": "5", "data-done": "3", "data-failed": "2", "data-pending": "0"}, i["phase-prices"]
 assert (i["phase-factors"]["data-state"], i["phase-factors"]["data-pending"]) == ("running", "2"), i["phase-factors"]
 assert (i["phase-metrics"]["data-state"], i["phase-metrics"]["data-pending"]) == ("waiting", "4"), i["phase-metrics"]
+assert {k: i["bulk-days"][k] for k in ("data-days", "data-done", "data-failed", "data-pending", "data-waiting")} == \
+    {"data-days": "3", "data-done": "1", "data-failed": "1", "data-pending": "1", "data-waiting": "0"}, i["bulk-days"]
 assert i["failures"]["data-total"] == "3" and len(p.rows["failure"]) == 3, p.rows.get("failure")
 assert [(r["data-phase"], r["data-symbol"]) for r in p.rows["failure"]] == [("prices", "BBB"), ("prices", "CCC"), ("factors", "BBB")]
 assert "<script>alert(1)</script>" in p.text["reason"], p.text["reason"]

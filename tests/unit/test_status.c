@@ -240,13 +240,52 @@ static void test_html(void **state)
     free(page);
 }
 
+/* Bulk days show only when the run has some: one line, an object, an element. */
+static void test_bulk_days(void **state)
+{
+    (void)state;
+    sg_status st = open_run();
+    st.run.phase = "prices";
+    st.bulk = (sg_status_bulk){.days = 4, .ok = 2, .failed = 1, .pending = 1, .waiting = 120};
+    char *text = text_of(&st, false);
+    assert_contains(text, "phase metrics: ok 0 failed 0 pending 4 total 4 waiting\n"
+                          "bulk days 4 ok 2 failed 1 pending 1 symbols waiting 120\nfailed prices BBB");
+    free(text);
+    text = text_of(&st, true);
+    assert_contains(text, "4 day(s): ok 2  ");
+    assert_contains(text, "pending 1; 120 symbol(s) waiting for one\n");
+    free(text);
+    char *json = sg_status_json(&st);
+    json_error_t e;
+    json_t *j = json_loads(json, 0, &e), *want = json_pack("{s:i, s:i, s:i, s:i, s:i}", "days", 4, "ok", 2, "failed", 1,
+                                                           "pending", 1, "symbols_waiting", 120);
+    free(json);
+    assert_non_null(j);
+    assert_true(json_equal(json_object_get(j, "bulk_days"), want));
+    json_decref(j);
+    json_decref(want);
+    char *page = sg_status_html(&st, NULL);
+    assert_non_null(page);
+    assert_contains(page, "<p class=\"bulk\" id=\"bulk-days\" data-days=\"4\" data-done=\"2\" data-failed=\"1\" "
+                          "data-pending=\"1\" data-waiting=\"120\">bulk days: 2 ok, 1 failed, 1 pending of 4; 120 symbols "
+                          "waiting for one</p>");
+    free(page);
+    st.bulk = (sg_status_bulk){0};
+    text = text_of(&st, false);
+    assert_null(strstr(text, "bulk"));
+    free(text);
+    page = sg_status_html(&st, NULL);
+    assert_null(strstr(page, "bulk-days"));
+    free(page);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_iso),         cmocka_unit_test(test_html_escape),
         cmocka_unit_test(test_text_plain),  cmocka_unit_test(test_text_closed_and_none),
         cmocka_unit_test(test_text_tty),    cmocka_unit_test(test_json),
-        cmocka_unit_test(test_html),
+        cmocka_unit_test(test_html),        cmocka_unit_test(test_bulk_days),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
