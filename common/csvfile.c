@@ -198,6 +198,18 @@ void sg_csv_close(sg_csv *c)
     memset(c, 0, sizeof *c);
 }
 
+void sg_csv_release(sg_csv *c)
+{
+    if (c->mapped)
+        munmap(c->buf, c->len);
+    else
+        free(c->buf);
+    c->buf = NULL;
+    c->len = c->pos = 0;
+    c->nfields = 0;
+    c->mapped = false;
+}
+
 int sg_csv_header(sg_csv *c, const char *const *names, int n, int required, int *idx,
                   const char *expected, char *err, size_t errlen)
 {

@@ -37,6 +37,12 @@ int sg_csv_open_mem(sg_csv *c, const char *name, const char *data, size_t len, c
 /* 1: a record is in c->f[0..nfields); 0: end of file; -1: error in err. */
 int sg_csv_next(sg_csv *c, char *err, size_t errlen);
 void sg_csv_close(sg_csv *c);
+/* Frees the file's bytes once the last record has been read (the fields
+ * point into them: none may be used after); path and line stay for messages,
+ * sg_csv_next answers end of file, sg_csv_close is still due. A reader that
+ * copies what it keeps calls it before building on the copy, so its peak
+ * holds one copy of the file, not two. */
+void sg_csv_release(sg_csv *c);
 
 /* Reads the header and finds the named columns: idx[k] is the field index of
  * names[k], or -1. The first `required` names must be present. From then on a

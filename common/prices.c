@@ -389,6 +389,7 @@ sg_prices *sg_prices_read_csv(sg_csv *c, char *err, size_t errlen)
             break;
         }
     }
+    sg_csv_release(c); /* every row is copied: sort them without the file beside them */
     if (rc == 0 && sg_prices_finish(p)) {
         snprintf(err, errlen, "%s: out of memory", path);
         rc = -1;

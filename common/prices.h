@@ -45,7 +45,8 @@ void sg_prices_free(sg_prices *p);
  * sg_symbol_checkn with SG_SYMBOL_LOWER_OK: lower case is computed as written,
  * as oracle.py does (docs/engine.md). */
 sg_prices *sg_prices_load_csv(const char *path, char *err, size_t errlen);
-/* The same from an opened CSV (csvfile.h), read to its end; the caller closes it. */
+/* The same from an opened CSV (csvfile.h), read to its end and its bytes
+ * released (sg_csv_release) before the rows are sorted; the caller closes it. */
 sg_prices *sg_prices_read_csv(sg_csv *c, char *err, size_t errlen);
 
 /* Reading, after finish. Symbols are indexed 0..count-1 in byte order. */

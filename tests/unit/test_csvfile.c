@@ -360,6 +360,36 @@ static void test_open_mem(void **state)
     sg_csv_close(&c);
 }
 
+/* sg_csv_release: the file's bytes go once the last record is read (a mapped
+ * file and a copy in memory alike); path and line stay for messages, the
+ * reader answers end of file, and closing after it is harmless. It is what
+ * keeps sigmactl factors' peak at one copy of the prices file (bench/engine:
+ * 98 MB with the mapped CSV beside the sorted rows, 65 MB without). */
+static void test_release(void **state)
+{
+    (void)state;
+    sg_csv c;
+    long line;
+    char err[256];
+    open_text(&c, "release.csv", "symbol,close\nA,1\n");
+    assert_string_equal(next(&c, &line), "symbol|close");
+    assert_string_equal(next(&c, &line), "A|1");
+    assert_true(c.mapped);
+    sg_csv_release(&c);
+    assert_null(c.buf);
+    assert_false(c.mapped);
+    assert_int_equal(c.nfields, 0);
+    assert_int_equal(c.line, 2);
+    assert_non_null(strstr(c.path, "release.csv"));
+    assert_string_equal(next(&c, NULL), "EOF");
+    sg_csv_close(&c);
+    assert_int_equal(sg_csv_open_mem(&c, "mem.csv", "a\n", 2, err, sizeof err), 0);
+    sg_csv_release(&c);
+    assert_string_equal(next(&c, NULL), "EOF");
+    sg_csv_release(&c); /* twice: nothing left to free */
+    sg_csv_close(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -376,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_header),
         cmocka_unit_test(test_field_helpers),
         cmocka_unit_test(test_open_mem),
+        cmocka_unit_test(test_release),
     };
     return cmocka_run_group_tests_name("csvfile", tests, NULL, sgt_group_teardown);
 }
