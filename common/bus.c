@@ -71,37 +71,38 @@ static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, 
     return -1;
 }
 
-/* The role of a librdkafka property, from librdkafka's own table
- * (rd_kafka_conf_properties_show: "name | C/P | range | ..."): 'C' a
- * consumer's, 'P' a producer's, '*' both's, 0 when not listed. A program has
- * one -X list for all its handles (a worker has both roles), so each handle
- * takes the properties of its role only: librdkafka would ignore the others
- * anyway, with a CONFWARN line in every program's log. */
-static char prop_role(const char *name)
+/* librdkafka's own table of its properties (rd_kafka_conf_properties_show:
+ * "name | C/P | range | ..."), malloc'd text; NULL when it cannot be had. */
+static char *properties_table(void)
 {
-    char *table = NULL, line[1024], role = 0;
+    char *table = NULL;
     size_t size = 0;
     FILE *f = open_memstream(&table, &size);
     if (!f)
-        return 0; /* unknown: set it, as before */
+        return NULL;
     rd_kafka_conf_properties_show(f);
-    if (fclose(f) != 0) {
-        free(table);
-        return 0;
-    }
-    FILE *in = fmemopen(table, size, "r");
-    size_t n = strlen(name);
-    while (in && !role && fgets(line, sizeof line, in)) {
-        char *bar = strchr(line, '|');
-        if (bar && strncmp(line, name, n) == 0 && (line[n] == ' ' || line + n == bar)) {
-            char *c = bar + 1 + strspn(bar + 1, " ");
-            role = *c == 'C' || *c == 'P' || *c == '*' ? *c : 0;
-        }
-    }
-    if (in)
-        fclose(in);
+    if (fclose(f) == 0)
+        return table;
     free(table);
-    return role;
+    return NULL;
+}
+
+/* The role of a property in that table: 'C' a consumer's, 'P' a producer's,
+ * '*' both's, 0 when not listed (or no table: set it, as before). A program
+ * has one -X list for all its handles (a worker has both roles), so each
+ * handle takes the properties of its role only: librdkafka would ignore the
+ * others anyway, with a CONFWARN line in every program's log. */
+static char prop_role(const char *table, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *l = table; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        const char *bar = strchr(l, '|'), *eol = strchr(l, '\n');
+        if (!bar || (eol && bar > eol) || strncmp(l, name, n) != 0 || (l[n] != ' ' && l + n != bar))
+            continue;
+        const char *c = bar + 1 + strspn(bar + 1, " ");
+        return *c == 'C' || *c == 'P' || *c == '*' ? *c : 0;
+    }
+    return 0;
 }
 
 static int add_prop(const char *name, size_t namelen, const char *value, char *err, size_t errlen)
@@ -374,15 +375,19 @@ static rd_kafka_conf_t *build_conf(const required *req, size_t nreq, const char 
     if (group && (conf_set(conf, "group.id", group, err, errlen) ||
                   conf_set(conf, "auto.offset.reset", "earliest", err, errlen)))
         goto fail;
+    char *table = nprops ? properties_table() : NULL; /* rendered once for all the -X properties */
     for (size_t i = 0; i < nprops; i++) {
-        if (prop_role(props[i].name) == other) {
+        if (prop_role(table, props[i].name) == other) {
             sg_log(SG_LOG_DEBUG, "-X %s: a %s property, not set on the %s", props[i].name,
                    other == 'C' ? "consumer's" : "producer's", group ? "consumer" : "producer");
             continue;
         }
-        if (conf_set(conf, props[i].name, props[i].value, err, errlen))
+        if (conf_set(conf, props[i].name, props[i].value, err, errlen)) {
+            free(table);
             goto fail;
+        }
     }
+    free(table);
     for (size_t i = 0; i < nreq; i++) {
         char v[64];
         size_t vlen = sizeof v;

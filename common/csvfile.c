@@ -190,10 +190,7 @@ int sg_csv_next(sg_csv *c, char *err, size_t errlen)
 
 void sg_csv_close(sg_csv *c)
 {
-    if (c->mapped)
-        munmap(c->buf, c->len);
-    else
-        free(c->buf);
+    sg_csv_release(c);
     free(c->f);
     memset(c, 0, sizeof *c);
 }
