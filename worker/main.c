@@ -93,10 +93,6 @@ static int start_http(worker *w, const sg_daemon *o)
         return -1;
     }
     sg_serve_where(w->http, w->where, sizeof w->where);
-    if (!(w->beat = wk_beat_start(o->conninfo, o->id, w->where[0] ? w->where : NULL, w->consumer, err, sizeof err))) {
-        sg_log(SG_LOG_ERROR, "%s", err);
-        return -1;
-    }
     return 0;
 }
 
@@ -128,7 +124,14 @@ static int create(worker *w, const sg_daemon *o)
     }
     sg_log(SG_LOG_INFO, "worker %s: consuming %s and %s in group %s (provider budget: %s)", o->id, topics[0],
            topics[1], sg_config_get("bus.group"), w->budget ? "shared" : "this process's own");
-    return start_http(w, o);
+    if (start_http(w, o))
+        return -1;
+    /* after the HTTP server: the worker's row names its address */
+    if (!(w->beat = wk_beat_start(o->conninfo, o->id, w->where[0] ? w->where : NULL, w->consumer, err, sizeof err))) {
+        sg_log(SG_LOG_ERROR, "%s", err);
+        return -1;
+    }
+    return 0;
 }
 
 /* Exponential backoff with jitter (half to all of the delay), capped; false
