@@ -52,18 +52,19 @@ after_at() { # TIMESTAMP: recover_sql, the first outcome recorded after it
                 AND recorded_at > '$1'::timestamptz)"
 }
 # recovered: the first outcome recorded after the survivor took the victim's partitions
-# (its next assignment; the survivor's own outcomes flow on meanwhile)
+# (its next assignment; the survivor's own outcomes flow on meanwhile). The takeover is
+# awaited, not assumed: a blow late in the last phase can find the victim's partitions
+# empty, and the run then closes before its session times out (recover "-": nothing
+# was waiting on it); the group must still hand the survivor those partitions.
+taken_over_since() { [[ -n $(taken_over "$1" "$2") ]]; } # SURVIVOR T
 after_kill_worker() {
-  local at
-  at=$(taken_over "$survivor" "$t_end")
-  [[ -n $at ]] || fail "$survivor never took the partitions of $victim"
-  after_at "$at"
+  await 60 taken_over_since "$survivor" "$t_end" || fail "$survivor never took the partitions of $victim"
+  after_at "$(taken_over "$survivor" "$t_end")"
 }
 # A frozen worker (a paused VM, a swap storm): SIGSTOP until the survivor took its
 # partitions (the session timed out), then SIGCONT. The victim wakes holding a batch
 # it no longer owns: its writes are idempotent, its outcomes duplicates, its offsets
 # refused; it must rejoin the group and stop cleanly like the others.
-taken_over_since() { [[ -n $(taken_over "$1" "$2") ]]; } # SURVIVOR T
 fault_pause_worker() {
   victim=w$(between 1 2 "$fault/$k/victim")
   survivor=w$((3 - ${victim#w}))
