@@ -237,8 +237,7 @@ case_kill() {
                 AND relation = 'market_data_cache'::regclass" 1 || fail "the lock"
   fp_get /_reset >/dev/null
   "$bin/sigmactl" run --date 2025-07-15 -d "$ci" >/dev/null 2>>"$work/run.log" || fail "sigmactl run"
-  waiting() { (($(q "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()") >= 1)); }
-  await 60 waiting || fail "the bulk write never reached the lock"
+  await 60 waiting 1 || fail "the bulk write never reached the lock"
   local victim=
   for n in w1 w2; do grep -q 'fetch: 1 symbols, 1 requests' "$work/$n.log" && victim=$n; done
   [[ -n $victim ]] || fail "which worker holds the bulk day?"

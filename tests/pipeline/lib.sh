@@ -261,7 +261,10 @@ hold_factors() {
 }
 # waiting N: N sessions wait for a lock: on the held table, or on a row another held writer
 # locked before it reached the table (both are held by this test's lock)
-waiting() { (($(q "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()") >= $1)); }
+waiting() { # N [S]: at least N sessions wait on a lock (for more than S seconds)
+  (($(q "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()
+         AND now() - query_start > make_interval(secs => ${2:-0})") >= $1))
+}
 locks() {
   q "SELECT a.pid, a.application_name, a.wait_event_type, a.wait_event, left(a.query, 60) FROM pg_stat_activity a
      WHERE datname = current_database() AND state <> 'idle'"
