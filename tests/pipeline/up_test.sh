@@ -28,6 +28,7 @@ work=$(mktemp -d /tmp/sigma-up-test.XXXXXX)
 chmod 755 "$work" # the postgres user reaches the cluster in the state dir
 state=$work/state
 helpers=() # processes the test started (sleep, port holders)
+claim=     # this test's port claim (pick_port)
 
 # Stops what up started even when down is broken: down first, then any
 # process whose command line names this test's directory, then the cluster.
@@ -43,6 +44,7 @@ cleanup() {
   fi
   [[ -L $state/pg ]] && rm -rf "$(readlink "$state/pg")"
   rm -rf "$work"
+  [[ -z ${claim:-} ]] || rm -f "$claim"
 }
 trap cleanup EXIT
 
@@ -94,18 +96,43 @@ no_sanitizer_report() {
 }
 
 # A base port P with P..P+3 free, below the ephemeral range (so no client
-# socket and no mock broker listener takes one meanwhile).
+# socket and no mock broker listener takes one meanwhile), and claimed: a free
+# port is only free until someone binds it, and the up tests (of this build and
+# of another run beside it) start together and bind theirs seconds after the
+# check. A claim is a file CLAIMS/P holding the test's pid, made under a lock;
+# no new P comes within 3 of a live claim; a claim whose test is gone is stale.
+CLAIMS=/tmp/sigma-up-ports
 port_free() {
   python3 -c 'import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null
 }
+claimed_near() { # P: a live claim within 3 of P (stale ones removed)
+  local c pid
+  for c in "$CLAIMS"/[0-9]*; do
+    [[ -e $c ]] || continue
+    pid=$(cat "$c" 2>/dev/null || true)
+    if ! [[ $pid =~ ^[0-9]+$ && -d /proc/$pid ]]; then rm -f "$c"; continue; fi
+    ((${c##*/} - $1 <= 3 && $1 - ${c##*/} <= 3)) && return 0
+  done
+  return 1
+}
 pick_port() {
   local try p ok
+  mkdir -p "$CLAIMS"
+  chmod 1777 "$CLAIMS" 2>/dev/null || true
+  exec 9<"$CLAIMS" # the lock is the directory's own (flock(1) on its descriptor)
+  flock -w 60 9 || fail "the port claims' lock ($CLAIMS) was not free within 60 s"
   for try in $(seq 50); do
     P=$((20000 + RANDOM % 12000))
+    claimed_near $P && continue
     ok=1
     for p in $P $((P + 1)) $((P + 2)) $((P + 3)); do port_free $p || ok=0; done
-    ((ok)) && return 0
+    if ((ok)); then
+      echo $$ >"$CLAIMS/$P"
+      claim=$CLAIMS/$P
+      exec 9>&-
+      return 0
+    fi
   done
   fail "no 4 free ports in a row"
 }
