@@ -25,11 +25,7 @@ echo "== ctest"
 # pass above keeps the environment's own OPENBLAS_CORETYPE, untouched).
 for ct in $(scripts/coretypes.sh build); do
   echo "== ctest unit + golden under OpenBLAS kernel $ct"
-  if [ "$ct" = auto ]; then
-    (cd build && env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ctest --output-on-failure -j"$(nproc)" -L 'unit|golden' -E live_oracle)
-  else
-    (cd build && OPENBLAS_CORETYPE=$ct ctest --output-on-failure -j"$(nproc)" -L 'unit|golden' -E live_oracle)
-  fi
+  (cd build && OPENBLAS_CORETYPE=$ct ctest --output-on-failure -j"$(nproc)" -L 'unit|golden' -E live_oracle)
 done
 
 echo "== build with AddressSanitizer + UndefinedBehaviorSanitizer"
