@@ -259,9 +259,9 @@ hold_factors() {
   await 10 is "SELECT count(*) FROM pg_locks WHERE granted AND mode = 'ExclusiveLock'
                 AND relation = 'symbol_factor_exposures'::regclass" 1 || fail "the lock"
 }
-# waiting N: N sessions wait for a lock: on the held table, or on a row another held writer
-# locked before it reached the table (both are held by this test's lock)
-waiting() { # N [S]: at least N sessions wait on a lock (for more than S seconds)
+# waiting N [S]: N sessions wait for a lock (for more than S seconds): on the held table, or on
+# a row another held writer locked before it reached the table (both are held by this test's lock)
+waiting() {
   (($(q "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()
          AND now() - query_start > make_interval(secs => ${2:-0})") >= $1))
 }
